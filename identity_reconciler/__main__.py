@@ -1,0 +1,3 @@
+from identity_reconciler.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Plan -> dependency graph -> bounded-concurrency executor with retries and stale checks."""

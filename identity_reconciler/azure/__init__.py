@@ -1,0 +1,1 @@
+"""The one boundary to Azure: SDK client factory, live-state reader, writer, error mapping."""

@@ -1,0 +1,47 @@
+"""What identity-reconciler owns, and how that is recognisable on the objects themselves.
+
+There is no state file: live Azure is the state. Ownership is therefore written onto the
+objects: a tag on user-assigned identities, and a deterministic name (plus a description
+marker) on role assignments. A PUT of the same grant always targets the same name, so a
+retried or repeated apply is idempotent, and a grant someone else made is never ours.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+OWNER_TAG = "managed-by"
+OWNER_TAG_VALUE = "identity-reconciler"
+DESCRIPTION_MARKER = "[managed-by identity-reconciler]"
+
+# Fixed forever: changing it would orphan every grant ever created.
+ASSIGNMENT_NAMESPACE = uuid.UUID("6f1c9c3e-4b8e-5f3a-9d2e-7a61c0b3e5d4")
+
+
+def assignment_name(scope: str, role_definition_guid: str, principal_id: str) -> str:
+    """Deterministic role-assignment name: uuid5(namespace, lower(scope)|role guid|principal)."""
+    material = f"{scope.rstrip('/').lower()}|{role_definition_guid.lower()}|{principal_id.lower()}"
+    return str(uuid.uuid5(ASSIGNMENT_NAMESPACE, material))
+
+
+def is_owned_assignment(name: str, scope: str, role_definition_guid: str, principal_id: str) -> bool:
+    """True when a live assignment's name is the one we would have given it."""
+    return name.lower() == assignment_name(scope, role_definition_guid, principal_id)
+
+
+def is_owned_identity(tags: Mapping[str, str] | None) -> bool:
+    """User-assigned identities we created carry `managed-by: identity-reconciler`."""
+    if not tags:
+        return False
+    return any(
+        k.lower() == OWNER_TAG and v.lower() == OWNER_TAG_VALUE for k, v in tags.items()
+    )
+
+
+def with_marker(description: str | None) -> str:
+    """The description written on a grant: the user's text (if any) and the ownership marker."""
+    text = (description or "").strip()
+    if DESCRIPTION_MARKER in text:
+        return text
+    return f"{text} {DESCRIPTION_MARKER}".strip()

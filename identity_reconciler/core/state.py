@@ -1,0 +1,269 @@
+"""The two states the planner compares: what the specs want, and what Azure has.
+
+`spec/` builds a DesiredState, `azure/` reads a LiveState, `plan/` diffs them. Both are plain
+frozen dataclasses keyed by `armid.key()` so that casing quirks never reach the diff. Live
+objects carry a `fingerprint` derived from their own fields: the plan records it, and apply
+re-reads the object and refuses to write when it changed ("plan is stale").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+# --------------------------------------------------------------------------- shared
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a thing was declared: shown in every message about it."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+def _canonical(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _canonical(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.compare
+        }
+    if isinstance(value, Mapping):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, frozenset | set):
+        return sorted(_canonical(v) for v in value)
+    return value
+
+
+def fingerprint(obj: object) -> str:
+    """sha256 over the canonical JSON of a live object's compared fields (16 hex chars shown)."""
+    text = json.dumps(_canonical(obj), sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- desired
+
+
+class PrincipalKind(StrEnum):
+    USER_ASSIGNED = "user_assigned"
+    SYSTEM_ASSIGNED = "system_assigned"
+
+
+@dataclass(frozen=True)
+class PrincipalRef:
+    """Who a grant is for: a user-assigned identity (its id) or a resource's system identity."""
+
+    kind: PrincipalKind
+    id: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind.value}:{self.id.rstrip('/').lower()}"
+
+
+@dataclass(frozen=True)
+class FederatedCredential:
+    name: str
+    issuer: str
+    subject: str
+    audiences: tuple[str, ...] = ("api://AzureADTokenExchange",)
+    source: SourceRef | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class DesiredIdentity:
+    """A user-assigned identity. `tags` already include the ownership tag."""
+
+    id: str
+    subscription_id: str
+    resource_group: str
+    name: str
+    location: str
+    tags: Mapping[str, str]
+    isolation_scope: str | None = None
+    federated_credentials: tuple[FederatedCredential, ...] = ()
+    source: SourceRef | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class DesiredResourceIdentity:
+    """The identity block the specs want on one resource.
+
+    `system_assigned` is None when the specs do not manage the switch. `user_assigned` holds the
+    ids of the identities the specs attach; identities attached by others are left alone.
+    """
+
+    resource_id: str
+    resource_type: str
+    system_assigned: bool | None = None
+    user_assigned: tuple[str, ...] = ()
+    source: SourceRef | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class DesiredGrant:
+    principal: PrincipalRef
+    scope: str
+    role_definition_guid: str
+    role_name: str
+    condition: str | None = None
+    condition_version: str | None = None
+    description: str | None = None
+    source: SourceRef | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.principal.key, self.scope.rstrip("/").lower(), self.role_definition_guid)
+
+
+@dataclass(frozen=True)
+class DesiredSqlUser:
+    """An identity as a contained database user (`CREATE USER [name] FROM EXTERNAL PROVIDER`)."""
+
+    principal: PrincipalRef
+    user_name: str
+    roles: tuple[str, ...] = ()
+    source: SourceRef | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class DesiredSqlDatabase:
+    server_id: str
+    database: str
+    users: tuple[DesiredSqlUser, ...] = ()
+    prune: bool = False
+    source: SourceRef | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class PrivilegeAllowance:
+    """An explicit, justified allowance for a privileged role at a broad scope."""
+
+    role_definition_guid: str
+    scope: str
+    justification: str
+
+
+@dataclass(frozen=True)
+class SafetyPolicy:
+    """octoDNS-style thresholds: above these a plan is unsafe unless forced."""
+
+    max_delete_percent: float = 30.0
+    max_update_percent: float = 30.0
+    min_existing: int = 10
+
+
+@dataclass
+class DesiredState:
+    subscriptions: tuple[str, ...] = ()
+    identities: dict[str, DesiredIdentity] = field(default_factory=dict)
+    resources: dict[str, DesiredResourceIdentity] = field(default_factory=dict)
+    grants: dict[tuple[str, str, str], DesiredGrant] = field(default_factory=dict)
+    sql: tuple[DesiredSqlDatabase, ...] = ()
+    safety: SafetyPolicy = field(default_factory=SafetyPolicy)
+    allow_privileged: tuple[PrivilegeAllowance, ...] = ()
+    # Resource groups in which owned identities absent from the specs are deletion candidates.
+    managed_resource_groups: frozenset[str] = frozenset()
+    # sha256 over the spec files, so apply can tell that the specs changed since the plan.
+    digest: str = ""
+
+
+# --------------------------------------------------------------------------- live
+
+
+@dataclass(frozen=True)
+class LiveFederatedCredential:
+    id: str
+    name: str
+    issuer: str
+    subject: str
+    audiences: tuple[str, ...]
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self)
+
+
+@dataclass(frozen=True)
+class LiveIdentity:
+    id: str
+    subscription_id: str
+    resource_group: str
+    name: str
+    location: str
+    tags: Mapping[str, str]
+    isolation_scope: str | None
+    principal_id: str
+    client_id: str
+    tenant_id: str
+    # None when not read (the reader reads credentials only for identities that matter).
+    federated_credentials: tuple[LiveFederatedCredential, ...] | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(dataclasses.replace(self, federated_credentials=None))
+
+
+@dataclass(frozen=True)
+class AttachedIdentity:
+    id: str
+    principal_id: str | None = None
+    client_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LiveResourceIdentity:
+    """The identity block of one resource as ARM returns it (`exists=False`: no such resource)."""
+
+    resource_id: str
+    resource_type: str
+    exists: bool = True
+    identity_type: str | None = None
+    system_principal_id: str | None = None
+    user_assigned: Mapping[str, AttachedIdentity] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self)
+
+
+@dataclass(frozen=True)
+class LiveGrant:
+    id: str
+    name: str
+    scope: str
+    role_definition_id: str
+    role_definition_guid: str
+    principal_id: str
+    principal_type: str | None = None
+    condition: str | None = None
+    condition_version: str | None = None
+    description: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self)
+
+
+@dataclass
+class LiveState:
+    tenant_id: str = ""
+    identities: dict[str, LiveIdentity] = field(default_factory=dict)
+    resources: dict[str, LiveResourceIdentity] = field(default_factory=dict)
+    grants: dict[str, LiveGrant] = field(default_factory=dict)
+    # principal ids known to exist (identities and system identities read); for orphan checks
+    principals: frozenset[str] = frozenset()
+    # ARM requests the read took: the plan's cost is part of its quality.
+    requests: int = 0

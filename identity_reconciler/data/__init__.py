@@ -1,0 +1,1 @@
+"""Package data: the built-in role catalog and the default emulator world."""

@@ -1,0 +1,1 @@
+"""DesiredState x LiveState -> Plan (versioned JSON), safety checks, renderers."""

@@ -1,0 +1,1 @@
+"""Specs: YAML with locations -> Pydantic models -> DesiredState; cross-file checks; policy lint."""

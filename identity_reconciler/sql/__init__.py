@@ -1,0 +1,1 @@
+"""Azure SQL contained database users and database roles: T-SQL plan and apply."""
