@@ -1,0 +1,1 @@
+"""ARM resource providers served by the emulator; each module exposes `register(router)`."""
