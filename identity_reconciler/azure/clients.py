@@ -1,0 +1,399 @@
+"""SDK clients for one run: which cloud, which credential, and how many requests it cost.
+
+The only differences between clouds are the ARM endpoint, the token audience and the Entra
+authority; the local emulator adds its CA bundle and a managed-identity endpoint. Everything
+else (retry policy, request counting) is the same for every client of a `Session`, so that the
+plan can report what it cost on ARM and tests can assert it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
+from azure.mgmt.authorization import AuthorizationManagementClient
+from azure.mgmt.msi import ManagedServiceIdentityClient
+from azure.mgmt.resource.resources import ResourceManagementClient
+from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+from identity_reconciler.azure.errors import ArmError, arm_errors
+from identity_reconciler.azure.resource_types import ResourceType, TypeCatalog
+from identity_reconciler.core.state import DesiredState
+
+
+@dataclass(frozen=True)
+class Cloud:
+    name: str
+    arm_endpoint: str
+    authority_host: str
+    scope: str
+
+
+CLOUDS: dict[str, Cloud] = {
+    "azure": Cloud(
+        "azure",
+        "https://management.azure.com",
+        "login.microsoftonline.com",
+        "https://management.azure.com/.default",
+    ),
+    "azure-china": Cloud(
+        "azure-china",
+        "https://management.chinacloudapi.cn",
+        "login.chinacloudapi.cn",
+        "https://management.chinacloudapi.cn/.default",
+    ),
+    "azure-usgov": Cloud(
+        "azure-usgov",
+        "https://management.usgovcloudapi.net",
+        "login.microsoftonline.us",
+        "https://management.core.usgovcloudapi.net/.default",
+    ),
+}
+CLOUD_NAMES = (*CLOUDS, "local")
+# The emulator accepts the public-cloud audience, like code written for Azure would send.
+LOCAL_SCOPE = "https://management.azure.com/.default"
+DEFAULT_LOCAL_STATE = Path(".identity-reconciler") / "local"
+
+
+class RequestCounter(SansIOHTTPPolicy):  # type: ignore[type-arg]
+    """Counts every request put on the wire, retries included, by HTTP method.
+
+    Installed as a per-retry policy, so it runs once per attempt; one instance is shared by all
+    clients of a session (thread-safe).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._by_method: Counter[str] = Counter()
+
+    def on_request(self, request: PipelineRequest) -> None:  # type: ignore[type-arg]
+        with self._lock:
+            self._by_method[request.http_request.method.upper()] += 1
+
+    @property
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._by_method.values())
+
+    def by_method(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._by_method)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._by_method.clear()
+
+
+def retry_policy() -> RetryPolicy[Any, Any]:
+    """ARM-friendly retries: a few quick ones for 5xx/connection errors, and Retry-After honoured.
+
+    azure-core already sleeps for Retry-After on 429/503; we bound the total time so that a run
+    fails with a clear Throttled error rather than hanging for the SDK's default of a week.
+    """
+    return RetryPolicy(
+        retry_total=6,
+        retry_connect=3,
+        retry_read=3,
+        retry_status=5,
+        retry_backoff_factor=0.5,
+        retry_backoff_max=30,
+        timeout=300,
+    )
+
+
+class _ScopedEnvCredential:
+    """A credential that sees some environment variables only while it fetches a token.
+
+    MSAL's managed-identity client reads IDENTITY_ENDPOINT / IDENTITY_HEADER when it acquires
+    a token, not when it is built; setting them for the whole process would leak the emulator's
+    endpoint into every other credential. Token fetches are rare (cached by the SDK), so a
+    process-wide lock around them costs nothing.
+    """
+
+    _lock = threading.Lock()
+
+    def __init__(self, env: Mapping[str, str], factory: Callable[[], TokenCredential]) -> None:
+        self._env = dict(env)
+        with self._scoped():
+            self._inner = factory()
+
+    @contextlib.contextmanager
+    def _scoped(self) -> Iterator[None]:
+        with self._lock:
+            saved = {k: os.environ.get(k) for k in self._env}
+            os.environ.update(self._env)
+            try:
+                yield
+            finally:
+                for k, v in saved.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        with self._scoped():
+            return self._inner.get_token(*scopes, **kwargs)
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if callable(close):
+            close()
+
+
+def emulator_credential(
+    identity_endpoint: str, identity_header: str, ca_bundle: str | None
+) -> TokenCredential:
+    """azure-identity's ManagedIdentityCredential, App Service style, against the emulator."""
+    from azure.identity import ManagedIdentityCredential
+
+    kwargs: dict[str, Any] = {}
+    if ca_bundle:
+        kwargs["connection_verify"] = ca_bundle
+    env = {"IDENTITY_ENDPOINT": identity_endpoint, "IDENTITY_HEADER": identity_header}
+    return _ScopedEnvCredential(env, lambda: ManagedIdentityCredential(**kwargs))
+
+
+_C = TypeVar("_C")
+
+
+class Session:
+    """Clients for one run, created lazily per subscription, sharing one request counter."""
+
+    def __init__(
+        self,
+        *,
+        cloud: str,
+        arm_endpoint: str,
+        scope: str,
+        credential: TokenCredential,
+        tenant_id: str | None = None,
+        ca_bundle: str | None = None,
+        subscription_ids: tuple[str, ...] = (),
+    ) -> None:
+        self.cloud = cloud
+        self.arm_endpoint = arm_endpoint.rstrip("/")
+        self.scope = scope
+        self.credential = credential
+        self.ca_bundle = ca_bundle
+        self.counter = RequestCounter()
+        self.subscription_ids = subscription_ids
+        self._tenant_id = tenant_id
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._exit = contextlib.ExitStack()
+        self._types = TypeCatalog()
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        with self._lock:
+            clients = list(self._clients.values())
+            self._clients.clear()
+        for client in clients:
+            with contextlib.suppress(Exception):
+                client.close()
+        close = getattr(self.credential, "close", None)
+        if callable(close):
+            with contextlib.suppress(Exception):
+                close()
+        self._exit.close()
+
+    def own(self, cm: contextlib.AbstractContextManager[_C]) -> _C:
+        """Tie a context manager's lifetime (e.g. the local emulator) to this session."""
+        return self._exit.enter_context(cm)
+
+    # ------------------------------------------------------------------ clients
+    @property
+    def requests(self) -> int:
+        return self.counter.total
+
+    def _kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "base_url": self.arm_endpoint,
+            "credential_scopes": [self.scope],
+            "per_retry_policies": [self.counter],
+            "retry_policy": retry_policy(),
+        }
+        if self.ca_bundle:
+            kwargs["connection_verify"] = self.ca_bundle
+        return kwargs
+
+    def _client(self, kind: str, subscription_id: str, build: Callable[[], _C]) -> _C:
+        with self._lock:
+            client = self._clients.get((kind, subscription_id))
+            if client is None:
+                client = self._clients[(kind, subscription_id)] = build()
+            return client
+
+    def msi(self, subscription_id: str) -> ManagedServiceIdentityClient:
+        return self._client(
+            "msi",
+            subscription_id,
+            lambda: ManagedServiceIdentityClient(
+                self.credential, subscription_id, **self._kwargs()
+            ),
+        )
+
+    def authorization(self, subscription_id: str) -> AuthorizationManagementClient:
+        return self._client(
+            "authorization",
+            subscription_id,
+            lambda: AuthorizationManagementClient(
+                self.credential, subscription_id, **self._kwargs()
+            ),
+        )
+
+    def resources(self, subscription_id: str) -> ResourceManagementClient:
+        return self._client(
+            "resources",
+            subscription_id,
+            lambda: ResourceManagementClient(self.credential, subscription_id, **self._kwargs()),
+        )
+
+    def subscriptions(self) -> SubscriptionClient:
+        return self._client(
+            "subscriptions", "", lambda: SubscriptionClient(self.credential, **self._kwargs())
+        )
+
+    def resource_type(self, resource_type: str, subscription_id: str) -> ResourceType:
+        """Api-version and identity-type spelling for generic reads/writes of `resource_type`."""
+
+        def lookup(namespace: str) -> dict[str, list[str]]:
+            with arm_errors():
+                provider = self.resources(subscription_id).providers.get(namespace)
+            return {
+                str(rt.resource_type).lower(): [str(v) for v in rt.api_versions or ()]
+                for rt in provider.resource_types or ()
+                if rt.resource_type
+            }
+
+        return self._types.get(resource_type, lookup)
+
+    def tenant_id(self, subscription_id: str | None = None) -> str:
+        """The tenant of the subscription (asked of ARM once, then remembered)."""
+        if self._tenant_id:
+            return self._tenant_id
+        sub = subscription_id or (self.subscription_ids[0] if self.subscription_ids else None)
+        with arm_errors():
+            if sub:
+                tenant = self.subscriptions().subscriptions.get(sub).tenant_id
+            else:
+                tenant = next(iter(self.subscriptions().tenants.list())).tenant_id
+        if not tenant:
+            raise ArmError(0, "TenantUnknown", "could not learn the tenant id from ARM")
+        self._tenant_id = str(tenant)
+        return self._tenant_id
+
+
+def connect(
+    endpoint: str,
+    credential: TokenCredential,
+    *,
+    ca_bundle: str | None = None,
+    tenant_id: str | None = None,
+    scope: str = LOCAL_SCOPE,
+    cloud: str = "local",
+    subscription_ids: tuple[str, ...] = (),
+) -> Session:
+    """A session against an explicit ARM endpoint (a running emulator, in tests and benchmarks)."""
+    return Session(
+        cloud=cloud,
+        arm_endpoint=endpoint,
+        scope=scope,
+        credential=credential,
+        tenant_id=tenant_id,
+        ca_bundle=ca_bundle,
+        subscription_ids=subscription_ids,
+    )
+
+
+def connect_emulator(info: Any) -> Session:
+    """A session on a running emulator, from its `EmulatorInfo`."""
+    credential = emulator_credential(info.identity_endpoint, info.identity_header, info.ca_bundle)
+    return connect(
+        info.endpoint,
+        credential,
+        ca_bundle=info.ca_bundle,
+        tenant_id=info.tenant_id,
+        subscription_ids=tuple(info.subscription_ids),
+    )
+
+
+def open_session(
+    cloud: str = "azure",
+    *,
+    world: str | Path | None = None,
+    state_dir: str | Path | None = None,
+    desired: DesiredState | None = None,
+    settings: Any = None,
+) -> Session:
+    """The session for `--cloud NAME`: a real Azure cloud, or the embedded emulator.
+
+    For `local`, the emulator starts in-process with state under `state_dir` (default
+    `.identity-reconciler/local/` in the working directory) and is stopped when the session
+    closes. Without `world`, it is seeded with the packaged default world plus whatever the
+    specs reference, so a user's own specs plan and apply locally.
+    """
+    if cloud == "local":
+        return _open_local(world=world, state_dir=state_dir, desired=desired, settings=settings)
+    if cloud not in CLOUDS:
+        raise ValueError(f"unknown cloud {cloud!r}; expected one of {', '.join(CLOUD_NAMES)}")
+    spec = CLOUDS[cloud]
+    from azure.identity import DefaultAzureCredential
+
+    credential = DefaultAzureCredential(authority=spec.authority_host)
+    return Session(
+        cloud=cloud,
+        arm_endpoint=spec.arm_endpoint,
+        scope=spec.scope,
+        credential=credential,
+        subscription_ids=tuple(desired.subscriptions) if desired else (),
+    )
+
+
+def _open_local(
+    *,
+    world: str | Path | None,
+    state_dir: str | Path | None,
+    desired: DesiredState | None,
+    settings: Any,
+) -> Session:
+    from identity_reconciler.azure.localworld import world_for
+    from identity_reconciler.emulator import api
+
+    directory = Path(state_dir) if state_dir is not None else Path.cwd() / DEFAULT_LOCAL_STATE
+    directory.mkdir(parents=True, exist_ok=True)
+    seed: str | Path | dict[str, Any] = world if world is not None else world_for(desired)
+    stack = contextlib.ExitStack()
+    try:
+        running = stack.enter_context(
+            api.running(state_dir=directory, world=seed, settings=settings)
+        )
+        session = connect_emulator(running.info)
+    except BaseException:
+        stack.close()
+        raise
+    session.own(stack)
+    return session

@@ -1,0 +1,255 @@
+"""Read the live state that a DesiredState is about, in bulk, cheaply.
+
+A plan must not cost one request per object: the estate is read with one paged list of
+user-assigned identities per subscription and one paged list of role assignments per
+subscription (plus one per management group the specs name). Only what cannot be listed is read
+singly: the identity block of each resource the specs name, and the federated credentials of
+identities whose credentials the specs manage. Calls run concurrently, bounded by `parallelism`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from identity_reconciler.azure import convert
+from identity_reconciler.azure.clients import Session
+from identity_reconciler.azure.errors import NotFound, arm_errors
+from identity_reconciler.azure.resource_types import canonical_type
+from identity_reconciler.core import armid, ownership
+from identity_reconciler.core.state import (
+    DesiredState,
+    LiveFederatedCredential,
+    LiveGrant,
+    LiveIdentity,
+    LiveResourceIdentity,
+    LiveState,
+    PrincipalKind,
+)
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class ReadScope:
+    """What to read for a DesiredState: derived once, so the choice is testable without ARM."""
+
+    subscriptions: tuple[str, ...]
+    management_groups: tuple[str, ...]
+    resources: dict[str, str] = field(default_factory=dict)  # resource id -> type
+    credentials_of: frozenset[str] = frozenset()  # identity keys whose credentials are managed
+
+
+def _scope(value: str) -> armid.Scope | None:
+    try:
+        return armid.parse_scope(value)
+    except armid.ArmIdError:
+        return None
+
+
+def read_scope(desired: DesiredState) -> ReadScope:
+    subs: dict[str, None] = {s.lower(): None for s in desired.subscriptions}
+    mgs: dict[str, None] = {}
+    resources: dict[str, str] = {}
+
+    def note(value: str) -> armid.Scope | None:
+        scope = _scope(value)
+        if scope is not None and scope.subscription_id:
+            subs.setdefault(scope.subscription_id, None)
+        return scope
+
+    for ident in desired.identities.values():
+        note(ident.id)
+    for res in desired.resources.values():
+        if note(res.resource_id) is not None:
+            resources[convert.canonical_id(res.resource_id)] = canonical_type(res.resource_type)
+    for grant in desired.grants.values():
+        scope = note(grant.scope)
+        if scope is not None and scope.kind is armid.ScopeKind.MANAGEMENT_GROUP:
+            mgs.setdefault(scope.id, None)
+        if grant.principal.kind is PrincipalKind.SYSTEM_ASSIGNED:
+            pscope = note(grant.principal.id)
+            if pscope is not None and pscope.resource_type:
+                resources.setdefault(convert.canonical_id(pscope.id), pscope.resource_type)
+    creds = frozenset(
+        armid.key(i.id) for i in desired.identities.values() if i.federated_credentials
+    )
+    return ReadScope(tuple(subs), tuple(mgs), resources, creds)
+
+
+# --------------------------------------------------------------------------- single calls
+
+
+def list_identities(session: Session, subscription_id: str) -> list[LiveIdentity]:
+    with arm_errors():
+        items = session.msi(subscription_id).user_assigned_identities.list_by_subscription()
+        return [convert.identity(m.serialize(keep_readonly=True)) for m in items]
+
+
+def list_credentials(session: Session, identity_id: str) -> tuple[LiveFederatedCredential, ...]:
+    scope = armid.parse_scope(identity_id)
+    with arm_errors():
+        items = session.msi(scope.subscription_id or "").federated_identity_credentials.list(
+            scope.resource_group, scope.name
+        )
+        return tuple(convert.federated_credential(m.serialize(keep_readonly=True)) for m in items)
+
+
+def list_subscription_grants(session: Session, subscription_id: str) -> list[LiveGrant]:
+    with arm_errors():
+        items = session.authorization(subscription_id).role_assignments.list_for_subscription()
+        return [convert.grant(m.serialize(keep_readonly=True)) for m in items]
+
+
+def list_scope_grants(session: Session, scope: str, subscription_id: str = "") -> list[LiveGrant]:
+    """Assignments exactly at `scope` (ARM's atScope() also answers those above it)."""
+    with arm_errors():
+        items = session.authorization(subscription_id).role_assignments.list_for_scope(
+            scope, filter="atScope()"
+        )
+        grants = [convert.grant(m.serialize(keep_readonly=True)) for m in items]
+    return [g for g in grants if armid.key(g.scope) == armid.key(scope)]
+
+
+def get_resource_body(
+    session: Session, resource_id: str, resource_type: str
+) -> dict[str, Any] | None:
+    """A resource's JSON through generic resources, or None when it (or its group) is absent."""
+    scope = armid.parse_scope(resource_id)
+    sub = scope.subscription_id or ""
+    rtype = session.resource_type(resource_type, sub)
+    try:
+        with arm_errors():
+            body = session.resources(sub).resources.get_by_id(
+                resource_id, api_version=rtype.api_version
+            )
+            return dict(body.as_dict())
+    except NotFound:
+        return None
+
+
+def read_resource(session: Session, resource_id: str, resource_type: str) -> LiveResourceIdentity:
+    rtype = canonical_type(resource_type)
+    body = get_resource_body(session, resource_id, rtype)
+    return convert.resource_identity(resource_id, rtype, body)
+
+
+# --------------------------------------------------------------------------- the bulk read
+
+
+def _relevant_scope(grant: LiveGrant, subs: set[str], mgs: set[str]) -> bool:
+    key = armid.key(grant.scope)
+    if key in mgs:
+        return True
+    return any(key == s or key.startswith(s + "/") for s in subs)
+
+
+def read_live(
+    session: Session,
+    desired: DesiredState,
+    *,
+    parallelism: int = 8,
+    all_credentials: bool = False,
+    all_grants: bool = False,
+) -> LiveState:
+    """The LiveState relevant to `desired`.
+
+    Kept: identities in the specs and identities we own; grants at or below the specs'
+    subscriptions (or at the management groups they name) whose principal is one we know of,
+    or that we own by name; the identity blocks of the resources the specs name. Federated
+    credentials are read for identities whose specs declare credentials (`all_credentials`:
+    for every identity in the specs or owned), else left as None ("not read").
+    """
+    before = session.requests
+    plan = read_scope(desired)
+    wanted_ids = {armid.key(i) for i in desired.identities}
+    wanted_ids |= {armid.key(i.id) for i in desired.identities.values()}
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+
+        def submit(fn: Callable[..., _T], *args: Any) -> Future[_T]:
+            return pool.submit(fn, session, *args)
+
+        ident_futs = [submit(list_identities, s) for s in plan.subscriptions]
+        grant_futs = [submit(list_subscription_grants, s) for s in plan.subscriptions]
+        first_sub = plan.subscriptions[0] if plan.subscriptions else ""
+        grant_futs += [submit(list_scope_grants, mg, first_sub) for mg in plan.management_groups]
+        res_futs = {rid: submit(read_resource, rid, t) for rid, t in plan.resources.items()}
+
+        identities: dict[str, LiveIdentity] = {}
+        for ident in _results(ident_futs, pool):
+            for live in ident:
+                k = armid.key(live.id)
+                if k in wanted_ids or ownership.is_owned_identity(live.tags):
+                    identities[k] = live
+        cred_futs = {
+            k: submit(list_credentials, live.id)
+            for k, live in identities.items()
+            if all_credentials or k in plan.credentials_of
+        }
+        grants_lists = _results(grant_futs, pool)
+        resources = dict(zip(res_futs, _results(list(res_futs.values()), pool), strict=True))
+        creds = dict(zip(cred_futs, _results(list(cred_futs.values()), pool), strict=True))
+
+    for k, fics in creds.items():
+        identities[k] = convert.identity_with_credentials(identities[k], fics)
+    live_resources = {armid.key(r.resource_id): r for r in resources.values()}
+    principals = {i.principal_id for i in identities.values() if i.principal_id}
+    principals |= {r.system_principal_id for r in resources.values() if r.system_principal_id}
+    grants = _keep_grants(
+        grants_lists,
+        subs={f"/subscriptions/{s}" for s in plan.subscriptions},
+        mgs={armid.key(m) for m in plan.management_groups},
+        principals=principals,
+        everything=all_grants,
+    )
+    tenant = next((i.tenant_id for i in identities.values() if i.tenant_id), "")
+    if not tenant and plan.subscriptions:
+        tenant = session.tenant_id(plan.subscriptions[0])
+    return LiveState(
+        tenant_id=tenant,
+        identities=identities,
+        resources=live_resources,
+        grants=grants,
+        principals=frozenset(principals),
+        requests=session.requests - before,
+    )
+
+
+def _keep_grants(
+    lists: Iterable[list[LiveGrant]],
+    *,
+    subs: set[str],
+    mgs: set[str],
+    principals: set[str],
+    everything: bool,
+) -> dict[str, LiveGrant]:
+    out: dict[str, LiveGrant] = {}
+    for grants in lists:
+        for g in grants:
+            if not _relevant_scope(g, subs, mgs):
+                continue
+            if not (
+                everything
+                or g.principal_id in principals
+                or ownership.is_owned_assignment(
+                    g.name, g.scope, g.role_definition_guid, g.principal_id
+                )
+                or ownership.DESCRIPTION_MARKER in (g.description or "")
+            ):
+                continue
+            out[armid.key(g.id)] = g
+    return out
+
+
+def _results(futures: list[Future[_T]], pool: ThreadPoolExecutor) -> list[_T]:
+    """Results in order; on the first failure, cancel what has not started and raise it."""
+    done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+    for fut in done:
+        exc = fut.exception()
+        if exc is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise exc
+    return [f.result() for f in futures]

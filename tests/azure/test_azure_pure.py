@@ -1,0 +1,232 @@
+"""Pure parts of the Azure boundary: identity-block patches, read scope, error mapping, world."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from azure.core.exceptions import (
+    ClientAuthenticationError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+)
+
+from identity_reconciler.azure import errors
+from identity_reconciler.azure.localworld import world_for
+from identity_reconciler.azure.reader import read_scope
+from identity_reconciler.azure.writer import identity_patch
+from identity_reconciler.core import armid
+from identity_reconciler.core.state import (
+    DesiredGrant,
+    DesiredIdentity,
+    DesiredResourceIdentity,
+    DesiredSqlDatabase,
+    DesiredState,
+    FederatedCredential,
+    PrincipalKind,
+    PrincipalRef,
+)
+
+SUB = "11111111-1111-1111-1111-111111111111"
+RG = f"/subscriptions/{SUB}/resourceGroups/rg-a"
+UA1 = f"{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-1"
+UA2 = f"{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-2"
+SITE = f"{RG}/providers/Microsoft.Web/sites/app-a"
+KV = f"{RG}/providers/Microsoft.KeyVault/vaults/kv-a"
+MG = "/providers/Microsoft.Management/managementGroups/mg-x"
+BOTH = "SystemAssigned, UserAssigned"
+
+
+# --------------------------------------------------------------------------- identity_patch
+
+
+def block(kind: str | None, *ua: str) -> dict[str, Any]:
+    ident: dict[str, Any] = {"type": kind} if kind else {}
+    if ua:
+        ident["userAssignedIdentities"] = {u.lower(): {"principalId": "p"} for u in ua}
+    return {"identity": ident}
+
+
+def test_patch_nothing_to_do_is_none() -> None:
+    assert identity_patch(block(BOTH, UA1), both_spelling=BOTH, system_assigned=True,
+                          attach=[UA1]) is None
+    assert identity_patch(block(None), both_spelling=BOTH, system_assigned=None) is None
+
+
+def test_patch_enable_system_keeps_attached() -> None:
+    patch = identity_patch(block("UserAssigned", UA1), both_spelling="SystemAssigned,UserAssigned",
+                           system_assigned=True)
+    assert patch == {"type": "SystemAssigned,UserAssigned"}
+
+
+def test_patch_attach_sends_only_the_change() -> None:
+    patch = identity_patch(block("SystemAssigned"), both_spelling=BOTH, system_assigned=None,
+                           attach=[UA1])
+    assert patch == {"type": BOTH, "userAssignedIdentities": {UA1: {}}}
+
+
+def test_patch_detach_one_of_two_sends_null() -> None:
+    patch = identity_patch(block("UserAssigned", UA1, UA2), both_spelling=BOTH,
+                           system_assigned=None, detach=[UA2])
+    assert patch == {"type": "UserAssigned", "userAssignedIdentities": {UA2.lower(): None}}
+
+
+def test_patch_detach_last_drops_the_map() -> None:
+    assert identity_patch(block(BOTH, UA1), both_spelling=BOTH, system_assigned=None,
+                          detach=[UA1]) == {"type": "SystemAssigned"}
+    assert identity_patch(block("UserAssigned", UA1), both_spelling=BOTH, system_assigned=None,
+                          detach=[UA1]) == {"type": "None"}
+
+
+def test_patch_full_map_for_put() -> None:
+    patch = identity_patch(block("UserAssigned", UA1), both_spelling=BOTH, system_assigned=False,
+                           attach=[UA2], full=True)
+    assert patch == {"type": "UserAssigned",
+                     "userAssignedIdentities": {UA1.lower(): {}, UA2: {}}}
+
+
+# --------------------------------------------------------------------------- read_scope
+
+
+def desired_state() -> DesiredState:
+    owned = {"managed-by": "identity-reconciler"}
+    ident = DesiredIdentity(UA1, SUB, "rg-a", "id-1", "uksouth", owned,
+                            federated_credentials=(FederatedCredential("gh", "https://i", "s"),))
+    plain = DesiredIdentity(UA2, SUB, "rg-a", "id-2", "uksouth", {})
+    other_sub = "33333333-3333-3333-3333-333333333333"
+    grants = [
+        DesiredGrant(PrincipalRef(PrincipalKind.USER_ASSIGNED, UA1), KV, "g1", "Reader"),
+        DesiredGrant(PrincipalRef(PrincipalKind.USER_ASSIGNED, UA1), MG, "g2", "Reader"),
+        DesiredGrant(PrincipalRef(PrincipalKind.SYSTEM_ASSIGNED, SITE),
+                     f"/subscriptions/{other_sub}", "g3", "Reader"),
+    ]
+    return DesiredState(
+        subscriptions=(SUB,),
+        identities={armid.key(UA1): ident, armid.key(UA2): plain},
+        resources={armid.key(SITE): DesiredResourceIdentity(SITE, "microsoft.web/SITES",
+                                                              user_assigned=(UA1,))},
+        grants={g.key: g for g in grants},
+        sql=(DesiredSqlDatabase(
+            f"{RG}/providers/Microsoft.Sql/servers/sql-a", "appdb"),),
+    )
+
+
+def test_read_scope() -> None:
+    scope = read_scope(desired_state())
+    assert scope.subscriptions == (SUB, "33333333-3333-3333-3333-333333333333")
+    assert scope.management_groups == (MG,)
+    assert scope.resources == {SITE: "Microsoft.Web/sites"}
+    assert scope.credentials_of == frozenset({UA1.lower()})
+
+
+# --------------------------------------------------------------------------- world_for
+
+
+def test_world_for_adds_what_specs_reference() -> None:
+    base: dict[str, Any] = {"tenant_id": "t", "subscriptions": [{"id": SUB, "resource_groups": [
+        {"name": "RG-A", "location": "westeurope", "resources": [
+            {"type": "Microsoft.Web/sites", "name": "app-a", "kind": "functionapp"}]}]}]}
+    world = world_for(desired_state(), base)
+    assert base["subscriptions"][0]["resource_groups"][0]["resources"] == [
+        {"type": "Microsoft.Web/sites", "name": "app-a", "kind": "functionapp"}]  # not mutated
+    subs = {s["id"]: s for s in world["subscriptions"]}
+    assert set(subs) == {SUB, "33333333-3333-3333-3333-333333333333"}
+    (rg,) = subs[SUB]["resource_groups"]
+    assert rg["location"] == "westeurope"  # existing group kept as it was
+    by_type = {(r["type"], r["name"]): r for r in rg["resources"]}
+    assert by_type[("Microsoft.Web/sites", "app-a")]["kind"] == "functionapp"
+    assert ("Microsoft.KeyVault/vaults", "kv-a") in by_type
+    sql = by_type[("Microsoft.Sql/servers", "sql-a")]
+    assert sql["databases"] == ["appdb"]
+    assert sql["entra_admin"]["object_id"]
+    assert [g["name"] for g in world["management_groups"]] == ["mg-x"]
+
+
+def test_world_for_new_group_takes_identity_location() -> None:
+    world = world_for(desired_state(), {"subscriptions": []})
+    (sub,) = [s for s in world["subscriptions"] if s["id"] == SUB]
+    assert sub["resource_groups"][0]["location"] == "uksouth"
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class FakeResponse:
+    def __init__(self, status: int, body: dict[str, Any] | None, headers: dict[str, str]) -> None:
+        self.status_code = status
+        self.reason = "Reason"
+        self.headers = headers
+        self._body = json.dumps(body) if body is not None else "not json"
+        self.request = None
+
+    def text(self, encoding: str | None = None) -> str:
+        return self._body
+
+
+def http_error(cls: type[HttpResponseError], status: int, code: str, message: str,
+               headers: dict[str, str] | None = None) -> HttpResponseError:
+    resp = FakeResponse(status, {"error": {"code": code, "message": message}},
+                        {"x-ms-request-id": "req-1", **(headers or {})})
+    return cls(response=resp)
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (http_error(ResourceNotFoundError, 404, "ResourceNotFound", "gone"), errors.NotFound),
+        (http_error(ResourceExistsError, 409, "RoleAssignmentExists", "exists"),
+         errors.RoleAssignmentExists),
+        (http_error(ResourceExistsError, 409, "Conflict", "busy"), errors.Conflict),
+        (http_error(HttpResponseError, 400, "PrincipalNotFound", "Principal x"),
+         errors.PrincipalNotFound),
+        (http_error(HttpResponseError, 400, "InvalidRoleAssignmentId", "bad"), errors.BadRequest),
+        (http_error(HttpResponseError, 429, "TooManyRequests", "slow", {"Retry-After": "7"}),
+         errors.Throttled),
+        (http_error(HttpResponseError, 503, "ServiceUnavailable", "x"), errors.ServerError),
+        (http_error(ClientAuthenticationError, 401, "InvalidAuthenticationToken", "x"),
+         errors.AuthenticationFailed),
+        (ClientAuthenticationError("no credential"), errors.AuthenticationFailed),
+        (ServiceRequestError("Connection refused"), errors.ArmUnavailable),
+    ],
+)
+def test_translate(exc: Exception, expected: type[errors.ArmError]) -> None:
+    out = errors.translate(exc)
+    assert type(out) is expected
+    if isinstance(exc, HttpResponseError) and exc.status_code:
+        assert out.request_id == "req-1"
+        assert out.status == exc.status_code
+        assert "x-ms-request-id: req-1" in str(out)
+
+
+def test_throttled_carries_retry_after() -> None:
+    out = errors.translate(http_error(HttpResponseError, 429, "TooManyRequests", "slow",
+                                      {"Retry-After": "7"}))
+    assert isinstance(out, errors.Throttled)
+    assert out.retry_after == 7.0
+
+
+def test_forbidden_parses_action_and_scope() -> None:
+    msg = ("The client 'c' with object id 'o' does not have authorization to perform action "
+           f"'Microsoft.Authorization/roleAssignments/write' over scope '{KV}' or the scope is "
+           "invalid. If access was recently granted, please refresh your credentials.")
+    out = errors.translate(http_error(HttpResponseError, 403, "AuthorizationFailed", msg))
+    assert isinstance(out, errors.Forbidden)
+    assert out.action == "Microsoft.Authorization/roleAssignments/write"
+    assert out.scope == KV
+
+
+def test_tokens_never_reach_messages() -> None:
+    token = "eyJhbGciOiJSUzI1NiJ9.eyJvaWQiOiJ4In0.c2lnbmF0dXJl"
+    out = errors.translate(http_error(HttpResponseError, 400, "Bad", f"Bearer {token} rejected"))
+    assert token not in str(out)
+    assert "<redacted>" in str(out)
+
+
+def test_arm_errors_context_translates_and_drops_chain() -> None:
+    with pytest.raises(errors.NotFound) as info, errors.arm_errors():
+        raise http_error(ResourceNotFoundError, 404, "NotFound", "gone")
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__
