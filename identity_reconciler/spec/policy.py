@@ -1,0 +1,96 @@
+"""The `policy:` sections of all spec files, merged into one.
+
+Policy is global: it may be written in any file (usually one `policy.yaml`), and lists such as
+`allow_privileged` add up across files. A single value set differently in two files is an
+error naming both places, because silently picking one would make results depend on file order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from identity_reconciler.core.findings import Severity
+from identity_reconciler.core.state import PrivilegeAllowance, SafetyPolicy, SourceRef
+from identity_reconciler.spec.facts import AllowanceFact
+from identity_reconciler.spec.models import DEFAULT_NAMING, PolicySpec
+from identity_reconciler.spec.naming import NamingPatternError, naming_regex
+from identity_reconciler.spec.resolve import DocContext
+from identity_reconciler.spec.rules import RULES
+from identity_reconciler.spec.yamlload import PathT
+
+
+@dataclass
+class PolicyBuilder:
+    naming: str = DEFAULT_NAMING
+    naming_source: SourceRef | None = None
+    settings: dict[str, tuple[str, SourceRef]] = field(default_factory=dict)
+    safety_values: dict[str, tuple[float, SourceRef]] = field(default_factory=dict)
+    allowances: list[AllowanceFact] = field(default_factory=list)
+
+    def add(self, ctx: DocContext, policy: PolicySpec) -> None:
+        base: PathT = ("policy",)
+        if policy.naming is not None:
+            self._naming(ctx, policy.naming, (*base, "naming"))
+        for rule_id, setting in policy.rules.items():
+            path: PathT = (*base, "rules", rule_id)
+            first = self.settings.get(rule_id)
+            if first is not None and first[0] != setting:
+                ctx.report(
+                    path, "IR035", f"rule {rule_id} is set to {first[0]!r} at {first[1]}",
+                    "configure each rule in one file only",
+                )
+            elif first is None:
+                self.settings[rule_id] = (setting, ctx.src(path))
+        if policy.safety is not None:
+            for name, value in policy.safety.model_dump(exclude_none=True).items():
+                path = (*base, "safety", name)
+                seen = self.safety_values.get(name)
+                if seen is not None and seen[0] != value:
+                    ctx.report(
+                        path, "IR035", f"safety.{name} is {seen[0]} at {seen[1]}",
+                        "set each safety threshold in one file only",
+                    )
+                elif seen is None:
+                    self.safety_values[name] = (value, ctx.src(path))
+        for i, entry in enumerate(policy.allow_privileged):
+            path = (*base, "allow_privileged", i)
+            role = ctx.role(entry.role, (*path, "role"))
+            scope = ctx.scope(
+                entry.scope, (*path, "scope"),
+                subscription=ctx.spec.subscription,
+                resource_group=ctx.spec.defaults.resource_group,
+            )
+            if role is None or scope is None:
+                continue
+            allowance = PrivilegeAllowance(role.guid, scope.id, entry.justification.strip())
+            self.allowances.append(AllowanceFact(allowance, role, scope, ctx.src(path)))
+
+    def _naming(self, ctx: DocContext, naming: str, path: PathT) -> None:
+        try:
+            naming_regex(naming)
+        except NamingPatternError as exc:
+            ctx.report(path, "IR012", str(exc), f"write e.g. {DEFAULT_NAMING}")
+            return
+        if self.naming_source is not None and naming != self.naming:
+            ctx.report(
+                path, "IR035", f"naming is {self.naming!r} at {self.naming_source}",
+                "set policy.naming in one file only",
+            )
+            return
+        self.naming, self.naming_source = naming, ctx.src(path)
+
+    def severity(self, rule_id: str) -> Severity | None:
+        """The configured severity of a policy rule; None when it is switched off."""
+        setting = self.settings.get(rule_id)
+        if setting is None:
+            return RULES[rule_id].severity
+        return None if setting[0] == "off" else Severity(setting[0])
+
+    def safety(self) -> SafetyPolicy:
+        defaults = SafetyPolicy()
+        values = {k: v for k, (v, _) in self.safety_values.items()}
+        return SafetyPolicy(
+            max_delete_percent=float(values.get("max_delete_percent", defaults.max_delete_percent)),
+            max_update_percent=float(values.get("max_update_percent", defaults.max_update_percent)),
+            min_existing=int(values.get("min_existing", defaults.min_existing)),
+        )
