@@ -52,15 +52,29 @@ class Gateway:
 
     def handle(self, req: Request) -> Outcome:
         extra: dict[str, str] = {}
-        outcome = self._handle(req, _kind(req.path), extra)
+        try:
+            outcome = self._handle(req, _kind(req.path), extra)
+        except Exception:
+            tracking = str(uuid.uuid4())
+            log.exception(
+                "unhandled error in %s %s (tracking id %s)", req.method, req.path, tracking
+            )
+            internal = ArmError(
+                500,
+                "InternalServerError",
+                f"Encountered internal server error. The tracking id is '{tracking}'.",
+            )
+            outcome = Outcome(internal.response(), "error.internal")
         response = outcome.response
-        status = None if response is None else response.status
-        self.faults.stats.record(req.method, outcome.route, status)
+        if not req.path.lower().startswith(ADMIN_PREFIX):  # counters show client traffic only
+            status = None if response is None else response.status
+            self.faults.stats.record(req.method, outcome.route, status)
         if response is not None:
             self._decorate(req, response, extra)
         return outcome
 
     def _handle(self, req: Request, kind: str, extra: dict[str, str]) -> Outcome:
+        """The stages in order; ArmErrors become answers, anything else is a 500 above."""
         faulty = kind == "arm" or (
             req.path.lower() == TOKEN_PATH and self.faults.knobs.token_endpoint_faults
         )
@@ -90,19 +104,7 @@ class Gateway:
                 self.access.check_rbac(self.ctx, req)
         except ArmError as err:
             return Outcome(err.response(), "auth" if err.status in (401, 403) else "error")
-        try:
-            response, route = self.router.dispatch(self.ctx, req)
-        except Exception:
-            tracking = str(uuid.uuid4())
-            log.exception(
-                "unhandled error in %s %s (tracking id %s)", req.method, req.path, tracking
-            )
-            internal = ArmError(
-                500,
-                "InternalServerError",
-                f"Encountered internal server error. The tracking id is '{tracking}'.",
-            )
-            return Outcome(internal.response(), "error.internal")
+        response, route = self.router.dispatch(self.ctx, req)
         return Outcome(response, route)
 
     def _decorate(self, req: Request, response: Response, extra: dict[str, str]) -> None:
