@@ -69,7 +69,7 @@ def _optional(name: str) -> ModuleType | None:
     except ModuleNotFoundError as exc:
         if exc.name != full:
             raise
-        log.warning("emulator module %s is not available; its routes are not served", full)
+        log.warning("emulator module %s is not available; skipping it", full)
         return None
 
 
