@@ -1,0 +1,66 @@
+"""DesiredState x LiveState -> Plan.
+
+The diff runs in dependency order — identities (and their federated credentials), then the
+identity blocks of resources, then grants — because each phase needs what the previous one
+decided: a grant's principal id is unknown until we know whether its identity is created, and
+whether a principal is ours decides whether its grants may be deleted. Everything is indexed
+once, so the cost is linear in the size of the two states.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from identity_reconciler import __version__
+from identity_reconciler.core.state import DesiredState, LiveState
+from identity_reconciler.plan import safety
+from identity_reconciler.plan.context import DiffContext
+from identity_reconciler.plan.diff_grants import plan_grants
+from identity_reconciler.plan.diff_identities import plan_identities
+from identity_reconciler.plan.diff_resources import plan_resources
+from identity_reconciler.plan.model import FORMAT_VERSION, Options, Plan, Summary, Target
+
+
+def compute_plan(
+    desired: DesiredState,
+    live: LiveState,
+    *,
+    adopt: bool = False,
+    cloud: str = "local",
+    now: datetime | None = None,
+) -> Plan:
+    """The changes that make `live` match `desired`, with notices, errors and a safety verdict.
+
+    `adopt` accepts unowned live objects equal to desired ones instead of refusing them.
+    `now` fixes `created_at` (tests, reproducible output).
+    """
+    ctx = DiffContext(desired, live, adopt=adopt)
+    plan_identities(ctx)
+    plan_resources(ctx)
+    plan_grants(ctx)
+    changes = ctx.changes()
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return Plan.sealed(
+        format_version=FORMAT_VERSION,
+        tool_version=__version__,
+        created_at=stamp,
+        target=Target(
+            cloud=cloud,
+            tenant_id=live.tenant_id,
+            subscriptions=tuple(sorted({s.lower() for s in desired.subscriptions})),
+        ),
+        spec_digest=desired.digest,
+        options=Options(adopt=adopt),
+        live_requests=live.requests,
+        changes=changes,
+        notices=tuple(sorted(ctx.notices, key=_diagnostic_order)),
+        errors=tuple(sorted(ctx.errors, key=_diagnostic_order)),
+        summary=Summary.of(changes),
+        safety=safety.evaluate(changes, existing=ctx.existing, policy=desired.safety),
+    )
+
+
+def _diagnostic_order(d: object) -> tuple[str, str, str]:
+    source = getattr(d, "source", None) or ""
+    address = getattr(d, "address", None) or ""
+    return (source, address, getattr(d, "message", ""))

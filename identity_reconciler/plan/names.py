@@ -1,0 +1,82 @@
+"""Addresses: the stable, human-readable names of the things a plan changes.
+
+An address must read well in a pull request and be the same in every plan of the same estate,
+so it is built from names people wrote (resource group, identity, role, scope), never from
+GUIDs Azure chose. The subscription is left out when the plan targets one subscription.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from identity_reconciler.core import armid, roles
+from identity_reconciler.plan.model import ChangeKind
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def parse(value: str) -> armid.Scope | None:
+    """A parsed scope, or None; cached because one plan asks about the same ids many times."""
+    try:
+        return armid.parse_scope(value)
+    except armid.ArmIdError:
+        return None
+
+
+class Namer:
+    """Builds addresses; `home` is the plan's only subscription (None: always qualify)."""
+
+    def __init__(self, subscriptions: tuple[str, ...]) -> None:
+        subs = {s.lower() for s in subscriptions}
+        self.home: str | None = next(iter(subs)) if len(subs) == 1 else None
+
+    def _prefix(self, scope: armid.Scope) -> str:
+        if scope.subscription_id is None or scope.subscription_id == self.home:
+            return ""
+        return f"{scope.subscription_id}/"
+
+    def scope(self, scope_id: str) -> str:
+        """`rg`, `rg/vaults/kv-1`, `subscription/<guid>`, `managementGroup/<name>`."""
+        scope = parse(scope_id)
+        if scope is None:
+            return scope_id.rstrip("/")
+        if scope.kind is armid.ScopeKind.MANAGEMENT_GROUP:
+            return f"managementGroup/{scope.management_group}"
+        if scope.kind is armid.ScopeKind.SUBSCRIPTION:
+            return f"subscription/{scope.subscription_id}"
+        out = f"{self._prefix(scope)}{scope.resource_group}"
+        for type_, name in zip(scope.types, scope.names, strict=True):
+            out += f"/{type_}/{name}"
+        return out
+
+    def identity(self, identity_id: str) -> str:
+        """`rg/name` of a user-assigned identity."""
+        scope = parse(identity_id)
+        if scope is None or scope.kind is not armid.ScopeKind.RESOURCE:
+            return identity_id.rstrip("/")
+        return f"{self._prefix(scope)}{scope.resource_group}/{scope.name}"
+
+    def identity_address(self, identity_id: str) -> str:
+        return f"{ChangeKind.IDENTITY.value}.{self.identity(identity_id)}"
+
+    def credential_address(self, identity_id: str, name: str) -> str:
+        return f"{ChangeKind.FEDERATED_CREDENTIAL.value}.{self.identity(identity_id)}/{name}"
+
+    def attachment_address(self, resource_id: str, identity_id: str) -> str:
+        return (
+            f"{ChangeKind.ATTACHMENT.value}.{self.scope(resource_id)}/{self.identity(identity_id)}"
+        )
+
+    def system_address(self, resource_id: str) -> str:
+        return f"{ChangeKind.SYSTEM_ASSIGNED.value}.{self.scope(resource_id)}"
+
+    def grant_address(self, principal: str, role_name: str, scope_id: str) -> str:
+        """`grant.<principal>/<role name>@<scope>`; `principal` is an identity or resource name."""
+        return f"{ChangeKind.GRANT.value}.{principal}/{role_name}@{self.scope(scope_id)}"
+
+
+def role_name(guid: str, fallback: str | None = None) -> str:
+    """The built-in role's name, else what the specs called it, else the GUID."""
+    role = roles.catalog().by_guid(guid)
+    if role is not None:
+        return role.name.strip()
+    return fallback or guid.lower()

@@ -1,0 +1,118 @@
+"""What every view of a plan shares: symbols, phrases, and the attribute lines of a change.
+
+Views read the plan's JSON form (a plain mapping), never the internal objects, so a saved plan
+file renders exactly like a fresh one, and the views cannot disagree about what a change is.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from identity_reconciler.plan.model import KNOWN_AFTER_APPLY, Plan
+
+PlanData = Mapping[str, Any]
+
+SYMBOLS: dict[tuple[str, ...], str] = {
+    ("create",): "+",
+    ("update",): "~",
+    ("delete",): "-",
+    ("delete", "create"): "-/+",
+}
+PHRASES: dict[tuple[str, ...], str] = {
+    ("create",): "will be created",
+    ("update",): "will be updated in place",
+    ("delete",): "will be destroyed",
+    ("delete", "create"): "must be replaced",
+}
+NO_CHANGES = "No changes. Live Azure matches the specs."
+
+
+def as_data(plan: Plan | PlanData) -> PlanData:
+    return plan.to_dict() if isinstance(plan, Plan) else plan
+
+
+def actions_of(change: PlanData) -> tuple[str, ...]:
+    return tuple(change.get("actions") or ())
+
+
+def symbol(change: PlanData) -> str:
+    return SYMBOLS.get(actions_of(change), "?")
+
+
+def footer(summary: PlanData) -> str:
+    return (
+        f"Plan: {summary.get('add', 0)} to add, {summary.get('change', 0)} to change, "
+        f"{summary.get('destroy', 0)} to destroy."
+    )
+
+
+def value(v: Any) -> str:
+    """A value as people read it: strings quoted, the known-after-apply sentinel bare."""
+    if v == KNOWN_AFTER_APPLY:
+        return KNOWN_AFTER_APPLY
+    if v is None:
+        return "null"
+    if isinstance(v, Mapping):
+        return "{" + ", ".join(f"{json.dumps(k)} = {value(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, Sequence) and not isinstance(v, str):
+        return "[" + ", ".join(value(x) for x in v) + "]"
+    return json.dumps(v, ensure_ascii=False)
+
+
+def attribute_lines(change: PlanData) -> list[tuple[str, str, str]]:
+    """`(sign, name, text)` per attribute worth showing.
+
+    A create shows what it will write, a delete what it removes, an update or replace only what
+    differs (maps such as tags key by key), so reviews stay short.
+    """
+    before: Mapping[str, Any] = change.get("before") or {}
+    after: Mapping[str, Any] = change.get("after") or {}
+    actions = actions_of(change)
+    if actions == ("create",):
+        return [("+", k, value(v)) for k, v in sorted(after.items()) if v is not None]
+    if actions == ("delete",):
+        return [("-", k, value(v)) for k, v in sorted(before.items()) if v is not None]
+    out: list[tuple[str, str, str]] = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, Mapping) and isinstance(new, Mapping):
+            out.extend(_map_lines(key, old, new))
+        elif old is None:
+            out.append(("+", key, value(new)))
+        elif new is None:
+            out.append(("-", key, value(old)))
+        else:
+            out.append(("~", key, f"{value(old)} -> {value(new)}"))
+    return out
+
+
+def _map_lines(
+    name: str, old: Mapping[str, Any], new: Mapping[str, Any]
+) -> list[tuple[str, str, str]]:
+    out: list[tuple[str, str, str]] = []
+    for key in sorted(set(old) | set(new)):
+        label = f"{name}.{key}"
+        if key not in new:
+            out.append(("-", label, value(old[key])))
+        elif key not in old:
+            out.append(("+", label, value(new[key])))
+        elif old[key] != new[key]:
+            out.append(("~", label, f"{value(old[key])} -> {value(new[key])}"))
+    return out
+
+
+def aligned(lines: list[tuple[str, str, str]]) -> list[str]:
+    """`sign name = text` with the `=` signs in one column."""
+    width = max((len(name) for _, name, _ in lines), default=0)
+    return [f"{sign} {name.ljust(width)} = {text}" for sign, name, text in lines]
+
+
+def located(diagnostic: PlanData) -> str:
+    """`file:line:col: message` (or `address: message` when there is no spec location)."""
+    where = diagnostic.get("source") or diagnostic.get("address")
+    message = str(diagnostic.get("message", ""))
+    return f"{where}: {message}" if where else message

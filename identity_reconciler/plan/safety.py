@@ -1,0 +1,114 @@
+"""Safety: which plans apply refuses unless a person forces them with a named flag.
+
+Two kinds of danger. Volume (octoDNS's rule): once at least `min_existing` managed objects
+exist, deleting or updating more than the given percentage of them is refused — a wrong
+subscription or a half-deleted spec file looks exactly like that. And always-forced cases,
+whatever the volume: destroying an identity (its principal, client id and grants cannot be
+restored; a re-created one is a different principal), and writing a privileged role at a
+subscription or management group. The privileged case also needs a justified allowance in the
+specs' policy; without it the plan has an error, which no flag overrides.
+
+The verdict is computed from the plan's own changes and stored in it (under the checksum);
+`check_safety` is what apply calls with the flags the user passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from identity_reconciler.core import armid, roles
+from identity_reconciler.core.state import SafetyPolicy
+from identity_reconciler.plan.model import Change, ChangeKind, Plan, Safety, Violation
+from identity_reconciler.plan.names import parse
+
+ALLOW_DELETE_IDENTITY = "--allow-delete-identity"
+ALLOW_PRIVILEGED = "--allow-privileged"
+ALLOW_MASS_CHANGE = "--allow-mass-change"
+FLAGS = (ALLOW_DELETE_IDENTITY, ALLOW_PRIVILEGED, ALLOW_MASS_CHANGE)
+
+
+def evaluate(changes: Iterable[Change], *, existing: int, policy: SafetyPolicy) -> Safety:
+    """The safety verdict of a set of changes over `existing` live managed objects."""
+    violations: list[Violation] = []
+    deletes = updates = 0
+    for change in changes:
+        deletes += "delete" in change.actions
+        updates += change.actions == ("update",)
+        violations.extend(_forced(change))
+    if existing >= policy.min_existing and existing > 0:
+        for count, limit, verb in (
+            (deletes, policy.max_delete_percent, "deleted"),
+            (updates, policy.max_update_percent, "updated"),
+        ):
+            percent = 100.0 * count / existing
+            if percent > limit:
+                violations.append(
+                    Violation(
+                        reason=f"too_many_{'deletes' if verb == 'deleted' else 'updates'}",
+                        message=(
+                            f"{count} of {existing} existing managed objects ({percent:.0f} %) "
+                            f"would be {verb}; the limit is {limit:g} % — check that the specs "
+                            "and the target subscription are the ones you mean"
+                        ),
+                        flag=ALLOW_MASS_CHANGE,
+                    )
+                )
+    return Safety(safe=not violations, existing=existing, violations=tuple(violations))
+
+
+def _forced(change: Change) -> list[Violation]:
+    if "delete" in change.actions and change.kind in (
+        ChangeKind.IDENTITY,
+        ChangeKind.SYSTEM_ASSIGNED,
+    ):
+        what = "re-created as a new principal" if change.is_replace else "deleted"
+        return [
+            Violation(
+                reason="identity_delete",
+                message=(
+                    f"{change.address} would be {what}: its principal, client id and role "
+                    "grants are lost for good"
+                ),
+                flag=ALLOW_DELETE_IDENTITY,
+                address=change.address,
+            )
+        ]
+    if change.kind is ChangeKind.GRANT and change.after is not None:
+        guid = _guid(str(change.after.get("role_definition_id", "")))
+        scope = str(change.after.get("scope", ""))
+        if guid in roles.PRIVILEGED_ROLE_GUIDS and is_broad(scope):
+            role = change.after.get("role", guid)
+            return [
+                Violation(
+                    reason="privileged_grant",
+                    message=f"{change.address} grants {role} on the whole of {scope}",
+                    flag=ALLOW_PRIVILEGED,
+                    address=change.address,
+                )
+            ]
+    return []
+
+
+def _guid(role_definition_id: str) -> str:
+    try:
+        return armid.role_definition_guid(role_definition_id)
+    except armid.ArmIdError:
+        return ""
+
+
+def is_broad(scope: str) -> bool:
+    """Subscription or management group (an unparseable scope counts as broad)."""
+    parsed = parse(scope)
+    return parsed is None or parsed.kind.breadth >= armid.ScopeKind.SUBSCRIPTION.breadth
+
+
+def check_safety(plan: Plan, flags: Iterable[str] = ()) -> list[Violation]:
+    """The violations the given flags do not cover: apply refuses while this is not empty.
+
+    `flags` are the forcing flags as typed (`--allow-delete-identity`, ...).
+    """
+    given = {f.strip() for f in flags}
+    unknown = given - set(FLAGS)
+    if unknown:
+        raise ValueError(f"unknown safety flag(s) {sorted(unknown)}; known: {list(FLAGS)}")
+    return [v for v in plan.safety.violations if v.flag not in given]
