@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from identity_reconciler.core.findings import Finding, Severity
-from identity_reconciler.spec.models import SpecDocument
+from identity_reconciler.spec.models import SpecDocument, SpecValueError
 from identity_reconciler.spec.yamlload import LocatedDocument, PathT
 
 _TYPE_WORDS = {
@@ -33,7 +33,7 @@ _TYPE_WORDS = {
     "model_attributes_type": "a mapping",
 }
 _FIX_FOR_TYPE = {
-    "string_type": "quote the value, e.g. '0042'",
+    "string_type": "write a string",
     "list_type": "write a YAML list: one '- item' per line, or [a, b]",
     "dict_type": "write a mapping of key: value pairs",
     "model_type": "write a mapping of key: value pairs",
@@ -155,11 +155,13 @@ def _one(doc: LocatedDocument, err: ErrorDetails) -> Finding:
         )
     if "[key]" in loc:
         return _finding(
-            doc, path, "IR012", f"{where}: {err['msg']}", "use one of the listed keys", key=True
+            doc, path, "IR012", f"{readable(path[:-1])}: key {value!r} is not allowed",
+            f"use one of {ctx.get('expected', 'the documented keys')}", key=True,
         )
     if kind == "value_error":
-        message = str(ctx.get("error", err["msg"]))
-        return _finding(doc, path, "IR012", f"{where}: {message}", None, key=False)
+        error = ctx.get("error")
+        fix = error.fix if isinstance(error, SpecValueError) else None
+        return _finding(doc, path, "IR012", f"{where}: {error or err['msg']}", fix, key=False)
     if kind in _TYPE_WORDS:
         if path == () and kind == "model_type":
             return _finding(
@@ -167,23 +169,34 @@ def _one(doc: LocatedDocument, err: ErrorDetails) -> Finding:
                 f"a spec document must be a mapping, not {describe(value)}",
                 "start with keys such as subscription:, defaults:, identities:", key=False,
             )
+        fix = _FIX_FOR_TYPE.get(kind)
+        if kind == "string_type" and isinstance(value, int | float | bool):
+            fix = f"quote the value: '{value}'" if not isinstance(value, bool) else (
+                "quote the value, e.g. 'true'"
+            )
         return _finding(
             doc, path, "IR012",
-            f"{where}: expected {_TYPE_WORDS[kind]}, got {describe(value)}",
-            _FIX_FOR_TYPE.get(kind), key=False,
+            f"{where}: expected {_TYPE_WORDS[kind]}, got {describe(value)}", fix, key=False,
         )
     if kind == "literal_error":
         return _finding(
-            doc, path, "IR012",
-            f"{where}: {describe(value)} is not allowed; expected {ctx.get('expected', '?')}",
-            None, key=False,
+            doc, path, "IR012", f"{where}: {describe(value)} is not allowed",
+            f"use {ctx.get('expected', 'one of the documented values')}", key=False,
         )
-    if kind in ("too_long", "too_short") and isinstance(value, list):
-        bound = "at most" if kind == "too_long" else "at least"
-        limit = ctx.get("max_length") if kind == "too_long" else ctx.get("min_length")
+    if kind in ("too_long", "too_short", "string_too_long", "string_too_short"):
+        longest = kind.endswith("too_long")
+        limit = ctx.get("max_length") if longest else ctx.get("min_length")
+        unit = "items" if isinstance(value, list) else "characters"
+        size = len(value) if isinstance(value, list | str) else "?"
+        bound = "at most" if longest else "at least"
         return _finding(
-            doc, path, "IR012", f"{where}: {bound} {limit} items allowed, found {len(value)}",
-            None, key=False,
+            doc, path, "IR012", f"{where}: has {size} {unit}; {bound} {limit} allowed",
+            "remove some" if longest else "add the missing value", key=False,
+        )
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        return _finding(
+            doc, path, "IR012", f"{where}: {describe(value)} is out of range", err["msg"].lower(),
+            key=False,
         )
     return _finding(doc, path, "IR012", f"{where}: {err['msg']}", None, key=False)
 

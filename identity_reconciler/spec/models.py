@@ -62,50 +62,66 @@ def _pattern(regex: re.Pattern[str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- single values
 
 
+class SpecValueError(ValueError):
+    """A bad single value; `fix` says what to write instead (shown next to the message)."""
+
+    def __init__(self, message: str, fix: str | None = None) -> None:
+        super().__init__(message)
+        self.fix = fix
+
+
 def _guid(value: str) -> str:
     if not armid.GUID_RE.match(value):
-        raise ValueError(f"{value!r} is not a GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
+        raise SpecValueError(
+            f"{value!r} is not a GUID", "write the id, e.g. 11111111-1111-1111-1111-111111111111"
+        )
     return value.lower()
 
 
 def _identity_name(value: str) -> str:
     if not IDENTITY_NAME_RE.match(value):
-        raise ValueError(
+        raise SpecValueError(
             f"identity name {value!r} must be 3-128 letters, digits, '-' or '_', "
-            "starting with a letter or digit"
+            "starting with a letter or digit",
+            "rename it, e.g. id-myapp-prod-uks-01",
         )
     return value
 
 
 def _fic_name(value: str) -> str:
     if not FIC_NAME_RE.match(value):
-        raise ValueError(
+        raise SpecValueError(
             f"federated credential name {value!r} must be 3-120 letters, digits, '-' or '_', "
-            "starting with a letter or digit"
+            "starting with a letter or digit",
+            "rename it, e.g. github-production",
         )
     return value
 
 
 def _resource_group(value: str) -> str:
     if not armid.RESOURCE_GROUP_RE.match(value):
-        raise ValueError(
+        raise SpecValueError(
             f"resource group name {value!r} must be 1-90 letters, digits, '-', '_', '.', '(' "
-            "or ')', not ending in '.'"
+            "or ')', not ending in '.'",
+            "e.g. rg-myapp-prod-uks-01",
         )
     return value
 
 
 def _location(value: str) -> str:
     if not LOCATION_RE.match(value):
-        raise ValueError(f"location {value!r} is not an Azure region name such as 'uksouth'")
+        raise SpecValueError(
+            f"location {value!r} is not an Azure region name", "write e.g. uksouth or westeurope"
+        )
     return value.replace(" ", "").lower()
 
 
 def _resource_name(value: str) -> str:
     if not RESOURCE_NAME_RE.match(value):
-        raise ValueError(
+        raise SpecValueError(
             f"resource name {value!r} must start with a letter or digit and hold only "
-            "letters, digits, '-', '_', '.', '(' or ')'"
+            "letters, digits, '-', '_', '.', '(' or ')'",
+            "write the resource's name as Azure shows it",
         )
     return value
 
@@ -114,16 +130,17 @@ def _host_type(value: str) -> str:
     canonical = IDENTITY_HOST_TYPES.get(value.lower())
     if canonical is None:
         allowed = ", ".join(IDENTITY_HOST_TYPES.values())
-        raise ValueError(
-            f"resource type {value!r} cannot hold managed identities here; use {allowed}"
+        raise SpecValueError(
+            f"resource type {value!r} cannot hold managed identities here", f"use one of {allowed}"
         )
     return canonical
 
 
 def _resource_type(value: str) -> str:
     if not RESOURCE_TYPE_RE.match(value):
-        raise ValueError(
-            f"resource type {value!r} must look like Namespace/type, e.g. Microsoft.KeyVault/vaults"
+        raise SpecValueError(
+            f"resource type {value!r} is not of the form Namespace/type",
+            "write e.g. Microsoft.KeyVault/vaults",
         )
     return value
 
@@ -131,51 +148,62 @@ def _resource_type(value: str) -> str:
 def _https_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme != "https" or not parts.hostname or any(c.isspace() for c in value):
-        raise ValueError(f"issuer {value!r} must be an https:// URL")
+        raise SpecValueError(
+            f"issuer {value!r} must be an https:// URL",
+            "write e.g. https://token.actions.githubusercontent.com",
+        )
     return value
 
 
 def _non_blank(value: str) -> str:
     if not value.strip():
-        raise ValueError("must not be blank")
+        raise SpecValueError("must not be blank", "write a value or remove the key")
     return value
 
 
 def _sql_server(value: str) -> str:
     if not SQL_SERVER_RE.match(value):
-        raise ValueError(
+        raise SpecValueError(
             f"SQL server name {value!r} must be 1-63 lower-case letters, digits or '-', "
-            "not starting or ending with '-'"
+            "not starting or ending with '-'",
+            "write the server name without .database.windows.net, e.g. sql-myapp-prod-uks-01",
         )
     return value
 
 
 def _sql_database(value: str) -> str:
     if not SQL_DATABASE_RE.match(value):
-        raise ValueError(f"database name {value!r} is not a valid Azure SQL database name")
+        raise SpecValueError(
+            f"database name {value!r} is not a valid Azure SQL database name",
+            "use at most 128 characters without <>*%&:\\/? and not ending in '.' or a space",
+        )
     return value
 
 
 def _sql_role(value: str) -> str:
     if not SQL_ROLE_RE.match(value):
-        raise ValueError(
+        raise SpecValueError(
             f"database role {value!r} must be letters, digits, '_', '$', '#', '@', '.', '-' "
-            "or spaces"
+            "or spaces",
+            "e.g. db_datareader",
         )
     return value
 
 
 def _tags(value: dict[str, str]) -> dict[str, str]:
     if len(value) > MAX_TAGS:
-        raise ValueError(f"at most {MAX_TAGS} tags per resource, not {len(value)}")
+        raise SpecValueError(f"{len(value)} tags; Azure allows {MAX_TAGS}", "drop some tags")
     for key, text in value.items():
         if not key or len(key) > 512 or TAG_KEY_FORBIDDEN & set(key):
-            raise ValueError(f"tag name {key!r} must be 1-512 characters without <>%&\\?/")
+            raise SpecValueError(
+                f"tag name {key!r} is not allowed", "use 1-512 characters without <>%&\\?/"
+            )
         if len(text) > 256:
-            raise ValueError(f"tag {key!r}: value longer than 256 characters")
+            raise SpecValueError(f"tag {key!r}: value longer than 256 characters", "shorten it")
         if key.lower() == OWNER_TAG and text.lower() != OWNER_TAG_VALUE:
-            raise ValueError(
-                f"tag {key!r} is reserved: identity-reconciler sets it to {OWNER_TAG_VALUE!r}"
+            raise SpecValueError(
+                f"tag {key!r} is reserved: identity-reconciler sets it to {OWNER_TAG_VALUE!r}",
+                "remove the tag",
             )
     return value
 
@@ -227,14 +255,19 @@ class StructuredScope(SpecModel):
         if self.management_group is not None:
             others = (self.subscription, self.resource_group, self.type, self.name)
             if any(v is not None for v in others):
-                raise ValueError("a management_group scope takes no other keys")
+                raise SpecValueError(
+                    "a management_group scope takes no other keys", "remove the other keys"
+                )
             return self
         if (self.type is None) != (self.name is None):
-            raise ValueError("a resource scope needs both type and name")
+            raise SpecValueError(
+                "a resource scope needs both type and name", "add the missing one"
+            )
         if self.type is None and self.resource_group is None and self.subscription is None:
-            raise ValueError(
-                "empty scope: give {resource_group, type, name}, {resource_group}, "
-                "{subscription} or {management_group}"
+            raise SpecValueError(
+                "empty scope",
+                "give {resource_group, type, name}, {resource_group}, {subscription} or "
+                "{management_group}",
             )
         return self
 
@@ -269,7 +302,10 @@ class RoleGrant(SpecModel):
     @model_validator(mode="after")
     def _condition(self) -> RoleGrant:
         if self.condition_version is not None and self.condition is None:
-            raise ValueError("condition_version is set but there is no condition")
+            raise SpecValueError(
+                "condition_version is set but there is no condition",
+                "add condition: or remove condition_version",
+            )
         return self
 
 
@@ -335,7 +371,10 @@ class ResourceSpec(SpecModel):
     @model_validator(mode="after")
     def _roles_need_identity(self) -> ResourceSpec:
         if self.roles and not self.system_assigned:
-            raise ValueError("roles need system_assigned: true (there is no identity to grant)")
+            raise SpecValueError(
+                "roles need a system-assigned identity, but system_assigned is false",
+                "set system_assigned: true or remove the roles",
+            )
         return self
 
 
