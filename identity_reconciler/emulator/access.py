@@ -27,9 +27,10 @@ ARM_AUDIENCES = (
 _ARM_AUDIENCES_LOWER = frozenset(a.lower() for a in ARM_AUDIENCES)
 CLOCK_SKEW_S = 300  # ARM tolerates five minutes of clock skew on exp and nbf
 _CACHE_LIMIT = 4096
+_MG_PREFIX = "/providers/microsoft.management/managementgroups/"
 
 # Paths ARM serves without RBAC checks on the caller (lists filtered by what the caller sees).
-RBAC_EXEMPT_EXACT = frozenset({"/subscriptions", "/tenants", "/providers"})
+RBAC_EXEMPT_EXACT = frozenset({"/subscriptions", "/tenants", "/providers", "/metadata/endpoints"})
 
 
 def _unauthenticated(code: str, message: str, tenant_id: str) -> ArmError:
@@ -173,10 +174,12 @@ class Access:
         caller = req.caller
         if caller is None or req.path.rstrip("/").lower() in RBAC_EXEMPT_EXACT:
             return
+        scope = authorization_scope(req.path)
+        if req.method.upper() in ("GET", "HEAD") and _tenant_level(scope):
+            return  # tenant-level reads (built-in role definitions, operations): any caller
         rbac = self._rbac_module()
         action = str(rbac.action_for(req.method, req.path))
-        scope = authorization_scope(req.path)
-        if rbac.permitted(ctx, caller.object_id, action, scope):
+        if rbac.permitted(ctx, caller.object_id, action, scope, request_body=req.body):
             return
         raise ArmError(
             403,
@@ -198,6 +201,12 @@ class Access:
                     f"RBAC enforcement is switched on but unavailable: {exc}",
                 ) from None
         return self._rbac
+
+
+def _tenant_level(scope: str) -> bool:
+    """Outside every subscription and management group."""
+    lowered = scope.lower()
+    return not lowered.startswith(("/subscriptions/", _MG_PREFIX))
 
 
 def authorization_scope(path: str) -> str:

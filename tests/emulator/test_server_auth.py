@@ -268,3 +268,63 @@ def test_rbac_enforcement_answers_403_for_callers_without_a_role(
         emu.info.endpoint + path, headers=operator, verify=emu.info.ca_bundle, timeout=10
     )
     assert resp.status_code == 200
+
+
+class _TokenFor:
+    """A credential handing out emulator tokens for one principal."""
+
+    def __init__(self, emu: RunningEmulator, object_id: str | None = None) -> None:
+        self._emu = emu
+        self._oid = object_id
+
+    def get_token(self, *_scopes: str, **_kw: Any) -> AccessToken:
+        return AccessToken(self._emu.issue_token(self._oid), int(time.time()) + 3600)
+
+
+def test_rbac_through_the_sdk_guards_role_assignment_writes(
+    fresh_emulator: Callable[..., RunningEmulator],
+) -> None:
+    pytest.importorskip("identity_reconciler.emulator.rbac")
+    from azure.core.exceptions import HttpResponseError
+    from azure.mgmt.authorization import AuthorizationManagementClient
+
+    emu = fresh_emulator(settings=Settings(enforce_rbac=True))
+    sub = emu.info.subscription_ids[0]
+    stranger = _add_sp(emu)
+    reader = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+    scope = f"/subscriptions/{sub}"
+    definitions = "/providers/Microsoft.Authorization/roleDefinitions"
+    params = {
+        "properties": {
+            "roleDefinitionId": f"{scope}{definitions}/{reader}",
+            "principalId": stranger.object_id,
+            "principalType": "ServicePrincipal",
+        }
+    }
+    name = str(uuid.uuid4())
+
+    as_stranger = AuthorizationManagementClient(
+        _TokenFor(emu, stranger.object_id), sub, **emu.sdk_kwargs()
+    )
+    # tenant-level reads of built-in role definitions need no role
+    role = as_stranger.role_definitions.get_by_id(f"{definitions}/{reader}")
+    assert role.role_name == "Reader"
+    with pytest.raises(HttpResponseError) as denied:
+        as_stranger.role_assignments.create(scope, name, params)
+    assert denied.value.status_code == 403
+    assert denied.value.error is not None
+    assert denied.value.error.code == "AuthorizationFailed"
+    message = str(denied.value.error.message)
+    assert "'Microsoft.Authorization/roleAssignments/write'" in message
+    assert f"over scope '{scope}/providers/Microsoft.Authorization/roleAssignments/{name}'" in (
+        message
+    )
+
+    as_operator = AuthorizationManagementClient(_TokenFor(emu), sub, **emu.sdk_kwargs())
+    created = as_operator.role_assignments.create(scope, name, params)
+    assert created.principal_id == stranger.object_id
+    # now a Reader at the subscription: reads pass, writes still do not
+    assert [a.name for a in as_stranger.role_assignments.list_for_subscription()]
+    with pytest.raises(HttpResponseError) as again:
+        as_stranger.role_assignments.delete(scope, name)
+    assert again.value.status_code == 403
