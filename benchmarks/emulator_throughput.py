@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 class Tally:
     ok: int = 0
     errors: int = 0
-    lock: threading.Lock = threading.Lock()
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, ok: bool) -> None:
         with self.lock:

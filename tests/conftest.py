@@ -27,6 +27,7 @@ from identity_reconciler.emulator.kernel import Settings
 
 ARM_SCOPE = "https://management.azure.com/.default"
 
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[RunningEmulator]:
     with running() as emu:

@@ -191,11 +191,6 @@ class Faults:
         with self._lock:
             return "%032x" % self._rng.getrandbits(128)  # noqa: UP031
 
-    def remaining(self, method: str) -> tuple[str, int]:
-        """The header name and value to report when the request is not subject to buckets."""
-        cat = category(method)
-        return f"x-ms-ratelimit-remaining-subscription-{cat}", UNTHROTTLED_REMAINING[cat]
-
     def throttle(self, method: str, path: str, principal: str) -> tuple[str, int, ArmError | None]:
         """Spend from the bucket of (subscription or tenant, principal, category).
 
