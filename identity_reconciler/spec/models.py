@@ -318,7 +318,10 @@ class FederatedCredentialSpec(SpecModel):
     subject: Annotated[NonBlank, Field(max_length=600)]
     audiences: Annotated[
         list[Annotated[NonBlank, Field(max_length=600)]], Field(min_length=1)
-    ] = Field(default_factory=lambda: [DEFAULT_AUDIENCE])
+    ] = Field(
+        default_factory=lambda: [DEFAULT_AUDIENCE],
+        json_schema_extra={"default": [DEFAULT_AUDIENCE]},
+    )
 
 
 class ResourceRef(SpecModel):

@@ -229,13 +229,19 @@ class _Builder:
             )
         self.aliases += 1
         if self.aliases > self.limits.max_aliases:
-            raise self.fail(pos, "IR003", f"more than {self.limits.max_aliases:,} aliases")
+            raise self.fail(
+                pos, "IR003", f"more than {self.limits.max_aliases:,} aliases",
+                "write the values out, or split the file",
+            )
         self._count(pos, anchor.size)
         self._check_depth(pos, len(self.stack) + anchor.height)
         frame = self._expecting_key()
         if frame is not None:
             if not isinstance(anchor.value, str):
-                raise self.fail(pos, "IR012", "a mapping key must be a plain name")
+                raise self.fail(
+                    pos, "IR012", "a mapping key must be a plain name",
+                    "alias only scalar values as keys",
+                )
             self._set_key(frame, anchor.value, pos)
             return
         path = self._child_path()
@@ -352,7 +358,10 @@ class _Builder:
                 "null": value is None,
             }[wanted]
             if not ok:
-                raise self.fail(pos, "IR012", f"{text!r} is not a valid !!{wanted}")
+                raise self.fail(
+                    pos, "IR012", f"{text!r} is not a valid !!{wanted}",
+                    f"remove the !!{wanted} tag or fix the value",
+                )
             return float(value) if wanted == "float" else value
         self._check_tag(tag, pos, "str")  # raises: no other tag is plain data
         return text

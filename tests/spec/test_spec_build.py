@@ -76,10 +76,11 @@ def test_former_role_name_warns_and_resolves(tmp_path: Path) -> None:
     result = check(tmp_path, HEAD + """\
 identities:
   - name: id-myapp-prod-uks-01
-    roles: [{role: Role Based Access Control Administrator (Preview), scope: {resource_group: rg-a}}]
+    roles:
+      - {role: Role Based Access Control Administrator (Preview), scope: {resource_group: rg-a}}
 """)
     finding = only(result, "IR023")
-    assert "Role Based Access Control Administrator" in finding.fix
+    assert "Role Based Access Control Administrator" in (finding.fix or "")
     assert result.desired is not None
     (grant,) = result.desired.grants.values()
     assert grant.role_definition_guid == roles.RBAC_ADMINISTRATOR
@@ -131,7 +132,8 @@ identities:
     assert result.ok, result.findings
     desired = result.desired
     assert desired is not None
-    other = desired.identities[armid.key(armid.identity_id(SUB2, "rg-other", "id-other-dev-weu-01"))]
+    other_id = armid.identity_id(SUB2, "rg-other", "id-other-dev-weu-01")
+    other = desired.identities[armid.key(other_id)]
     assert other.location == "westeurope"
     assert other.isolation_scope == "Regional"
     assert other.tags == {"owner": "platform", "env": "dev", OWNER_TAG: "identity-reconciler"}
@@ -157,7 +159,8 @@ identities:
     assigned_to: ["{app.lower()}"]
     roles: [{{role: Reader, scope: {{resource_group: {RG}}}}}]
 resources:
-  - {{type: Microsoft.Web/sites, name: app-1, roles: [{{role: Reader, scope: {{resource_group: {RG}}}}}]}}
+  - {{type: Microsoft.Web/sites, name: app-1,
+     roles: [{{role: Reader, scope: {{resource_group: {RG}}}}}]}}
   - {{type: Microsoft.App/containerApps, name: ca-1, system_assigned: false}}
 """)
     assert rules(result) == [], result.findings
@@ -261,7 +264,9 @@ identities:
     roles:
       - role: Storage Blob Data Reader
         scope: {type: Microsoft.Storage/storageAccounts, name: st1}
-        condition: "@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals 'logs'"
+        condition: >-
+          @Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name]
+          StringEquals 'logs'
         description: read the logs container only
 """)
     assert result.ok, result.findings

@@ -62,7 +62,8 @@ def test_seed_scenario_builds_the_expected_state() -> None:
     assert grant.principal.id == IDENTITY_ID
     assert list(desired.grants) == [grant.key]
     (db,) = desired.sql
-    assert db.server_id == armid.resource_id(SUB, RG, "Microsoft.Sql/servers", "sql-myapp-prod-uks-01")
+    server = armid.resource_id(SUB, RG, "Microsoft.Sql/servers", "sql-myapp-prod-uks-01")
+    assert db.server_id == server
     assert db.database == "appdb"
     (user,) = db.users
     assert user.user_name == "id-myapp-prod-uks-01"
@@ -187,7 +188,9 @@ def test_digest_follows_content_not_time(tmp_path: Path) -> None:
     again = validate([path]).desired
     path.write_text(HEAD + "# a comment changes the reviewed text\n")
     changed = validate([path]).desired
-    assert first is not None and again is not None and changed is not None
+    assert first is not None
+    assert again is not None
+    assert changed is not None
     assert first.digest == again.digest
     assert first.digest != changed.digest
 
