@@ -108,7 +108,11 @@ class Gateway:
         return Outcome(response, route)
 
     def _decorate(self, req: Request, response: Response, extra: dict[str, str]) -> None:
-        """ARM's per-answer headers; Retry-After survives only on 429 and 5xx answers."""
+        """ARM's per-answer headers.
+
+        azure-core retries any error answer that carries Retry-After, so among errors only 429
+        and 5xx keep it; 2xx answers keep it too (it paces long-running-operation polling).
+        """
         headers = response.headers
         request_id = str(uuid.uuid4())
         headers.setdefault("x-ms-request-id", request_id)
@@ -118,6 +122,6 @@ class Gateway:
         )
         for name, value in extra.items():
             headers.setdefault(name, value)
-        if response.status != 429 and response.status < 500:
+        if 400 <= response.status < 500 and response.status != 429:
             for key in [k for k in headers if k.lower() == "retry-after"]:
                 del headers[key]

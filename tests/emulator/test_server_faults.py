@@ -186,3 +186,24 @@ def test_settings_can_be_read_and_changed_at_run_time(fresh_emulator: Fresh) -> 
         assert resp.status_code == 400, bad
         assert resp.json()["error"]["code"] == "InvalidSettings"
     assert emu.settings.latency_ms == 5.0
+
+
+def test_retry_after_is_kept_only_where_clients_should_wait(fresh_emulator: Fresh) -> None:
+    emu = _start(fresh_emulator)
+    path = "/subscriptions/11111111-1111-1111-1111-111111111111/providers/Test.Emulator/ra"
+
+    def answer(status: int) -> Callable[[Context, Request, dict[str, str]], Response]:
+        return lambda _c, _r, _p: Response(status, {}, {"Retry-After": "1"})
+
+    for status in (202, 409, 503):
+        emu.router.add("GET", f"{path}{status}", answer(status))
+    assert _call(emu, "GET", f"{path}202").headers.get("Retry-After") == "1"
+    assert "Retry-After" not in _call(emu, "GET", f"{path}409").headers
+    assert _call(emu, "GET", f"{path}503").headers.get("Retry-After") == "1"
+
+
+def test_seed_setting_reseeds_fault_choices(fresh_emulator: Fresh) -> None:
+    emu = _start(fresh_emulator, error_rate=1.0, seed=11)
+    first = [_call(emu).status_code for _ in range(12)]
+    emu.configure(seed=11)
+    assert [_call(emu).status_code for _ in range(12)] == first

@@ -194,3 +194,29 @@ def test_managed_identity_credential_reports_an_unknown_identity(
         pytest.raises(ClientAuthenticationError),
     ):
         cred.get_token("https://management.azure.com/.default")
+
+
+def test_admin_token_endpoint_mints_tokens_for_any_principal(
+    emulator: RunningEmulator, identity: Principal
+) -> None:
+    resp = requests.post(
+        emulator.info.endpoint + "/_emulator/token",
+        json={"object_id": identity.object_id, "lifetime_s": 600},
+        headers={"X-IDENTITY-HEADER": emulator.info.identity_header},
+        verify=emulator.info.ca_bundle,
+        timeout=10,
+    )
+    assert resp.status_code == 200
+    body = resp.json()
+    claims = _claims(emulator, body["access_token"])
+    assert claims["oid"] == identity.object_id
+    assert claims["exp"] == int(body["expires_on"])
+    assert claims["exp"] - time.time() <= 600
+    missing = requests.post(
+        emulator.info.endpoint + "/_emulator/token",
+        json={"object_id": str(uuid.uuid4())},
+        headers={"X-IDENTITY-HEADER": emulator.info.identity_header},
+        verify=emulator.info.ca_bundle,
+        timeout=10,
+    )
+    assert missing.status_code == 404
