@@ -14,6 +14,7 @@ import json
 import re
 from importlib import resources as package_data
 from typing import Any
+from urllib.parse import unquote
 
 from identity_reconciler.emulator.kernel import JSON, ArmError, Context, Request, Response, Router
 from identity_reconciler.emulator.providers import rbac_scopes
@@ -192,13 +193,18 @@ def list_definitions(ctx: Context, req: Request, params: dict[str, str]) -> Resp
 
 
 def _parse_filter(text: str | None) -> tuple[str | None, str | None, bool]:
-    """(roleName, type, atScopeAndBelow) from `roleName eq '...'`, `type eq '...'` and ands."""
+    """(roleName, type, atScopeAndBelow) from `roleName eq '...'`, `type eq '...'` and ands.
+
+    The SDK percent-encodes this filter completely, and documentation examples write spaces
+    as `+`; both are undone here (a `+` only counts as a space outside quotes).
+    """
     name = kind = None
     below = False
     if not text or not text.strip():
         return name, kind, below
-    for term in re.split(r"\s+and\s+", text.strip(), flags=re.IGNORECASE):
-        if m := re.fullmatch(r"\s*(roleName|type)\s+eq\s+'((?:[^']|'')*)'\s*", term, re.I):
+    text = unquote(text).strip()
+    for term in re.split(r"[\s+]+and[\s+]+", text, flags=re.IGNORECASE):
+        if m := re.fullmatch(r"[\s+]*(roleName|type)[\s+]+eq[\s+]+'((?:[^']|'')*)'\s*", term, re.I):
             value = m.group(2).replace("''", "'")
             if m.group(1).lower() == "rolename":
                 name = value
