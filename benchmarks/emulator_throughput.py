@@ -1,7 +1,9 @@
 """Emulator throughput on loopback, through real HTTPS keep-alive clients.
 
 Runs `identity-reconciler emulator serve` as its own process (as users run it) and measures:
-1. GET throughput with a few keep-alive clients in threads (bounded by count and time);
+1. GET throughput with a few keep-alive clients in threads (bounded by count and time), once
+   with requests (what SDK clients use) and once with http.client (lighter, so the figure is
+   closer to the server's own limit);
 2. that 50 concurrent clients are all answered without errors;
 3. listing N role assignments through azure-mgmt-authorization (seeded beforehand with
    `seed_assignment` into the state directory the server then opens).
@@ -15,9 +17,11 @@ Prints requests, seconds and requests/s per part; exits 1 if any request failed.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -27,6 +31,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -125,6 +130,39 @@ def hammer(
     return tally, time.perf_counter() - started
 
 
+def hammer_raw(
+    info: dict[str, Any], url: str, token: str, clients: int, total: int
+) -> tuple[Tally, float]:
+    """Like `hammer` with http.client: shows what the server sustains when clients are light."""
+    tally = Tally()
+    parts = urlsplit(url)
+    target = f"{parts.path}?{parts.query}"
+
+    def client(n: int) -> None:
+        ctx = ssl.create_default_context(cafile=info["ca_bundle"])
+        conn = http.client.HTTPSConnection(
+            parts.hostname or "", parts.port, context=ctx, timeout=30
+        )
+        try:
+            for _ in range(n):
+                conn.request("GET", target, headers={"Authorization": f"Bearer {token}"})
+                resp = conn.getresponse()
+                resp.read()
+                tally.add(resp.status == 200)
+        except OSError:
+            tally.add(False)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client, args=(total // clients,)) for _ in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return tally, time.perf_counter() - started
+
+
 def list_assignments(info: dict[str, Any], sub: str) -> tuple[int, float]:
     from azure.identity import ManagedIdentityCredential
     from azure.mgmt.authorization import AuthorizationManagementClient
@@ -172,8 +210,12 @@ def main() -> int:
             path = f"/subscriptions/{sub}" if sub else "/subscriptions"
             url = f"{info['endpoint']}{path}?api-version=2022-12-01"
             tally, seconds = hammer(info, url, token, args.clients, args.requests, args.seconds)
-            report(f"GET throughput ({args.clients} keep-alive clients)", tally, seconds)
+            report(f"GET throughput ({args.clients} requests.Session clients)", tally, seconds)
             failed = tally.errors
+
+            tally, seconds = hammer_raw(info, url, token, args.clients, args.requests)
+            report(f"GET throughput ({args.clients} http.client clients)", tally, seconds)
+            failed += tally.errors
 
             per_client = 20
             tally, seconds = hammer(
