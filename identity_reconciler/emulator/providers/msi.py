@@ -1,4 +1,4 @@
-"""Microsoft.ManagedIdentity: user-assigned identities, system-assigned views, operations.
+"""Microsoft.ManagedIdentity: user-assigned identities (and the provider's route assembly).
 
 Shapes follow the 2024-11-30 examples: ids carry a lower-case `resourcegroups` segment, and
 `properties` holds tenantId, principalId, clientId and isolationScope. The SDK validates
@@ -29,7 +29,6 @@ from identity_reconciler.emulator.store import Principal
 
 NAMESPACE = "Microsoft.ManagedIdentity"
 IDENTITY_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
-SYSTEM_IDENTITY_TYPE = "Microsoft.ManagedIdentity/Identities"
 
 # Every version in azure-rest-api-specs/specification/msi (stable and preview).
 API_VERSIONS = (
@@ -40,8 +39,6 @@ API_VERSIONS = (
 LOCATIONS = tuple(r.display_name for r in regions.REGIONS)
 
 USER_ASSIGNED = ResourceType("userAssignedIdentities", API_VERSIONS, LOCATIONS)
-IDENTITIES = ResourceType("identities", API_VERSIONS, LOCATIONS)
-OPERATIONS = ResourceType("operations", API_VERSIONS)
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
 ISOLATION_SCOPES = ("None", "Regional")
@@ -64,16 +61,10 @@ def register(router: Router) -> None:
     router.add("PUT", one, put_identity, priority=p, name="msi.identities.createOrUpdate")
     router.add("PATCH", one, patch_identity, priority=p, name="msi.identities.update")
     router.add("DELETE", one, delete_identity, priority=p, name="msi.identities.delete")
-    router.add(
-        "GET", "/{scope*}/providers/Microsoft.ManagedIdentity/identities/default",
-        get_system_assigned, priority=p, name="msi.systemAssigned.get",
-    )  # fmt: skip
-    router.add(
-        "GET", "/providers/Microsoft.ManagedIdentity/operations", list_operations, priority=p,
-        name="msi.operations.list",
-    )  # fmt: skip
-    from identity_reconciler.emulator.providers import msi_federated  # it builds on this module
+    # These build on this module, so they are imported when routes are assembled.
+    from identity_reconciler.emulator.providers import msi_federated, msi_system
 
+    msi_system.register(router, p)
     msi_federated.register(router, p)
 
 
@@ -218,123 +209,6 @@ def delete_identity(ctx: Context, _req: Request, params: dict[str, str]) -> Resp
         ctx.store.delete_tree(str(doc["id"]))
         ctx.store.delete_principal(str(doc["properties"]["principalId"]))
     return Response(200)
-
-
-@gate(IDENTITIES)
-def get_system_assigned(ctx: Context, req: Request, params: dict[str, str]) -> Response:
-    """The system-assigned identity of a resource, from its identity block and principal."""
-    scope = "/" + params["scope"].strip("/")
-    resource = ctx.store.get(scope)
-    block = (resource or {}).get("identity") or {}
-    kind = str(block.get("type", "")).replace(" ", "").lower()
-    if resource is None or "systemassigned" not in kind.split(","):
-        raise ArmError(
-            404,
-            "ResourceNotFound",
-            f"The system assigned identity of resource '{scope}' was not found.",
-        )
-    principal = ctx.store.principal_by_resource(scope)
-    principal_id = str(block.get("principalId") or (principal.object_id if principal else ""))
-    client_id = principal.app_id if principal and principal.app_id else None
-    tenant = str(block.get("tenantId") or ctx.tenant_id)
-    ident = f"{resource.get('id', scope)}/providers/{NAMESPACE}/identities/default"
-    secret_url = (
-        f"{req.base_url}{ident}/credentials/v2/identities"
-        f"?tid={tenant}&oid={principal_id}&aid={client_id or ''}"
-    )
-    return Response(
-        200,
-        {
-            "id": ident,
-            "location": resource.get("location"),
-            "name": resource.get("name"),
-            "properties": {
-                "clientId": client_id,
-                "clientSecretUrl": secret_url,
-                "principalId": principal_id,
-                "tenantId": tenant,
-            },
-            "type": SYSTEM_IDENTITY_TYPE,
-        },
-    )
-
-
-_OPERATIONS: tuple[tuple[str, str, str, str], ...] = (
-    (
-        "userAssignedIdentities/read",
-        "Get User Assigned Identity",
-        "Gets an existing user assigned identity",
-        "User Assigned Identities",
-    ),
-    (
-        "userAssignedIdentities/write",
-        "Create/Update User Assigned Identity",
-        (
-            "Creates a new user assigned identity or updates the tags associated with an "
-            "existing user assigned identity"
-        ),
-        "User Assigned Identities",
-    ),
-    (
-        "userAssignedIdentities/delete",
-        "Delete User Assigned Identity",
-        "Deletes an existing user assigned identity",
-        "User Assigned Identities",
-    ),
-    (
-        "userAssignedIdentities/assign/action",
-        "Assign User Assigned Identity",
-        "RBAC action for assigning an existing user assigned identity to a resource",
-        "User Assigned Identities",
-    ),
-    (
-        "userAssignedIdentities/federatedIdentityCredentials/read",
-        "Get Federated Identity Credential",
-        "Get or list Federated Identity Credentials",
-        "Federated Identity Credentials",
-    ),
-    (
-        "userAssignedIdentities/federatedIdentityCredentials/write",
-        "Create/Update Federated Identity Credential",
-        "Add or update a Federated Identity Credential",
-        "Federated Identity Credentials",
-    ),
-    (
-        "userAssignedIdentities/federatedIdentityCredentials/delete",
-        "Delete Federated Identity Credential",
-        "Delete a Federated Identity Credential",
-        "Federated Identity Credentials",
-    ),
-    (
-        "identities/read",
-        "Get System Assigned Identity",
-        "Gets an existing system assigned identity",
-        "Managed Identities",
-    ),
-    (
-        "operations/read",
-        "List Operations",
-        "Lists operations available on Microsoft.ManagedIdentity resource provider",
-        "Operations",
-    ),
-)
-
-
-@gate(OPERATIONS)
-def list_operations(ctx: Context, req: Request, _params: dict[str, str]) -> Response:
-    ops: list[JSON] = [
-        {
-            "display": {
-                "description": description,
-                "operation": operation,
-                "resource": resource,
-                "provider": "Managed Service Identity",
-            },
-            "name": f"{NAMESPACE}/{action}",
-        }
-        for action, operation, description, resource in _OPERATIONS
-    ]
-    return page(req, ops, ctx.settings.page_size)
 
 
 # ---------------------------------------------------------------------- validation
