@@ -328,3 +328,13 @@ def test_rbac_through_the_sdk_guards_role_assignment_writes(
     with pytest.raises(HttpResponseError) as again:
         as_stranger.role_assignments.delete(scope, name)
     assert again.value.status_code == 403
+
+
+def test_metadata_endpoints_and_jwks_need_no_token(emulator: RunningEmulator) -> None:
+    if emulator.router.match("GET", "/metadata/endpoints") is None:
+        pytest.skip("the resources provider serves /metadata/endpoints")
+    for path in ("/metadata/endpoints?api-version=2022-09-01", "/_emulator/jwks"):
+        resp = requests.get(
+            emulator.info.endpoint + path, verify=emulator.info.ca_bundle, timeout=10
+        )
+        assert resp.status_code == 200, path
