@@ -97,6 +97,9 @@ def run(args: argparse.Namespace) -> int:
     if args.page_size < 1:
         print("error: --page-size must be at least 1", file=sys.stderr)
         return 1
+    if args.state and Path(args.state).exists() and not Path(args.state).is_dir():
+        print(f"error: --state '{args.state}' exists and is not a directory", file=sys.stderr)
+        return 1
     if args.world and not Path(args.world).is_file():
         print(f"error: world file '{args.world}' does not exist", file=sys.stderr)
         return 1
