@@ -57,25 +57,41 @@ def build(identities: int, per_identity: int, unrelated: int) -> tuple[DesiredSt
         iid = armid.identity_id(SUB, rg, name)
         key = armid.key(iid)
         desired.identities[key] = DesiredIdentity(
-            id=iid, subscription_id=SUB, resource_group=rg, name=name, location="uksouth",
+            id=iid,
+            subscription_id=SUB,
+            resource_group=rg,
+            name=name,
+            location="uksouth",
             tags=owned_tags,
         )
         pid = _guid(f"p{i}")
         fic_id = f"{iid}/federatedIdentityCredentials/none"
         live.identities[key] = LiveIdentity(
-            id=iid, subscription_id=SUB, resource_group=rg, name=name, location="uksouth",
-            tags=owned_tags, isolation_scope=None, principal_id=pid, client_id=_guid(f"c{i}"),
+            id=iid,
+            subscription_id=SUB,
+            resource_group=rg,
+            name=name,
+            location="uksouth",
+            tags=owned_tags,
+            isolation_scope=None,
+            principal_id=pid,
+            client_id=_guid(f"c{i}"),
             tenant_id=live.tenant_id,
-            federated_credentials=() if i % 2 else (
-                LiveFederatedCredential(fic_id, "none", "https://x", "y", ("a",)),
-            ),
+            federated_credentials=()
+            if i % 2
+            else (LiveFederatedCredential(fic_id, "none", "https://x", "y", ("a",)),),
         )
         for j in range(per_identity):
-            scope = f"/subscriptions/{SUB}/resourceGroups/{rg}/providers/Microsoft.KeyVault/vaults/kv-{i}-{j}"
+            scope = (
+                f"/subscriptions/{SUB}/resourceGroups/{rg}"
+                f"/providers/Microsoft.KeyVault/vaults/kv-{i}-{j}"
+            )
             role = ROLES[j % len(ROLES)]
             grant = DesiredGrant(
-                principal=PrincipalRef(PrincipalKind.USER_ASSIGNED, iid), scope=scope,
-                role_definition_guid=role, role_name=role,
+                principal=PrincipalRef(PrincipalKind.USER_ASSIGNED, iid),
+                scope=scope,
+                role_definition_guid=role,
+                role_name=role,
             )
             desired.grants[grant.key] = grant
             n = i * per_identity + j
@@ -85,9 +101,12 @@ def build(identities: int, per_identity: int, unrelated: int) -> tuple[DesiredSt
             desc = "changed by hand" if n % 10 == 1 else ownership.DESCRIPTION_MARKER
             g = LiveGrant(
                 id=f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name_}",
-                name=name_, scope=scope.replace("resourceGroups", "resourcegroups"),
+                name=name_,
+                scope=scope.replace("resourceGroups", "resourcegroups"),
                 role_definition_id=armid.role_definition_id(role, SUB),
-                role_definition_guid=role, principal_id=pid, description=desc,
+                role_definition_guid=role,
+                principal_id=pid,
+                description=desc,
             )
             live.grants[armid.key(g.id)] = g
     for k in range(unrelated):
@@ -95,8 +114,11 @@ def build(identities: int, per_identity: int, unrelated: int) -> tuple[DesiredSt
         name_ = _guid(f"u{k}")
         g = LiveGrant(
             id=f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name_}",
-            name=name_, scope=scope, role_definition_id=armid.role_definition_id(ROLES[0]),
-            role_definition_guid=ROLES[0], principal_id=_guid(f"other{k}"),
+            name=name_,
+            scope=scope,
+            role_definition_id=armid.role_definition_id(ROLES[0]),
+            role_definition_guid=ROLES[0],
+            principal_id=_guid(f"other{k}"),
         )
         live.grants[armid.key(g.id)] = g
     return desired, live
@@ -127,8 +149,10 @@ def main() -> None:
         f"estate: {len(desired.identities)} identities, {len(desired.grants)} desired grants, "
         f"{len(live.grants)} live grants ({args.unrelated} unrelated)"
     )
-    print(f"plan: {len(plan.changes)} changes ({plan.summary.add} add, "
-          f"{plan.summary.change} change, {plan.summary.destroy} destroy)")
+    print(
+        f"plan: {len(plan.changes)} changes ({plan.summary.add} add, "
+        f"{plan.summary.change} change, {plan.summary.destroy} destroy)"
+    )
     print(f"role catalog load (once per process): {catalog_s:.3f} s CPU")
     print(f"compute_plan:   {plan_s:.3f} s CPU")
     print(f"to_json:        {json_s:.3f} s CPU ({len(text) / 1e6:.1f} MB)")

@@ -18,7 +18,14 @@ from identity_reconciler.plan.context import DiffContext
 from identity_reconciler.plan.diff_grants import plan_grants
 from identity_reconciler.plan.diff_identities import plan_identities
 from identity_reconciler.plan.diff_resources import plan_resources
-from identity_reconciler.plan.model import FORMAT_VERSION, Options, Plan, Summary, Target
+from identity_reconciler.plan.model import (
+    FORMAT_VERSION,
+    Diagnostic,
+    Options,
+    Plan,
+    Summary,
+    Target,
+)
 
 
 def compute_plan(
@@ -60,7 +67,10 @@ def compute_plan(
     )
 
 
-def _diagnostic_order(d: object) -> tuple[str, str, str]:
-    source = getattr(d, "source", None) or ""
-    address = getattr(d, "address", None) or ""
-    return (source, address, getattr(d, "message", ""))
+def _diagnostic_order(d: Diagnostic) -> tuple[str, int, int, str, str]:
+    """File order (line 3 before line 12), then address: the order people read specs in."""
+    file, line, column = d.source or "", 0, 0
+    parts = file.rsplit(":", 2)
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        file, line, column = parts[0], int(parts[1]), int(parts[2])
+    return (file, line, column, d.address or "", d.message)
