@@ -95,12 +95,15 @@ class RequestCounter(SansIOHTTPPolicy):  # type: ignore[type-arg]
             self._by_method.clear()
 
 
-def retry_policy() -> RetryPolicy[Any, Any]:
+def retry_policy(retries: int | None = None) -> RetryPolicy[Any, Any]:
     """ARM-friendly retries: a few quick ones for 5xx/connection errors, and Retry-After honoured.
 
     azure-core already sleeps for Retry-After on 429/503; we bound the total time so that a run
     fails with a clear Throttled error rather than hanging for the SDK's default of a week.
+    `retries=0` turns retrying off (tests of error mapping).
     """
+    if retries is not None and retries <= 0:
+        return RetryPolicy(retry_total=0, retry_connect=0, retry_read=0, retry_status=0)
     return RetryPolicy(
         retry_total=6,
         retry_connect=3,
@@ -181,8 +184,10 @@ class Session:
         tenant_id: str | None = None,
         ca_bundle: str | None = None,
         subscription_ids: tuple[str, ...] = (),
+        retries: int | None = None,
     ) -> None:
         self.cloud = cloud
+        self.retries = retries
         self.arm_endpoint = arm_endpoint.rstrip("/")
         self.scope = scope
         self.credential = credential
@@ -234,7 +239,7 @@ class Session:
             "base_url": self.arm_endpoint,
             "credential_scopes": [self.scope],
             "per_retry_policies": [self.counter],
-            "retry_policy": retry_policy(),
+            "retry_policy": retry_policy(self.retries),
         }
         if self.ca_bundle:
             kwargs["connection_verify"] = self.ca_bundle
@@ -316,6 +321,7 @@ def connect(
     scope: str = LOCAL_SCOPE,
     cloud: str = "local",
     subscription_ids: tuple[str, ...] = (),
+    retries: int | None = None,
 ) -> Session:
     """A session against an explicit ARM endpoint (a running emulator, in tests and benchmarks)."""
     return Session(
@@ -326,10 +332,11 @@ def connect(
         tenant_id=tenant_id,
         ca_bundle=ca_bundle,
         subscription_ids=subscription_ids,
+        retries=retries,
     )
 
 
-def connect_emulator(info: Any) -> Session:
+def connect_emulator(info: Any, *, retries: int | None = None) -> Session:
     """A session on a running emulator, from its `EmulatorInfo`."""
     credential = emulator_credential(info.identity_endpoint, info.identity_header, info.ca_bundle)
     return connect(
@@ -338,6 +345,7 @@ def connect_emulator(info: Any) -> Session:
         ca_bundle=info.ca_bundle,
         tenant_id=info.tenant_id,
         subscription_ids=tuple(info.subscription_ids),
+        retries=retries,
     )
 
 

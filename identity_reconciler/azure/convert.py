@@ -14,6 +14,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from identity_reconciler.azure.resource_types import KNOWN as KNOWN_TYPES
 from identity_reconciler.core import armid
 from identity_reconciler.core.state import (
     AttachedIdentity,
@@ -86,16 +87,25 @@ def _none_if_blank(value: Any) -> str | None:
     return text if text.strip() else None
 
 
-def identity_type(value: str | None) -> str | None:
-    """One spelling for a resource's identity type: `SystemAssigned, UserAssigned` (or None)."""
+def identity_type(value: str | None, resource_type: str | None = None) -> str | None:
+    """One spelling per provider for a resource's identity type (None when there is none).
+
+    Case and order are normalised; the combined form keeps the separator the provider uses
+    (`"SystemAssigned, UserAssigned"` for Web and Compute, `"SystemAssigned,UserAssigned"` for
+    App, Sql, Storage), because a PATCH echoing it back must be accepted by that provider.
+    """
     parts = armid.normalise_identity_type(value)
     if not parts:
         return None
-    ordered = [
-        _IDENTITY_TYPE_PARTS.get(p, p) for p in ("systemassigned", "userassigned") if p in parts
-    ]
-    ordered += sorted(p for p in parts if p not in _IDENTITY_TYPE_PARTS)
-    return ", ".join(ordered)
+    named = [_IDENTITY_TYPE_PARTS[p] for p in ("systemassigned", "userassigned") if p in parts]
+    others = sorted(p for p in parts if p not in _IDENTITY_TYPE_PARTS)
+    if len(named) == 2:
+        known = KNOWN_TYPES.get((resource_type or "").lower())
+        if known is not None:
+            return known.both_spelling
+        sep = ", " if ", " in (value or "") else ","
+        return sep.join(named + others)
+    return ", ".join(named + others)
 
 
 def principal_type(value: str | None) -> str:
@@ -201,7 +211,7 @@ def resource_identity(
             principal_id=_lower(value.get("principalId")) or None,
             client_id=_lower(value.get("clientId")) or None,
         )
-    kind = identity_type(block.get("type"))
+    kind = identity_type(block.get("type"), resource_type)
     system_principal = (
         _lower(block.get("principalId")) or None
         if kind is not None and "SystemAssigned" in kind

@@ -4,7 +4,8 @@ A plan must not cost one request per object: the estate is read with one paged l
 user-assigned identities per subscription and one paged list of role assignments per
 subscription (plus one per management group the specs name). Only what cannot be listed is read
 singly: the identity block of each resource the specs name, and the federated credentials of
-identities whose credentials the specs manage. Calls run concurrently, bounded by `parallelism`.
+each identity in the specs that exists (ARM has no bulk list of credentials; the plan must see
+out-of-band credentials to remove them). Calls run concurrently, bounded by `parallelism`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class ReadScope:
     subscriptions: tuple[str, ...]
     management_groups: tuple[str, ...]
     resources: dict[str, str] = field(default_factory=dict)  # resource id -> type
-    credentials_of: frozenset[str] = frozenset()  # identity keys whose credentials are managed
+    credentials_of: frozenset[str] = frozenset()  # identity keys whose credentials are compared
 
 
 def _scope(value: str) -> armid.Scope | None:
@@ -73,9 +74,9 @@ def read_scope(desired: DesiredState) -> ReadScope:
             pscope = note(grant.principal.id)
             if pscope is not None and pscope.resource_type:
                 resources.setdefault(convert.canonical_id(pscope.id), pscope.resource_type)
-    creds = frozenset(
-        armid.key(i.id) for i in desired.identities.values() if i.federated_credentials
-    )
+    # The plan compares the whole credential set of every identity it keeps, so every
+    # identity in the specs needs its list read (there is no bulk list of credentials in ARM).
+    creds = frozenset(armid.key(i.id) for i in desired.identities.values())
     return ReadScope(tuple(subs), tuple(mgs), resources, creds)
 
 
@@ -159,8 +160,8 @@ def read_live(
     Kept: identities in the specs and identities we own; grants at or below the specs'
     subscriptions (or at the management groups they name) whose principal is one we know of,
     or that we own by name; the identity blocks of the resources the specs name. Federated
-    credentials are read for identities whose specs declare credentials (`all_credentials`:
-    for every identity in the specs or owned), else left as None ("not read").
+    credentials are read for every live identity in the specs (`all_credentials`: also for
+    owned identities the specs no longer name); others keep None ("not read").
     """
     before = session.requests
     plan = read_scope(desired)

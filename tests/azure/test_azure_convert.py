@@ -123,18 +123,22 @@ def test_grant_at_management_group_and_root() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"),
+    ("raw", "rtype", "expected"),
     [
-        ("SystemAssigned, UserAssigned", "SystemAssigned, UserAssigned"),
-        ("SystemAssigned,UserAssigned", "SystemAssigned, UserAssigned"),
-        ("userassigned,systemassigned", "SystemAssigned, UserAssigned"),
-        ("SystemAssigned", "SystemAssigned"),
-        ("None", None),
-        (None, None),
+        ("SystemAssigned, UserAssigned", "Microsoft.Web/sites", "SystemAssigned, UserAssigned"),
+        ("SystemAssigned,UserAssigned", "Microsoft.Web/sites", "SystemAssigned, UserAssigned"),
+        ("userassigned,systemassigned", "microsoft.web/SITES", "SystemAssigned, UserAssigned"),
+        ("SystemAssigned, UserAssigned", "Microsoft.App/containerApps",
+         "SystemAssigned,UserAssigned"),
+        ("SystemAssigned,UserAssigned", "Contoso.Things/widgets", "SystemAssigned,UserAssigned"),
+        ("systemassigned", None, "SystemAssigned"),
+        ("UserAssigned", "Microsoft.App/containerApps", "UserAssigned"),
+        ("None", None, None),
+        (None, None, None),
     ],
 )
-def test_identity_type_spellings(raw: str | None, expected: str | None) -> None:
-    assert convert.identity_type(raw) == expected
+def test_identity_type_spellings(raw: str | None, rtype: str | None, expected: str | None) -> None:
+    assert convert.identity_type(raw, rtype) == expected
 
 
 def test_resource_identity_block() -> None:
@@ -152,6 +156,8 @@ def test_resource_identity_block() -> None:
         },
     }
     live = convert.resource_identity(site.lower(), "Microsoft.Web/sites", body)
+    app = convert.resource_identity(site, "Microsoft.App/containerApps", body)
+    assert app.identity_type == "SystemAssigned,UserAssigned"
     assert live.exists
     assert live.identity_type == "SystemAssigned, UserAssigned"
     assert live.system_principal_id == "aaaa"

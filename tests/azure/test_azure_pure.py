@@ -119,7 +119,7 @@ def test_read_scope() -> None:
     assert scope.subscriptions == (SUB, "33333333-3333-3333-3333-333333333333")
     assert scope.management_groups == (MG,)
     assert scope.resources == {SITE: "Microsoft.Web/sites"}
-    assert scope.credentials_of == frozenset({UA1.lower()})
+    assert scope.credentials_of == frozenset({UA1.lower(), UA2.lower()})
 
 
 # --------------------------------------------------------------------------- world_for
