@@ -92,15 +92,10 @@ class DocContext:
         resource_group: str | None,
     ) -> armid.Scope | None:
         """A grant scope, from an ARM id or from parts completed by the owning entry."""
-        if isinstance(value, str):
-            text = value
-        else:
-            built = self._structured_scope(value, path, subscription, resource_group)
-            if built is None:
-                return None
-            text = built
+        if isinstance(value, StructuredScopeSpec):
+            return self._structured_scope(value, path, subscription, resource_group)
         try:
-            return armid.parse_scope(text)
+            return armid.parse_scope(value)
         except armid.ArmIdError as exc:
             self.report(path, "IR020", f"bad scope: {exc}", _SCOPE_FIX)
             return None
@@ -111,9 +106,18 @@ class DocContext:
         path: PathT,
         subscription: str | None,
         resource_group: str | None,
-    ) -> str | None:
+    ) -> armid.Scope | None:
+        """Built from parts the models already checked, so no ARM id text is parsed here."""
+        kind = armid.ScopeKind
         if value.management_group is not None:
-            return f"/providers/Microsoft.Management/managementGroups/{value.management_group}"
+            if not armid.MANAGEMENT_GROUP_RE.match(value.management_group):
+                self.report(
+                    path, "IR020",
+                    f"management group name {value.management_group!r} is not valid",
+                    "use the management group's id (its name), e.g. mg-platform",
+                )
+                return None
+            return armid.Scope(kind.MANAGEMENT_GROUP, management_group=value.management_group)
         sub = value.subscription or subscription
         if sub is None:
             self.report(
@@ -121,30 +125,37 @@ class DocContext:
                 "add subscription: to the scope or at the top of the file",
             )
             return None
-        text = f"/subscriptions/{sub}"
         if value.type is None and value.resource_group is None:
-            return text
+            return armid.Scope(kind.SUBSCRIPTION, subscription_id=sub)
         rg = value.resource_group or resource_group
         if rg is None:
             self.report(path, "IR013", "scope has no resource_group", "add resource_group:")
             return None
-        text += f"/resourceGroups/{rg}"
         if value.type is None or value.name is None:
-            return text
+            return armid.Scope(kind.RESOURCE_GROUP, subscription_id=sub, resource_group=rg)
         namespace, _, type_path = value.type.partition("/")
-        type_parts = type_path.split("/")
-        name_parts = value.name.strip("/").split("/")
-        if len(type_parts) != len(name_parts):
+        types = tuple(type_path.split("/"))
+        names = tuple(value.name.strip("/").split("/"))
+        if len(types) != len(names):
             self.report(
                 path,
                 "IR020",
-                f"scope type {value.type!r} needs {len(type_parts)} name part(s), "
-                f"name {value.name!r} has {len(name_parts)}",
+                f"scope type {value.type!r} needs {len(types)} name part(s), "
+                f"name {value.name!r} has {len(names)}",
                 "for a child resource write name: parent/child",
             )
             return None
-        pairs = "/".join(f"{t}/{n}" for t, n in zip(type_parts, name_parts, strict=True))
-        return f"{text}/providers/{namespace}/{pairs}"
+        bad = next((n for n in names if not armid.SEGMENT_RE.match(n)), None)
+        if bad is not None:
+            self.report(
+                path, "IR020", f"resource name part {bad!r} in scope is not valid",
+                "write the resource's name as Azure shows it",
+            )
+            return None
+        return armid.Scope(
+            kind.RESOURCE, subscription_id=sub, resource_group=rg, namespace=namespace,
+            types=types, names=names,
+        )
 
     def host_resource(
         self,

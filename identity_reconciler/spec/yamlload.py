@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ _HEX_RE = re.compile(r"^0x[0-9a-fA-F]+$")
 _FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _INF_RE = re.compile(r"^[-+]?\.(inf|Inf|INF)$")
 _NAN_RE = re.compile(r"^\.(nan|NaN|NAN)$")
+_SPECIAL_STARTS = frozenset("0123456789+-.~nNtTfF")
 _MAX_NUMBER_TEXT = 100  # longer digit runs stay text (and fail where a number is wanted)
 
 
@@ -106,7 +107,6 @@ class _Frame:
     size: int = 1
     height: int = 0
     key: Any = None  # pending mapping key (str, _MERGE, or None when a key is expected)
-    key_pos: Pos = (1, 1)
     merges: list[tuple[Any, PathT, Pos]] = field(default_factory=list)
 
 
@@ -126,6 +126,16 @@ class _Builder:
         self.anchors: dict[str, _Anchor] = {}
         self.nodes = 0
         self.aliases = 0
+        self._handlers: dict[type, Callable[[Any], None]] = {
+            yaml.ScalarEvent: self._scalar,
+            yaml.MappingStartEvent: self._start,
+            yaml.SequenceStartEvent: self._start,
+            yaml.MappingEndEvent: self._end,
+            yaml.SequenceEndEvent: self._end,
+            yaml.AliasEvent: self._alias,
+            yaml.DocumentStartEvent: self._document_start,
+            yaml.DocumentEndEvent: self._document_end,
+        }
 
     def fail(self, pos: Pos, rule: str, message: str, fix: str | None = None) -> SpecLoadError:
         return SpecLoadError(self.file, pos, rule, message, fix)
@@ -133,18 +143,16 @@ class _Builder:
     # ------------------------------------------------------------------ events
 
     def feed(self, event: Any) -> None:
-        if isinstance(event, yaml.ScalarEvent):
-            self._scalar(event)
-        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            self._start(event)
-        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-            self._end()
-        elif isinstance(event, yaml.AliasEvent):
-            self._alias(event)
-        elif isinstance(event, yaml.DocumentStartEvent):
-            self.doc = LocatedDocument(self.file, len(self.documents), start=_pos(event.start_mark))
-            self.anchors = {}
-        elif isinstance(event, yaml.DocumentEndEvent) and self.doc is not None:
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event)
+
+    def _document_start(self, event: Any) -> None:
+        self.doc = LocatedDocument(self.file, len(self.documents), start=_pos(event.start_mark))
+        self.anchors = {}
+
+    def _document_end(self, event: Any) -> None:
+        if self.doc is not None:
             self.documents.append(self.doc)
             self.doc = None
 
@@ -199,22 +207,31 @@ class _Builder:
             )
         self.doc.keys[path] = pos
         frame.key = key
-        frame.key_pos = pos
 
     def _scalar(self, event: Any) -> None:
-        pos = _pos(event.start_mark)
-        self._count(pos, 1)
-        frame = self._expecting_key()
-        if frame is not None:
-            self._check_tag(event.tag, pos, "str")
-            plain = not event.style and event.tag is None
-            self._set_key(frame, str(event.value), pos, merge=plain and event.value == "<<")
-            if event.anchor:
-                self.anchors[event.anchor] = _Anchor(str(event.value), (), 1, 0)
-            return
-        value = self._resolve(event, pos)
+        # The hot path: most events are scalars, so the common checks are inlined here.
+        mark = event.start_mark
+        pos = (mark.line + 1, mark.column + 1)
+        self.nodes += 1
+        if self.nodes > self.limits.max_nodes:
+            self._count(pos, 0)
+        stack = self.stack
+        if stack:
+            top = stack[-1]
+            if top.key is None and type(top.value) is dict:
+                self._check_tag(event.tag, pos, "str")
+                plain = not event.style and event.tag is None
+                self._set_key(top, str(event.value), pos, merge=plain and event.value == "<<")
+                if event.anchor:
+                    self.anchors[event.anchor] = _Anchor(str(event.value), (), 1, 0)
+                return
+        if event.tag is None and not event.style:
+            value = _resolve_plain(event.value)
+        else:
+            value = self._resolve(event, pos)
         path = self._child_path()
-        self._record(path, pos)
+        assert self.doc is not None
+        self.doc.values[path] = pos
         self._done(value, path, pos, size=1, height=0, anchor=event.anchor)
 
     def _alias(self, event: Any) -> None:
@@ -267,7 +284,7 @@ class _Builder:
         self._record(path, pos)
         self.stack.append(_Frame({} if is_map else [], path, pos, event.anchor))
 
-    def _end(self) -> None:
+    def _end(self, event: Any) -> None:
         frame = self.stack.pop()
         if frame.merges:
             self._apply_merges(frame)
@@ -369,6 +386,8 @@ class _Builder:
 
 def _resolve_plain(text: str) -> Any:
     """A plain scalar by the YAML 1.2 core schema."""
+    if text and text[0] not in _SPECIAL_STARTS:
+        return text  # names, ids, roles: nothing else starts with these characters
     if text in _NULLS:
         return None
     if text in _BOOLS:
@@ -416,8 +435,12 @@ def parse_yaml(text: str, file: str, limits: Limits | None = None) -> list[Locat
     """All documents of one file, located. Raises SpecLoadError and nothing else."""
     builder = _Builder(file, limits or Limits())
     try:
-        for event in yaml.parse(text, Loader=_LOADER):
-            builder.feed(event)
+        parser = _LOADER(text)
+        try:
+            while (event := parser.get_event()) is not None:
+                builder.feed(event)
+        finally:
+            parser.dispose()
     except yaml.YAMLError as exc:
         line, column = _error_position(text, exc)
         raise SpecLoadError(
