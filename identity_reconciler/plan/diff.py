@@ -54,7 +54,7 @@ def compute_plan(
         target=Target(
             cloud=cloud,
             tenant_id=live.tenant_id,
-            subscriptions=tuple(sorted({s.lower() for s in desired.subscriptions})),
+            subscriptions=ctx.subscriptions,
         ),
         spec_digest=desired.digest,
         options=Options(adopt=adopt),

@@ -205,3 +205,13 @@ def test_refused_identity_is_not_attached() -> None:
     p = plan(state, live([l_identity("id-myapp", owned=False)], [l_resource(APP)]))
     assert p.changes == ()
     assert [n.code for n in p.notices] == ["takeover_refused"]
+
+
+@pytest.mark.parametrize(
+    "live_type",
+    ["SystemAssigned,UserAssigned", "SystemAssigned, UserAssigned", "systemassigned, userassigned"],
+)
+def test_identity_type_spellings_are_quiet(live_type: str) -> None:
+    state = desired([d_identity("id-myapp")], [d_resource(APP, system=True, users=[ME])])
+    have = live([l_identity("id-myapp")], [l_resource(APP, type_=live_type, users=[ME])])
+    assert plan(state, have).changes == ()
