@@ -129,6 +129,28 @@ def test_get_by_id_reads_seeded_resources(rm: ResourceManagementClient) -> None:
     assert rm.resources.check_existence_by_id(SEEDED_SITE, api_version=WEB) is True
 
 
+def test_get_by_parts_with_and_without_a_parent_path(rm: ResourceManagementClient) -> None:
+    site = rm.resources.get(
+        SEEDED_RG, "Microsoft.Web", "", "sites", "app-myapp-prod-uks-01", api_version=WEB
+    )
+    assert site.id == SEEDED_SITE
+    db = rm.resources.get(
+        SEEDED_RG,
+        "Microsoft.Sql",
+        "servers/sql-myapp-prod-uks-01",
+        "databases",
+        "appdb",
+        api_version="2023-08-01",
+    )
+    assert db.id == f"{SEEDED_SQL}/databases/appdb"
+    assert (
+        rm.resources.check_existence(
+            SEEDED_RG, "Microsoft.Web", "", "sites", "nope", api_version=WEB
+        )
+        is False
+    )
+
+
 def test_identity_blocks_through_generic_operations(
     rm: ResourceManagementClient,
     group: str,

@@ -103,13 +103,13 @@ class Target:
 
 
 def _resolve(ctx: Context, req: Request, params: dict[str, str]) -> Target:
-    segments = params["rest"].split("/")
+    segments = _segments(params["rest"])
     types, names = tuple(segments[0::2]), tuple(segments[1::2])
     version = req.api_version
     if not version:
         raise no_api_version()
     kind = catalog.kind_of("/".join((params["ns"], *types)))
-    if kind is None or not all(segments):
+    if kind is None:
         raise ArmError(
             400,
             "InvalidResourceType",
@@ -129,6 +129,11 @@ def _resolve(ctx: Context, req: Request, params: dict[str, str]) -> Target:
     namespace, *canonical_types = kind.type.split("/")
     ref = Ref(group["id"].split("/")[2], group["name"], namespace, tuple(canonical_types), names)
     return Target(kind, ref, len(segments) % 2 == 1, group)
+
+
+def _segments(rest: str) -> list[str]:
+    """Path segments below the namespace; empty ones (an SDK's empty parent path) collapse."""
+    return [segment for segment in rest.split("/") if segment]
 
 
 def _instance(ctx: Context, req: Request, params: dict[str, str]) -> Target:
@@ -186,7 +191,8 @@ def get(ctx: Context, req: Request, params: dict[str, str]) -> Response:
 def head(ctx: Context, req: Request, params: dict[str, str]) -> Response:
     """Existence of any document by id, whichever provider owns it (check_existence_by_id)."""
     require_subscription(ctx, params["sub"])
-    path = f"{group_id(params['sub'], params['rg'])}/providers/{params['ns']}/{params['rest']}"
+    rest = "/".join(_segments(params["rest"]))
+    path = f"{group_id(params['sub'], params['rg'])}/providers/{params['ns']}/{rest}"
     return Response(204 if ctx.store.get(path) is not None else 404)
 
 
