@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+GUID_RE = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 # Resource group names: 1-90 of letters, digits, underscores, parentheses, hyphens, periods
 # (unicode letters allowed), not ending in a period.
 RESOURCE_GROUP_RE = re.compile(r"^[-\w._()]{1,90}(?<!\.)$")
@@ -136,7 +138,8 @@ def parse_scope(value: str) -> Scope:
         raise ArmIdError("the root scope '/' cannot be managed; name a management group instead")
     lower = [p.lower() for p in parts]
     if lower[0] == "providers":
-        if len(parts) == 4 and lower[1] == "microsoft.management" and lower[2] == "managementgroups":
+        is_mg = lower[1:3] == ["microsoft.management", "managementgroups"]
+        if len(parts) == 4 and is_mg:
             if not MANAGEMENT_GROUP_RE.match(parts[3]):
                 raise ArmIdError(f"management group name {parts[3]!r} is not valid")
             return Scope(ScopeKind.MANAGEMENT_GROUP, management_group=parts[3])
@@ -156,7 +159,9 @@ def parse_scope(value: str) -> Scope:
         raise ArmIdError(f"scope {text!r}: expected /resourceGroups/<name> after the subscription")
     rg = parts[3]
     if not RESOURCE_GROUP_RE.match(rg):
-        raise ArmIdError(f"resource group name {rg!r} is not valid (1-90 of letters, digits, -_.())")
+        raise ArmIdError(
+            f"resource group name {rg!r} is not valid (1-90 of letters, digits, -_.())"
+        )
     if len(parts) == 4:
         return Scope(ScopeKind.RESOURCE_GROUP, subscription_id=sub, resource_group=rg)
     rest = parts[4:]
@@ -216,7 +221,7 @@ def role_definition_guid(value: str) -> str:
 
 
 def role_definition_id(guid: str, subscription_id: str | None = None) -> str:
-    """The role definition id ARM expects in a PUT (subscription form when a subscription is known)."""
+    """The role definition id ARM expects in a PUT (subscription form when one is known)."""
     prefix = f"/subscriptions/{subscription_id}" if subscription_id else ""
     return f"{prefix}{ROLE_DEFINITION_PREFIX}{guid.lower()}"
 

@@ -25,7 +25,9 @@ def assignment_name(scope: str, role_definition_guid: str, principal_id: str) ->
     return str(uuid.uuid5(ASSIGNMENT_NAMESPACE, material))
 
 
-def is_owned_assignment(name: str, scope: str, role_definition_guid: str, principal_id: str) -> bool:
+def is_owned_assignment(
+    name: str, scope: str, role_definition_guid: str, principal_id: str
+) -> bool:
     """True when a live assignment's name is the one we would have given it."""
     return name.lower() == assignment_name(scope, role_definition_guid, principal_id)
 
