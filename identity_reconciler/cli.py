@@ -18,6 +18,7 @@ from identity_reconciler import __version__
 # Command name -> module. Kept explicit so `--help` lists them in a useful order.
 COMMANDS: dict[str, str] = {
     "validate": "identity_reconciler.cmds.validate",
+    "plan": "identity_reconciler.cmds.plan",
     "emulator": "identity_reconciler.cmds.emulator",
 }
 

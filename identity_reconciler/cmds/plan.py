@@ -1,0 +1,206 @@
+"""`identity-reconciler plan SPECS...`: what apply would change, read from live Azure.
+
+Validates the specs (located findings, exit 1 on errors), reads the live estate in bulk through
+`azure/`, diffs, and prints the plan as text, markdown or JSON; `--out` saves the plan file
+apply takes. Exit codes follow Terraform: 0 no changes (or changes without
+`--detailed-exitcode`), 1 error, 2 changes with `--detailed-exitcode`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from identity_reconciler.azure.clients import CLOUD_NAMES, DEFAULT_LOCAL_STATE, open_session
+from identity_reconciler.azure.errors import ArmError
+from identity_reconciler.azure.reader import read_live
+from identity_reconciler.core.findings import format_text, summary
+from identity_reconciler.core.state import DesiredState, SafetyPolicy
+from identity_reconciler.plan import Plan, compute_plan, render_json, render_markdown, render_text
+from identity_reconciler.spec import validate
+
+HELP = "show what apply would change: validate specs, read live Azure in bulk, diff"
+EXAMPLE = (
+    "identity-reconciler plan specs/ --cloud local --out plan.json --detailed-exitcode"
+)
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0.0 <= value <= 100.0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not between 0 and 100")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must not be negative")
+    return value
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """--cloud, --world, --state-dir: where the live state is (shared with apply and drift)."""
+    parser.add_argument(
+        "--cloud",
+        choices=CLOUD_NAMES,
+        default="azure",
+        help="azure (default), azure-china, azure-usgov, or local (the embedded emulator)",
+    )
+    parser.add_argument(
+        "--world",
+        metavar="FILE",
+        help="with --cloud local: seed the emulator from this world file instead of the specs",
+    )
+    parser.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help=f"with --cloud local: emulator state directory (default {DEFAULT_LOCAL_STATE}/)",
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("specs", nargs="+", metavar="SPECS", help="spec files or folders")
+    add_target_arguments(parser)
+    parser.add_argument("--out", metavar="FILE", help="save the plan file for apply")
+    parser.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="text (default), markdown (for a pull-request comment) or json",
+    )
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when there are changes (0 none, 1 error)",
+    )
+    parser.add_argument(
+        "--adopt",
+        action="store_true",
+        help="take over live objects that match the specs but are not ours",
+    )
+    parser.add_argument("--no-color", action="store_true", help="never colour the text output")
+    safety = parser.add_argument_group("safety thresholds (override the specs' policy)")
+    safety.add_argument("--max-delete-percent", type=_percent, metavar="P")
+    safety.add_argument("--max-update-percent", type=_percent, metavar="P")
+    safety.add_argument("--min-existing", type=_count, metavar="N")
+
+
+def use_color(args: argparse.Namespace) -> bool:
+    """Colour only for a person at a terminal, and never when NO_COLOR is set."""
+    if getattr(args, "no_color", False) or "NO_COLOR" in os.environ:
+        return False
+    return sys.stdout.isatty()
+
+
+def with_thresholds(desired: DesiredState, args: argparse.Namespace) -> DesiredState:
+    changes = {
+        name: getattr(args, name)
+        for name in ("max_delete_percent", "max_update_percent", "min_existing")
+        if getattr(args, name, None) is not None
+    }
+    if changes:
+        desired.safety = dataclasses.replace(desired.safety or SafetyPolicy(), **changes)
+    return desired
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write `text` so that readers see the old file or the new one, never half of one."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load_desired(paths: list[str]) -> DesiredState | None:
+    """Validate specs; print located findings to stderr; None when there are errors."""
+    result = validate(paths)
+    for finding in result.findings:
+        print(format_text(finding), file=sys.stderr)
+    if not result.ok or result.desired is None:
+        print(summary(result.findings, files=len(result.files)), file=sys.stderr)
+        return None
+    return result.desired
+
+
+def make_plan(args: argparse.Namespace, desired: DesiredState) -> Plan:
+    """Read the live state the specs are about and diff; ArmError leaves as is."""
+    if args.world and args.cloud != "local":
+        raise ValueError("--world applies only to --cloud local")
+    started = time.monotonic()
+    with open_session(
+        args.cloud, world=args.world, state_dir=args.state_dir, desired=desired
+    ) as session:
+        live = read_live(session, desired)
+    elapsed = time.monotonic() - started
+    print(
+        f"Read live state ({args.cloud}): {live.requests} ARM requests in {elapsed:.1f} s",
+        file=sys.stderr,
+    )
+    return compute_plan(desired, live, adopt=args.adopt, cloud=args.cloud)
+
+
+def render(plan: Plan, args: argparse.Namespace) -> str:
+    if args.format == "json":
+        return render_json(plan)
+    if args.format == "markdown":
+        artifact = Path(args.out).name if args.out else "plan.json"
+        return render_markdown(plan, artifact=artifact)
+    return render_text(plan, color=use_color(args))
+
+
+def run(args: argparse.Namespace) -> int:
+    desired = load_desired(args.specs)
+    if desired is None:
+        return EXIT_ERROR
+    desired = with_thresholds(desired, args)
+    try:
+        plan = make_plan(args, desired)
+    except ArmError as exc:
+        print(f"error: {exc.summary()}", file=sys.stderr)
+        return EXIT_ERROR
+    except (ValueError, OSError) as exc:  # bad --world file, unusable --state-dir, ...
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.out:
+        try:
+            write_atomic(args.out, plan.to_json())
+        except OSError as exc:
+            print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_ERROR
+    sys.stdout.write(render(plan, args))
+    if not plan.safety.safe and args.format == "json":
+        flags = " ".join(sorted({v.flag for v in plan.safety.violations}))
+        print(f"warning: unsafe plan; apply refuses it unless given {flags}", file=sys.stderr)
+    if plan.has_errors:
+        return EXIT_ERROR
+    if plan.has_changes and args.detailed_exitcode:
+        return EXIT_CHANGES
+    return EXIT_OK
+
