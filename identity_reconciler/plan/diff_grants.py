@@ -294,10 +294,14 @@ def _resolve(ctx: DiffContext, g: DesiredGrant) -> _Resolved | None:
         live = ctx.live_identities.get(key)
         if live is not None and live.principal_id:
             return _Resolved("user_assigned", ref.id, live.principal_id.lower(), name, group)
+        problem = (
+            "exists but its principal id was not read (internal error)"
+            if live is not None
+            else "is neither in the specs nor live"
+        )
         ctx.error(
             "principal_not_found",
-            f"grant {g.role_name} on {g.scope} is for identity {ref.id}, which is neither in "
-            "the specs nor live",
+            f"grant {g.role_name} on {g.scope} is for identity {ref.id}, which {problem}",
             None,
             source,
         )

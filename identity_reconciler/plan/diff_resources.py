@@ -4,6 +4,11 @@ Every write is a PATCH of the resource's `identity` block. Each change carries t
 resource ends with, so the changes on one resource converge in any order; detaches and the
 system switch wait for the attaches on the same resource, so a resource is never left typed
 `UserAssigned` with no identity. Only identities we manage are ever detached.
+
+Every change here, an attach included, carries the fingerprint of the resource's identity
+block: each PATCH was computed from that block (the final type keeps identities others
+attached), so a block changed since the plan makes the change stale. Several changes on one
+resource share that fingerprint; apply checks it before the first write to the resource.
 """
 
 from __future__ import annotations
@@ -98,7 +103,7 @@ def _plan_resource(ctx: DiffContext, key: str, want: DesiredResourceIdentity) ->
                 id=want.resource_id,
                 before=_attachment_view(have[k]) if replaced else None,
                 after=_attachment_view(ident_id),
-                live_fingerprint=fingerprint if replaced else None,
+                live_fingerprint=fingerprint,
                 operations=ops,
                 depends_on={identity_address}
                 if ctx.identity_fate.get(k) in (Fate.CREATE, Fate.REPLACE)
@@ -108,7 +113,7 @@ def _plan_resource(ctx: DiffContext, key: str, want: DesiredResourceIdentity) ->
         )
     for k in detach:
         ident_id = have[k]
-        address = ctx.names.attachment_address(live.resource_id, ident_id)
+        address = ctx.names.attachment_address(want.resource_id, ident_id)
         identity_address = ctx.names.identity_address(ident_id)
         ctx.add(
             Draft(
@@ -117,7 +122,7 @@ def _plan_resource(ctx: DiffContext, key: str, want: DesiredResourceIdentity) ->
                 actions=("delete",),
                 reason=Reason.DELETE_BECAUSE_NOT_IN_SPEC,
                 group=identity_address,
-                id=live.resource_id,
+                id=want.resource_id,
                 before=_attachment_view(ident_id),
                 after=None,
                 live_fingerprint=fingerprint,
@@ -184,7 +189,7 @@ def _plan_system(
                 id=want.resource_id,
                 before=None,
                 after={"principal_id": KNOWN_AFTER_APPLY},
-                live_fingerprint=None,
+                live_fingerprint=live.fingerprint,
                 operations=(op,),
                 depends_on=set(attach_addresses),
                 source=_where(want.source),

@@ -37,6 +37,8 @@ def test_missing_attachment_is_added_by_patching_the_identity_block() -> None:
     assert by_address(p) == {ATTACH: (("create",), "create_because_not_live")}
     assert _patch(p, ATTACH) == {"type": "UserAssigned", "userAssignedIdentities": {ME: {}}}
     assert p.change(ATTACH).depends_on == ()
+    # The PATCH was computed from the live block: a changed block makes it stale.
+    assert p.change(ATTACH).live_fingerprint == l_resource(APP).fingerprint
 
 
 def test_attachment_of_a_new_identity_waits_for_it() -> None:
