@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from resources_cloud import BASE, SUB, SUB2, TENANT, Cloud, error_code, error_message, make_cloud
+from resources_cloud import (
+    BASE,
+    PROVIDERS,
+    SUB,
+    SUB2,
+    TENANT,
+    Cloud,
+    error_code,
+    error_message,
+    make_cloud,
+)
 
 from identity_reconciler.emulator.providers.resources import management_group_chain
 
@@ -174,3 +184,44 @@ def test_management_group_chain_follows_parents() -> None:
         f"{prefix}mg-mid",
         f"{prefix}mg-root",
     ]
+
+
+def test_provider_discovery_lists_the_versions_the_routes_accept(cloud: Cloud) -> None:
+    web = cloud.ok("GET", f"/subscriptions/{SUB}/providers/Microsoft.Web", api="2025-04-01")
+    assert web["id"] == f"/subscriptions/{SUB}/providers/Microsoft.Web"
+    assert web["registrationState"] == "Registered"
+    sites = next(t for t in web["resourceTypes"] if t["resourceType"] == "sites")
+    assert sites["apiVersions"][0] == "2025-05-01"
+    assert "2024-11-01" in sites["apiVersions"]
+    assert "UK South" in sites["locations"]
+    for version in sites["apiVersions"]:
+        assert (
+            cloud.call(
+                "GET", f"{PROVIDERS}/Microsoft.Web/sites/app-myapp-prod-uks-01", api=version
+            ).status
+            == 200
+        )
+    sql = cloud.ok("GET", f"/subscriptions/{SUB}/providers/microsoft.sql", api="2025-04-01")
+    assert {t["resourceType"] for t in sql["resourceTypes"]} >= {
+        "servers",
+        "servers/databases",
+        "servers/administrators",
+    }
+    namespaces = {p["namespace"] for p in cloud.all_pages(f"/subscriptions/{SUB}/providers")}
+    assert {
+        "Microsoft.ManagedIdentity",
+        "Microsoft.Authorization",
+        "Microsoft.Resources",
+        "Microsoft.KeyVault",
+    } <= namespaces
+    msi = cloud.ok("GET", "/providers/Microsoft.ManagedIdentity", api="2025-04-01")
+    assert any(t["resourceType"] == "userAssignedIdentities" for t in msi["resourceTypes"])
+    assert (
+        cloud.ok(
+            "POST", f"/subscriptions/{SUB}/providers/Microsoft.Web/register", api="2025-04-01"
+        )["registrationState"]
+        == "Registered"
+    )
+    missing = cloud.call("GET", f"/subscriptions/{SUB}/providers/Microsoft.Nope", api="2025-04-01")
+    assert missing.status == 404
+    assert error_code(missing) == "InvalidResourceNamespace"

@@ -129,6 +129,16 @@ def test_get_by_id_reads_seeded_resources(rm: ResourceManagementClient) -> None:
     assert rm.resources.check_existence_by_id(SEEDED_SITE, api_version=WEB) is True
 
 
+def test_provider_discovery_through_the_sdk(rm: ResourceManagementClient) -> None:
+    web = rm.providers.get("Microsoft.Web")
+    assert web.registration_state == "Registered"
+    sites = next(t for t in web.resource_types or [] if t.resource_type == "sites")
+    assert sites.api_versions is not None
+    assert WEB in sites.api_versions
+    assert rm.providers.register("Microsoft.Web").registration_state == "Registered"
+    assert "Microsoft.ManagedIdentity" in {p.namespace for p in rm.providers.list()}
+
+
 def test_get_by_parts_with_and_without_a_parent_path(rm: ResourceManagementClient) -> None:
     site = rm.resources.get(
         SEEDED_RG, "Microsoft.Web", "", "sites", "app-myapp-prod-uks-01", api_version=WEB

@@ -10,7 +10,6 @@ describe the cloud being asked, as one object (azure-cli's `_arm_to_cli_mapper` 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from identity_reconciler.emulator.kernel import (
     JSON,
@@ -28,6 +27,17 @@ from identity_reconciler.emulator.providers.scopes import require_subscription
 CLOUD_NAME = "AzureLocalEmulator"
 ARM_AUDIENCES = ("https://management.core.windows.net/", "https://management.azure.com/")
 
+# Microsoft.Resources api-versions (azure-rest-api-specs, resources.json).
+# fmt: off
+RESOURCES_API_VERSIONS = (
+    "2015-11-01", "2016-02-01", "2016-07-01", "2016-09-01", "2017-05-10", "2018-02-01",
+    "2018-05-01", "2019-03-01", "2019-05-01", "2019-05-10", "2019-07-01", "2019-08-01",
+    "2019-10-01", "2020-06-01", "2020-08-01", "2020-10-01", "2021-01-01", "2021-04-01",
+    "2022-09-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01",
+    "2025-04-01",
+)
+# fmt: on
+
 # Microsoft.Resources subscription/tenant api-versions (azure-rest-api-specs, subscriptions.json).
 # fmt: off
 SUBSCRIPTION_API_VERSIONS = (
@@ -41,10 +51,10 @@ MANAGEMENT_GROUP_TYPE = "Microsoft.Management/managementGroups"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview)?$")
 
 
-def register(router: Router, resources_api_versions: Sequence[str] = ()) -> None:
-    """Subscription reads also accept Microsoft.Resources versions, as ARM does."""
+def register(router: Router) -> None:
+    """Subscription reads also accept the other Microsoft.Resources versions, as ARM does."""
     router.add("GET", "/metadata/endpoints", metadata_endpoints, name="metadata.endpoints")
-    v = sorted({*SUBSCRIPTION_API_VERSIONS, *resources_api_versions})
+    v = sorted({*SUBSCRIPTION_API_VERSIONS, *RESOURCES_API_VERSIONS})
     router.add("GET", "/tenants", list_tenants, api_versions=v, name="tenants.list")
     router.add(
         "GET", "/subscriptions", list_subscriptions, api_versions=v, name="subscriptions.list"

@@ -18,7 +18,7 @@ import json
 import re
 
 from identity_reconciler.emulator.kernel import JSON, ArmError, Context, Request, Response, Router
-from identity_reconciler.emulator.providers import discovery, generic, regions
+from identity_reconciler.emulator.providers import discovery, generic, provider_registry, regions
 from identity_reconciler.emulator.providers.identity_blocks import remove_principals
 from identity_reconciler.emulator.providers.listing import (
     matches,
@@ -39,22 +39,14 @@ __all__ = ["management_group_chain", "register", "require_resource_group"]
 GROUP_TYPE = "Microsoft.Resources/resourceGroups"
 MANAGEMENT_GROUP_PREFIX = "/providers/Microsoft.Management/managementGroups/"
 
-# Microsoft.Resources api-versions (azure-rest-api-specs, resources.json).
-# fmt: off
-API_VERSIONS = (
-    "2015-11-01", "2016-02-01", "2016-07-01", "2016-09-01", "2017-05-10", "2018-02-01",
-    "2018-05-01", "2019-03-01", "2019-05-01", "2019-05-10", "2019-07-01", "2019-08-01",
-    "2019-10-01", "2020-06-01", "2020-08-01", "2020-10-01", "2021-01-01", "2021-04-01",
-    "2022-09-01", "2023-07-01", "2024-03-01", "2024-07-01", "2024-11-01", "2025-03-01",
-    "2025-04-01",
-)
-# fmt: on
+API_VERSIONS = discovery.RESOURCES_API_VERSIONS
 
 _NAME = re.compile(r"^[-\w._()]+$")
 
 
 def register(router: Router) -> None:
-    discovery.register(router, API_VERSIONS)
+    discovery.register(router)
+    provider_registry.register(router)
     v = API_VERSIONS
     group = "/subscriptions/{sub}/resourcegroups/{rg}"
     router.add(
