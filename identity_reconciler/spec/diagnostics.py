@@ -201,9 +201,23 @@ def _one(doc: LocatedDocument, err: ErrorDetails) -> Finding:
     return _finding(doc, path, "IR012", f"{where}: {err['msg']}", None, key=False)
 
 
+MAX_FINDINGS_PER_DOCUMENT = 100
+
+
 def findings_for(doc: LocatedDocument, exc: ValidationError) -> list[Finding]:
-    """One finding per Pydantic error, in document order."""
-    return [_one(doc, err) for err in exc.errors(include_url=False)]
+    """One finding per Pydantic error, in document order, at most 100 per document."""
+    errors = exc.errors(include_url=False)
+    out = [_one(doc, err) for err in errors[:MAX_FINDINGS_PER_DOCUMENT]]
+    if len(errors) > MAX_FINDINGS_PER_DOCUMENT:
+        line, column = doc.start
+        out.append(
+            Finding(
+                doc.file, line, column, Severity.ERROR, "IR012",
+                f"{len(errors) - MAX_FINDINGS_PER_DOCUMENT:,} more schema errors in this "
+                "document not shown", "fix the errors above first",
+            )
+        )
+    return out
 
 
 def validate_document(doc: LocatedDocument) -> tuple[SpecDocument | None, list[Finding]]:

@@ -205,3 +205,11 @@ def test_errors_mean_no_desired_state(tmp_path: Path) -> None:
     result = check(tmp_path, HEAD + "identities: [{name: x}]\n")
     assert not result.ok
     assert result.desired is None
+
+
+def test_schema_errors_are_capped_per_document(tmp_path: Path) -> None:
+    roles = ", ".join(["1"] * 150)
+    result = check(tmp_path, HEAD + f"sql: [{{server: s1, database: db, users: "
+                   f"[{{identity: x, roles: [{roles}]}}]}}]\n")
+    assert len(result.findings) == 101
+    assert any("50 more schema errors" in f.message for f in result.findings)
