@@ -24,7 +24,12 @@ from identity_reconciler.emulator.providers.discovery import MANAGEMENT_GROUP_TY
 from identity_reconciler.emulator.providers.resources import GROUP_TYPE
 from identity_reconciler.emulator.providers.scopes import Ref, group_id
 from identity_reconciler.emulator.store import Principal
-from identity_reconciler.emulator.world_schema import PRINCIPAL_TYPES, World, role_guid
+from identity_reconciler.emulator.world_schema import (
+    PRINCIPAL_TYPES,
+    ResourceGroup,
+    World,
+    role_guid,
+)
 
 __all__ = ["World", "WorldError", "load", "read"]
 
@@ -199,7 +204,7 @@ def _seed_estate(ctx: Context, world: World) -> None:
             _seed_group(ctx, s.id, g)
 
 
-def _seed_group(ctx: Context, subscription_id: str, g: Any) -> None:
+def _seed_group(ctx: Context, subscription_id: str, g: ResourceGroup) -> None:
     gid = group_id(subscription_id, g.name)
     doc = ctx.store.get(gid)
     if doc is None:

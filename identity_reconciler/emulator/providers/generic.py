@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from identity_reconciler.emulator.kernel import (
     JSON,
@@ -31,6 +30,7 @@ from identity_reconciler.emulator.providers import (
     catalog,
     identity_blocks,
     regions,
+    resource_bodies,
     resource_lists,
     sql,
 )
@@ -204,7 +204,7 @@ def put(ctx: Context, req: Request, params: dict[str, str]) -> Response:
         target.ref,
         target.group,
         req.json(),
-        system_data=lambda existing: _system_data(ctx, req, existing),
+        system_data=lambda existing: resource_bodies.system_data(ctx, req, existing),
     )
     return Response(target.kind.create_status if created else 200, public(doc))
 
@@ -223,17 +223,19 @@ def write(
 
     World seeding calls this too, with a deterministic `new_guid` for principals.
     """
-    ref = _checked_name(kind, ref)
+    ref = resource_bodies.checked_name(kind, ref)
     with ctx.store.transaction():
         parent = _require_parent(ctx, ref)
         existing = ctx.store.get(ref.id)
-        ref = _with_stored_name(ref, existing)
-        location = _location(kind, ref, body, existing, parent)
+        ref = resource_bodies.with_stored_name(ref, existing)
+        location = resource_bodies.location(kind, ref, body, existing, parent)
         seed = Seed(ref, location or str(group["location"]), ctx.tenant_id, ctx.now_iso())
         defaults = kind.defaults(seed)
-        props = _put_properties(ctx, kind, defaults, existing, body.get("properties"))
+        props = resource_bodies.put_properties(
+            ctx, kind, defaults, existing, body.get("properties")
+        )
         old = existing or {}
-        doc = _compose(
+        doc = resource_bodies.compose(
             kind,
             ref,
             location,
@@ -263,7 +265,7 @@ def patch(ctx: Context, req: Request, params: dict[str, str]) -> Response:
     kind, body = target.kind, req.json()
     with ctx.store.transaction():
         existing = _existing(ctx, target)
-        ref = _with_stored_name(target.ref, existing)
+        ref = resource_bodies.with_stored_name(target.ref, existing)
         props = existing.get("properties") or {}
         if isinstance(body.get("properties"), dict):
             writable = {k: v for k, v in body["properties"].items() if k not in kind.readonly}
@@ -271,7 +273,7 @@ def patch(ctx: Context, req: Request, params: dict[str, str]) -> Response:
         if kind.type == sql.ADMIN_TYPE:
             props = sql.admin_properties(ctx, props)
         tags = parse_tags(body.get("tags"))
-        doc = _compose(
+        doc = resource_bodies.compose(
             kind,
             ref,
             existing.get("location"),
@@ -284,7 +286,7 @@ def patch(ctx: Context, req: Request, params: dict[str, str]) -> Response:
                 ctx, kind, ref, existing.get("identity"), body.get("identity"), patch=True
             ),
             properties=props,
-            system_data=_system_data(ctx, req, existing),
+            system_data=resource_bodies.system_data(ctx, req, existing),
         )
         ctx.store.put(ref.id, kind.type, ref.parent_id, doc)
         if kind.type == sql.ADMIN_TYPE:
@@ -303,148 +305,6 @@ def delete(ctx: Context, req: Request, params: dict[str, str]) -> Response:
         if target.kind.type == sql.ADMIN_TYPE:
             sql.sync_server(ctx, target.ref, None)
     return Response(200)
-
-
-# ---------------------------------------------------------------------- composing bodies
-
-
-def _checked_name(kind: Kind, ref: Ref) -> Ref:
-    """The ref, its name validated (and spelled canonically where the name is fixed)."""
-    name = ref.name
-    if kind.fixed_names:
-        fixed = next((n for n in kind.fixed_names if n.lower() == name.lower()), None)
-        if fixed is None:
-            raise ArmError(
-                400,
-                "InvalidParameterValue",
-                "Invalid value given for parameter administratorName. "
-                "Specify a valid parameter value.",
-            )
-        return Ref(
-            ref.subscription_id,
-            ref.resource_group,
-            ref.namespace,
-            ref.types,
-            (*ref.names[:-1], fixed),
-        )
-    if kind.name_pattern.match(name):
-        return ref
-    code, message = kind.name_error
-    raise ArmError(
-        400,
-        code,
-        message.format(name=name)
-        or f"Resource name {name} is invalid. The name can be up to 80 characters long. It must "
-        "begin with a word character, and it must end with a word character or with '_'. The "
-        "name may contain word characters or '.', '-', '_'.",
-    )
-
-
-def _with_stored_name(ref: Ref, existing: JSON | None) -> Ref:
-    if existing is None:
-        return ref
-    return Ref(
-        ref.subscription_id,
-        ref.resource_group,
-        ref.namespace,
-        ref.types,
-        (*ref.names[:-1], str(existing["name"])),
-    )
-
-
-def _location(
-    kind: Kind, ref: Ref, body: JSON, existing: JSON | None, parent: JSON | None
-) -> str | None:
-    """The region name for a write, validated; None for proxy resources (no location)."""
-    if not kind.tracked:
-        return None
-    raw = body.get("location") or (parent or {}).get("location")
-    if not isinstance(raw, str) or not raw:
-        raise ArmError(
-            400, "LocationRequired", "The location property is required for this definition."
-        )
-    region = regions.find(raw)
-    if region is None:
-        raise ArmError(
-            400,
-            "LocationNotAvailableForResourceType",
-            f"The provided location '{raw}' is not available for resource type '{kind.type}'. "
-            f"List of available regions for the resource type is '{','.join(regions.names())}'.",
-        )
-    old = regions.find(str(existing.get("location", ""))) if existing else None
-    if old is not None and old.name != region.name:
-        raise ArmError(
-            400,
-            "InvalidResourceLocation",
-            f"The resource '{ref.name}' already exists in location '{old.name}' in resource group "
-            f"'{ref.resource_group}'. A resource with the same name cannot be created in location "
-            f"'{region.name}'. Please select a new resource name.",
-        )
-    return region.name
-
-
-def _put_properties(
-    ctx: Context, kind: Kind, defaults: JSON, existing: JSON | None, requested: Any
-) -> JSON:
-    if requested is not None and not isinstance(requested, dict):
-        raise ArmError(400, "InvalidRequestContent", "The 'properties' property must be an object.")
-    if kind.type == sql.ADMIN_TYPE:
-        return sql.admin_properties(ctx, requested)
-    props = dict(defaults.get("properties") or {})
-    props.update({k: v for k, v in (requested or {}).items() if k not in kind.readonly})
-    old = (existing or {}).get("properties") or {}
-    props.update({k: v for k, v in old.items() if k in kind.readonly})
-    return props
-
-
-def _compose(
-    kind: Kind,
-    ref: Ref,
-    location: str | None,
-    *,
-    kind_value: Any,
-    sku: Any,
-    tags: dict[str, str] | None,
-    identity: JSON | None,
-    properties: JSON,
-    system_data: JSON | None,
-) -> JSON:
-    doc: JSON = {"id": ref.id, "name": ref.name, "type": kind.type}
-    if kind_value:
-        doc["kind"] = kind_value
-    if location is not None:
-        doc["location"] = catalog.display_location(kind, location)
-    if tags is not None:
-        doc["tags"] = tags
-    if sku:
-        doc["sku"] = sku
-    if identity is not None:
-        doc["identity"] = identity
-    doc["properties"] = properties
-    if system_data is not None:
-        doc["systemData"] = system_data
-    return doc
-
-
-def _system_data(ctx: Context, req: Request, existing: JSON | None) -> JSON | None:
-    previous = (existing or {}).get("systemData")
-    caller = req.caller
-    if caller is None:
-        return previous if isinstance(previous, dict) else None
-    principal = ctx.store.get_principal(caller.object_id)
-    is_user = principal is not None and principal.kind == "User"
-    who = (caller.display_name if is_user else caller.app_id) or caller.object_id
-    who_type = "User" if is_user else "Application"
-    now = ctx.now_iso()
-    created = previous if isinstance(previous, dict) and previous.get("createdAt") else None
-    return {
-        "createdBy": created["createdBy"] if created else who,
-        "createdByType": created["createdByType"] if created else who_type,
-        "createdAt": created["createdAt"] if created else now,
-        "lastModifiedBy": who,
-        "lastModifiedByType": who_type,
-        "lastModifiedAt": now,
-    }
 
 
 # ---------------------------------------------------------------------- lists
