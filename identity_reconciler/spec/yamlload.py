@@ -14,8 +14,6 @@ schema yaml-language-server also uses, so `country: no` stays a string.
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,6 +21,7 @@ from typing import Any
 import yaml
 
 from identity_reconciler.spec.errors import SpecLoadError
+from identity_reconciler.spec.yamltext import error_message, error_position, resolve_plain
 
 PathT = tuple[str | int, ...]
 Pos = tuple[int, int]
@@ -30,18 +29,6 @@ Pos = tuple[int, int]
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = "tag:yaml.org,2002:"
 _MERGE = object()
-
-_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
-_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_INT_RE = re.compile(r"^[-+]?[0-9]+$")
-_OCT_RE = re.compile(r"^0o[0-7]+$")
-_HEX_RE = re.compile(r"^0x[0-9a-fA-F]+$")
-_FLOAT_RE = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
-_INF_RE = re.compile(r"^[-+]?\.(inf|Inf|INF)$")
-_NAN_RE = re.compile(r"^\.(nan|NaN|NAN)$")
-_SPECIAL_STARTS = frozenset("0123456789+-.~nNtTfF")
-_MAX_NUMBER_TEXT = 100  # longer digit runs stay text (and fail where a number is wanted)
-
 
 @dataclass(frozen=True)
 class Limits:
@@ -227,7 +214,7 @@ class _Builder:
                     self.anchors[event.anchor] = _Anchor(str(event.value), (), 1, 0)
                 return
         if event.tag is None and not event.style:
-            value = _resolve_plain(event.value)
+            value = resolve_plain(event.value)
         else:
             value = self._resolve(event, pos)
         path = self._child_path()
@@ -363,11 +350,11 @@ class _Builder:
         text: str = event.value
         tag = event.tag
         if tag is None and not event.style:
-            return _resolve_plain(text)
+            return resolve_plain(text)
         if tag is None or tag == "!" or tag == _TAG + "str":
             return text
         if tag in (_TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null"):
-            value = _resolve_plain(text)
+            value = resolve_plain(text)
             wanted = tag[len(_TAG) :]
             ok = {
                 "int": isinstance(value, int) and not isinstance(value, bool),
@@ -385,53 +372,6 @@ class _Builder:
         return text
 
 
-def _resolve_plain(text: str) -> Any:
-    """A plain scalar by the YAML 1.2 core schema."""
-    if text and text[0] not in _SPECIAL_STARTS:
-        return text  # names, ids, roles: nothing else starts with these characters
-    if text in _NULLS:
-        return None
-    if text in _BOOLS:
-        return _BOOLS[text]
-    if len(text) > _MAX_NUMBER_TEXT:
-        return text
-    if _INT_RE.match(text):
-        return int(text)
-    if _OCT_RE.match(text):
-        return int(text[2:], 8)
-    if _HEX_RE.match(text):
-        return int(text[2:], 16)
-    if _FLOAT_RE.match(text):
-        return float(text)
-    if _INF_RE.match(text):
-        return -math.inf if text.startswith("-") else math.inf
-    if _NAN_RE.match(text):
-        return math.nan
-    return text
-
-
-def _error_position(text: str, exc: yaml.YAMLError) -> Pos:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    if mark is not None:
-        return _pos(mark)
-    offset = getattr(exc, "position", None)
-    if isinstance(offset, int):
-        # libyaml reports a byte offset into the UTF-8 text; turn it into a character index
-        index = len(text.encode("utf-8")[:offset].decode("utf-8", errors="ignore"))
-        line = text.count("\n", 0, index) + 1
-        return (line, index - (text.rfind("\n", 0, index) + 1) + 1)
-    return (1, 1)
-
-
-def _error_message(exc: yaml.YAMLError) -> str:
-    problem = getattr(exc, "problem", None) or getattr(exc, "reason", None) or str(exc)
-    context = getattr(exc, "context", None)
-    message = f"YAML syntax error: {problem}"
-    if context:
-        message += f" ({context})"
-    return " ".join(message.split())
-
-
 def parse_yaml(text: str, file: str, limits: Limits | None = None) -> list[LocatedDocument]:
     """All documents of one file, located. Raises SpecLoadError and nothing else."""
     builder = _Builder(file, limits or Limits())
@@ -443,12 +383,12 @@ def parse_yaml(text: str, file: str, limits: Limits | None = None) -> list[Locat
         finally:
             parser.dispose()
     except yaml.YAMLError as exc:
-        line, column = _error_position(text, exc)
+        line, column = error_position(text, exc)
         raise SpecLoadError(
             file,
             (line, column),
             "IR001",
-            _error_message(exc),
+            error_message(exc),
             "fix the YAML syntax at this position",
         ) from None
     return builder.documents
