@@ -5,7 +5,7 @@
 
 from identity_reconciler.spec.errors import SpecLoadError
 from identity_reconciler.spec.rules import RULES, Rule
-from identity_reconciler.spec.validate import (
+from identity_reconciler.spec.validation import (
     LoadResult,
     ValidationResult,
     load_documents,
