@@ -302,3 +302,42 @@ def test_resource_lists_filter_and_expand(cloud: Cloud) -> None:
     assert all("provisioningState" in r for r in expanded)
     bad = cloud.call("GET", f"{RG_ID}/resources", query={"$filter": "kind gt 'x'"})
     assert error_code(bad) == "InvalidFilterInQueryString"
+
+
+def test_slots_scale_sets_and_jobs(cloud: Cloud) -> None:
+    slot_id = f"{SITE}/slots/staging"
+    slot = cloud.ok("PUT", slot_id, {"identity": {"type": "SystemAssigned"}})
+    assert slot["name"] == "app-myapp-prod-uks-01/staging"  # Web shows slots qualified
+    assert slot["location"] == "UK South"  # a slot lives where its site does
+    assert (
+        slot["properties"]["defaultHostName"] == "app-myapp-prod-uks-01-staging.azurewebsites.net"
+    )
+    assert slot["identity"]["principalId"]
+    assert (
+        cloud.ok(
+            "PATCH",
+            slot_id.upper().replace("/SUBSCRIPTIONS", "/subscriptions"),
+            {"tags": {"a": "b"}},
+        )["name"]
+        == slot["name"]
+    )
+    vmss = cloud.ok(
+        "PUT",
+        f"{PROVIDERS}/Microsoft.Compute/virtualMachineScaleSets/vmss-1",
+        {
+            "location": "uksouth",
+            "identity": {
+                "type": "SystemAssigned, UserAssigned",
+                "userAssignedIdentities": {make_identity(cloud, "id-ss")["id"]: {}},
+            },
+        },
+    )
+    assert vmss["identity"]["type"] == "SystemAssigned, UserAssigned"
+    job = cloud.ok(
+        "PUT",
+        f"{PROVIDERS}/Microsoft.App/jobs/job-1",
+        {"location": "uksouth", "identity": {"type": "SystemAssigned"}},
+    )
+    assert job["properties"]["provisioningState"] == "Succeeded"
+    assert cloud.call("DELETE", SITE).status == 200
+    assert cloud.call("GET", slot_id).status == 404

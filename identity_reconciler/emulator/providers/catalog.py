@@ -70,6 +70,7 @@ class Kind:
     name_pattern: re.Pattern[str] = re.compile(r"^[\w][\w.\-]{0,79}$")
     name_error: tuple[str, str] = ("InvalidResourceName", "")
     fixed_names: tuple[str, ...] = ()
+    qualified_name: bool = False  # `name` shows the parent too ("site/slot"), as Web does
 
 
 KINDS: dict[str, Kind] = {
@@ -93,6 +94,33 @@ KINDS: dict[str, Kind] = {
                 }
             ),
             name_pattern=re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,58}[A-Za-z0-9])?$"),
+        ),
+        Kind(
+            "Microsoft.Web/sites/slots",
+            WEB_VERSIONS,
+            defaults.web_slot,
+            display_location=True,
+            create_status=200,
+            readonly=frozenset(
+                {"defaultHostName", "hostNames", "state", "usageState", "resourceGroup"}
+            ),
+            name_pattern=re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}[A-Za-z0-9])?$"),
+            qualified_name=True,
+        ),
+        Kind(
+            "Microsoft.Compute/virtualMachineScaleSets",
+            COMPUTE_VERSIONS,
+            defaults.scale_set,
+            readonly=frozenset({"uniqueId", "provisioningState", "timeCreated"}),
+            name_pattern=re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]?$"),
+        ),
+        Kind(
+            "Microsoft.App/jobs",
+            APP_VERSIONS,
+            defaults.container_app_job,
+            identity=UNSPACED,
+            display_location=True,
+            name_pattern=re.compile(r"^[a-z](?:[a-z0-9-]{0,30}[a-z0-9])?$"),
         ),
         Kind(
             "Microsoft.Compute/virtualMachines",

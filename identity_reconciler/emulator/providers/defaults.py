@@ -71,6 +71,23 @@ def web(seed: Seed) -> JSON:
     }
 
 
+def web_slot(seed: Seed) -> JSON:
+    """A deployment slot: a site of its own, at `{site}-{slot}.azurewebsites.net`."""
+    r = seed.ref
+    body = web(seed)
+    host = f"{r.names[0]}-{r.name}.azurewebsites.net"
+    props = body["properties"]
+    props.update(
+        name=f"{r.names[0]}({r.name})",
+        hostNames=[host],
+        repositorySiteName=r.names[0],
+        enabledHostNames=[host, f"{r.names[0]}-{r.name}.scm.azurewebsites.net"],
+        defaultHostName=host,
+        serverFarmId=f"{r.group_id}/providers/Microsoft.Web/serverfarms/asp-{r.names[0]}",
+    )
+    return body
+
+
 def vm(seed: Seed) -> JSON:
     r = seed.ref
     nic = f"{r.group_id}/providers/Microsoft.Network/networkInterfaces/{r.name}-nic"
@@ -109,6 +126,45 @@ def vm(seed: Seed) -> JSON:
             "networkProfile": {"networkInterfaces": [{"id": nic}]},
             "provisioningState": "Succeeded",
             "timeCreated": seed.now,
+        },
+    }
+
+
+def scale_set(seed: Seed) -> JSON:
+    r = seed.ref
+    return {
+        "sku": {"name": "Standard_B2s", "tier": "Standard", "capacity": 2},
+        "properties": {
+            "uniqueId": guid("vmss", r.id),
+            "orchestrationMode": "Flexible",
+            "platformFaultDomainCount": 1,
+            "singlePlacementGroup": False,
+            "provisioningState": "Succeeded",
+            "timeCreated": seed.now,
+        },
+    }
+
+
+def container_app_job(seed: Seed) -> JSON:
+    r = seed.ref
+    env = f"{r.group_id}/providers/Microsoft.App/managedEnvironments/cae-{r.resource_group}"
+    image = "mcr.microsoft.com/k8se/quickstart-jobs:latest"
+    return {
+        "properties": {
+            "provisioningState": "Succeeded",
+            "environmentId": env,
+            "workloadProfileName": "Consumption",
+            "configuration": {
+                "triggerType": "Manual",
+                "replicaTimeout": 1800,
+                "replicaRetryLimit": 0,
+                "manualTriggerConfig": {"replicaCompletionCount": 1, "parallelism": 1},
+            },
+            "template": {
+                "containers": [
+                    {"name": r.name, "image": image, "resources": {"cpu": 0.5, "memory": "1Gi"}}
+                ]
+            },
         },
     }
 

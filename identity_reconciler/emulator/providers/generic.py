@@ -227,7 +227,7 @@ def write(
     with ctx.store.transaction():
         parent = _require_parent(ctx, ref)
         existing = ctx.store.get(ref.id)
-        ref = resource_bodies.with_stored_name(ref, existing)
+        ref = resource_bodies.with_stored_name(ref, existing, parent)
         location = resource_bodies.location(kind, ref, body, existing, parent)
         seed = Seed(ref, location or str(group["location"]), ctx.tenant_id, ctx.now_iso())
         defaults = kind.defaults(seed)

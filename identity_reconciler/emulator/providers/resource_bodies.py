@@ -46,16 +46,25 @@ def checked_name(kind: Kind, ref: Ref) -> Ref:
     )
 
 
-def with_stored_name(ref: Ref, existing: JSON | None) -> Ref:
-    if existing is None:
+def with_stored_name(ref: Ref, existing: JSON | None, parent: JSON | None = None) -> Ref:
+    """The ref with names spelled as stored: the resource's own, else its parent's.
+
+    Names are case-insensitive; ids and `name` keep the spelling of the first write.
+    """
+    source = existing or parent
+    if source is None:
         return ref
-    return Ref(
-        ref.subscription_id,
-        ref.resource_group,
-        ref.namespace,
-        ref.types,
-        (*ref.names[:-1], str(existing["name"])),
-    )
+    stored = _names(str(source["id"]))
+    names = stored if existing is not None else (*stored, ref.name)
+    if len(names) != len(ref.names):
+        return ref
+    return Ref(ref.subscription_id, ref.resource_group, ref.namespace, ref.types, tuple(names))
+
+
+def _names(arm_id: str) -> tuple[str, ...]:
+    """The resource names in an id below its namespace (`sites/a/slots/b` -> (a, b))."""
+    below = arm_id.rsplit("/providers/", maxsplit=1)[-1].split("/")[1:]
+    return tuple(below[1::2])
 
 
 def location(
@@ -115,7 +124,8 @@ def compose(
     properties: JSON,
     system_data: JSON | None,
 ) -> JSON:
-    doc: JSON = {"id": ref.id, "name": ref.name, "type": kind.type}
+    name = "/".join(ref.names) if kind.qualified_name else ref.name
+    doc: JSON = {"id": ref.id, "name": name, "type": kind.type}
     if kind_value:
         doc["kind"] = kind_value
     if location is not None:
