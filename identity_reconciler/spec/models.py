@@ -235,13 +235,22 @@ class PrivilegedAllowanceSpec(SpecModel):
     justification: NonBlank = Field(description="why this broad grant is needed (required)")
 
 
+Percent = Annotated[float, Field(ge=0, le=100)]
+
+
 class SafetySpec(SpecModel):
-    max_delete_percent: Annotated[float, Field(ge=0, le=100)] | None = None
-    max_update_percent: Annotated[float, Field(ge=0, le=100)] | None = None
-    min_existing: Annotated[int, Field(ge=0)] | None = None
+    """Plan safety: above these shares of changed objects a plan needs forcing."""
+
+    max_delete_percent: Percent | None = Field(None, description="default 30")
+    max_update_percent: Percent | None = Field(None, description="default 30")
+    min_existing: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="thresholds apply only from this many existing objects (default 10)"
+    )
 
 
-class PolicySpec(SpecModel):
+class PolicySpec(SafetySpec):
+    """Global policy; the safety thresholds may also be grouped under `safety:`."""
+
     naming: NonBlank | None = Field(None, description=f"default {DEFAULT_NAMING!r}")
     allow_privileged: list[PrivilegedAllowanceSpec] = Field(default_factory=list)
     rules: dict[RuleId, RuleSetting] = Field(default_factory=dict)

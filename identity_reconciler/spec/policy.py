@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from identity_reconciler.core.findings import Severity
 from identity_reconciler.core.state import PrivilegeAllowance, SafetyPolicy, SourceRef
 from identity_reconciler.spec.facts import AllowanceFact
-from identity_reconciler.spec.models import DEFAULT_NAMING, PolicySpec
+from identity_reconciler.spec.models import DEFAULT_NAMING, PolicySpec, SafetySpec
 from identity_reconciler.spec.naming import NamingPatternError, naming_regex
 from identity_reconciler.spec.resolve import DocContext
 from identity_reconciler.spec.rules import RULES
@@ -41,17 +41,14 @@ class PolicyBuilder:
                 )
             elif first is None:
                 self.settings[rule_id] = (setting, ctx.src(path))
+        blocks: list[tuple[PathT, SafetySpec]] = [(base, policy)]
         if policy.safety is not None:
-            for name, value in policy.safety.model_dump(exclude_none=True).items():
-                path = (*base, "safety", name)
-                seen = self.safety_values.get(name)
-                if seen is not None and seen[0] != value:
-                    ctx.report(
-                        path, "IR035", f"safety.{name} is {seen[0]} at {seen[1]}",
-                        "set each safety threshold in one file only",
-                    )
-                elif seen is None:
-                    self.safety_values[name] = (value, ctx.src(path))
+            blocks.append(((*base, "safety"), policy.safety))
+        for where, block in blocks:
+            for name in SafetySpec.model_fields:
+                value = getattr(block, name)
+                if value is not None:
+                    self._safety(ctx, name, value, (*where, name))
         for i, entry in enumerate(policy.allow_privileged):
             path = (*base, "allow_privileged", i)
             role = ctx.role(entry.role, (*path, "role"))
@@ -64,6 +61,16 @@ class PolicyBuilder:
                 continue
             allowance = PrivilegeAllowance(role.guid, scope.id, entry.justification.strip())
             self.allowances.append(AllowanceFact(allowance, role, scope, ctx.src(path)))
+
+    def _safety(self, ctx: DocContext, name: str, value: float, path: PathT) -> None:
+        seen = self.safety_values.get(name)
+        if seen is None:
+            self.safety_values[name] = (value, ctx.src(path))
+        elif seen[0] != value:
+            ctx.report(
+                path, "IR035", f"{name} is {seen[0]:g} at {seen[1]}",
+                "set each safety threshold once",
+            )
 
     def _naming(self, ctx: DocContext, naming: str, path: PathT) -> None:
         try:

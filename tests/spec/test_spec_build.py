@@ -239,7 +239,8 @@ policy:
 """)
     write(tmp_path, "more.yaml", """\
 policy:
-  safety: {max_update_percent: 50, min_existing: 3}
+  max_update_percent: 50  # the thresholds may also sit directly under policy
+  min_existing: 3
 """)
     write(tmp_path, "ids.yaml", HEAD + f"""\
 identities:
@@ -283,3 +284,10 @@ identities:
     roles: [{{role: Reader, scope: {{resource_group: {RG}}}, description: "{'d' * 2040}"}}]
 """)
     assert "ownership marker" in only(result, "IR012").message
+
+
+def test_safety_set_twice_differently_is_a_conflict(tmp_path: Path) -> None:
+    result = check(tmp_path, "policy:\n  min_existing: 5\n  safety: {min_existing: 6}\n")
+    finding = only(result, "IR035")
+    assert finding.line == 3
+    assert "min_existing is 5 at" in finding.message
