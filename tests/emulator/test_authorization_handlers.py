@@ -340,3 +340,17 @@ def test_api_versions(world: World) -> None:
     bad = world.call("GET", f"{RG_SCOPE}{RA}", api_version="2030-01-01")
     assert error_code(bad) == "NoRegisteredProviderFound"
     assert "for type 'roleAssignments'" in body(bad)["error"]["message"]
+
+
+def test_tenant_level_provider_scope(world: World) -> None:
+    """Reservations roles are assignable at /providers/Microsoft.Capacity only."""
+    reservations_reader = "582fc458-8989-419f-a480-75249bc5db7e"
+    scope = "/providers/Microsoft.Capacity"
+    created = world.assign(scope, reservations_reader, world.user, name=NAME)
+    assert created.status == 201
+    assert body(created)["id"] == f"{scope}{RA}/{NAME}"
+    assert body(created)["properties"]["roleDefinitionId"] == f"{RD}/{reservations_reader}"
+    listed = world.follow(f"{scope}{RA}", query={"$filter": "atScope()"})
+    assert [a["name"] for a in listed] == [NAME]
+    definition = body(world.call("GET", f"{RD}/{reservations_reader}"))
+    assert definition["properties"]["assignableScopes"] == [scope]

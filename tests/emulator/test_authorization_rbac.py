@@ -206,3 +206,13 @@ def test_syntax_errors(broken: str) -> None:
 def test_unknown_principals_and_scopes_are_denied(world: World) -> None:
     assert not rbac.permitted(world.ctx, world.user, "Microsoft.Web/sites/read", SITE)
     assert not rbac.permitted(world.ctx, world.user, "x/read", "/not/a/scope")
+
+
+def test_tenant_level_scopes(world: World) -> None:
+    reservations_reader = "582fc458-8989-419f-a480-75249bc5db7e"
+    authorization.seed_assignment(world.ctx, "/providers/Microsoft.Capacity",
+                                  reservations_reader, world.user, "User")  # fmt: skip
+    order = "/providers/Microsoft.Capacity/reservationOrders/o-1"
+    assert rbac.permitted(world.ctx, world.user, "Microsoft.Capacity/reservationOrders/read", order)
+    assert not rbac.permitted(world.ctx, world.user, "Microsoft.Capacity/register/action", order)
+    assert not rbac.permitted(world.ctx, world.user, "Microsoft.Web/sites/read", SITE)

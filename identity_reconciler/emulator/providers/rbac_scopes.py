@@ -50,6 +50,8 @@ def parse(raw: str) -> Scope:
         tail = "/".join(segs[4:])
         path = MG_PREFIX + segs[3] + (f"/{tail}" if tail else "")
         return Scope(path, management_group=segs[3])
+    if low[0] == "providers" and len(segs) >= 2:
+        return Scope("/" + "/".join(segs))  # tenant-level, e.g. /providers/Microsoft.Capacity
     if low[0] != "subscriptions" or len(segs) < 2:
         raise missing_subscription()
     sub = segs[1].lower()
@@ -111,8 +113,6 @@ def require_scope(ctx: Context, scope: Scope) -> JSON | None:
     Only the top-level resource is checked: data-plane sub-scopes (a blob container under a
     storage account, say) are valid RBAC scopes the emulator does not model as documents.
     """
-    if scope.is_root:
-        return None
     if scope.management_group is not None:
         doc = ctx.store.get(MG_PREFIX + scope.management_group)
         if doc is None:
@@ -122,7 +122,8 @@ def require_scope(ctx: Context, scope: Scope) -> JSON | None:
                 f"The management group '{scope.management_group}' could not be found.",
             )
         return doc
-    assert scope.subscription is not None
+    if scope.subscription is None:
+        return None  # the root or a tenant-level provider scope: nothing to look up
     if scope.resource_group is not None:
         doc = scopes.require_resource_group(ctx, scope.subscription, scope.resource_group)
     else:
@@ -155,11 +156,10 @@ def ancestors(store: Store, scope: Scope) -> list[str]:
     if scope.management_group is not None:
         out += reversed(management_group_ancestors(store, MG_PREFIX + scope.management_group))
         start = MG_PREFIX.rstrip("/")
-    elif scope.subscription is not None:
-        out += reversed(management_group_chain(store, scope.subscription))
-        start = ""
     else:
-        return out
+        if scope.subscription is not None:
+            out += reversed(management_group_chain(store, scope.subscription))
+        start = ""
     prefix = start
     for seg in (s for s in scope.path[len(start) :].split("/") if s):
         prefix += "/" + seg
