@@ -93,7 +93,9 @@ class DesiredIdentity:
     location: str
     tags: Mapping[str, str]
     isolation_scope: str | None = None
-    federated_credentials: tuple[FederatedCredential, ...] = ()
+    # None: the specs do not manage this identity's credentials (the key is absent), so they
+    # are neither read nor compared; () manages them and deletes every live one.
+    federated_credentials: tuple[FederatedCredential, ...] | None = None
     source: SourceRef | None = field(default=None, compare=False)
 
 

@@ -241,7 +241,12 @@ def _fic_put(fic_id: str, fic: FederatedCredential) -> Operation:
 def _plan_credentials(
     ctx: DiffContext, d: DesiredIdentity, live: LiveIdentity | None, fate: Fate, identity: str
 ) -> None:
-    """Credentials of a desired identity; one being replaced gets all of them anew."""
+    """Credentials of a desired identity; one being replaced gets all of them anew.
+
+    None means the specs do not manage this identity's credentials: nothing is compared.
+    """
+    if d.federated_credentials is None:
+        return
     wanted = {c.name.lower(): c for c in d.federated_credentials}
 
     def put(fic: FederatedCredential, reason: Reason, fic_id: str | None = None) -> Draft:

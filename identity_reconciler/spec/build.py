@@ -184,7 +184,9 @@ class StateBuilder:
 
     def _credentials(
         self, ctx: DocContext, ident: IdentitySpec, path: PathT
-    ) -> tuple[FederatedCredential, ...]:
+    ) -> tuple[FederatedCredential, ...] | None:
+        if ident.federated_credentials is None:
+            return None
         out: list[FederatedCredential] = []
         names: dict[str, SourceRef] = {}
         pairs: dict[tuple[str, str], SourceRef] = {}

@@ -182,9 +182,11 @@ class IdentitySpec(SpecModel):
     location: Location | None = None
     tags: Tags = Field(default_factory=dict)
     isolation_scope: Literal["None", "Regional"] | None = None
-    federated_credentials: Annotated[
-        list[FederatedCredentialSpec], Field(max_length=MAX_FEDERATED_CREDENTIALS)
-    ] = Field(default_factory=list)
+    # Absent: credentials are not managed here. A list (even empty) is the whole set.
+    federated_credentials: (
+        Annotated[list[FederatedCredentialSpec], Field(max_length=MAX_FEDERATED_CREDENTIALS)]
+        | None
+    ) = None
     assigned_to: list[AttachmentSpec] = Field(default_factory=list)
     roles: list[RoleGrant] = Field(default_factory=list)
 

@@ -81,7 +81,7 @@ def d_identity(
     rg: str = RG,
     location: str = "uksouth",
     tags: Mapping[str, str] | None = None,
-    fics: Iterable[FederatedCredential] = (),
+    fics: Iterable[FederatedCredential] | None = (),
     isolation_scope: str | None = None,
     line: int = 3,
 ) -> DesiredIdentity:
@@ -93,7 +93,7 @@ def d_identity(
         location=location,
         tags={"owner": "platform", **OWNED, **(tags or {})},
         isolation_scope=isolation_scope,
-        federated_credentials=tuple(fics),
+        federated_credentials=None if fics is None else tuple(fics),
         source=src(line),
     )
 

@@ -261,3 +261,20 @@ def test_credentials_not_read_for_an_existing_identity_is_an_error() -> None:
 def test_credentials_of_a_deleted_identity_are_not_planned_separately() -> None:
     p = plan(desired(), live([l_identity("id-old", fics=[l_fic(identity="id-old")])]))
     assert [c.kind for c in p.changes] == ["identity"]
+
+
+def test_unmanaged_credentials_are_neither_compared_nor_deleted() -> None:
+    # No `federated_credentials` key in the spec: the reader does not list them (one request
+    # per identity saved) and the plan leaves whatever is live alone, read or not.
+    state = desired([d_identity("id-myapp", fics=None)])
+    assert plan(state, live([l_identity("id-myapp", fics=[l_fic("by-hand")])])).changes == ()
+    assert plan(state, live([l_identity("id-myapp", fics=None)])).changes == ()
+    assert plan(state, live([l_identity("id-myapp", fics=None)])).errors == ()
+
+
+def test_an_empty_credential_list_manages_them_and_deletes_the_live_ones() -> None:
+    state = desired([d_identity("id-myapp", fics=[])])
+    p = plan(state, live([l_identity("id-myapp", fics=[l_fic("by-hand")])]))
+    assert by_address(p) == {
+        f"{FIC_ADDR}/by-hand": (("delete",), "delete_because_not_in_spec"),
+    }

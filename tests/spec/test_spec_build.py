@@ -291,3 +291,20 @@ def test_safety_set_twice_differently_is_a_conflict(tmp_path: Path) -> None:
     finding = only(result, "IR035")
     assert finding.line == 3
     assert "min_existing is 5 at" in finding.message
+
+
+def test_absent_credentials_key_means_unmanaged_and_empty_list_means_managed(
+    tmp_path: Path,
+) -> None:
+    body = (
+        "subscription: 11111111-1111-1111-1111-111111111111\n"
+        "identities:\n"
+        "  - {name: id-a-dev-uks-01, resource_group: rg-a, location: uksouth}\n"
+        "  - {name: id-b-dev-uks-01, resource_group: rg-a, location: uksouth,\n"
+        "     federated_credentials: []}\n"
+    )
+    (tmp_path / "s.yaml").write_text(body)
+    result = validate([tmp_path])
+    assert result.desired is not None
+    creds = {i.name: i.federated_credentials for i in result.desired.identities.values()}
+    assert creds == {"id-a-dev-uks-01": None, "id-b-dev-uks-01": ()}
