@@ -91,7 +91,12 @@ class Request:
     def json(self) -> JSON:
         """The body as a JSON object, or 400 InvalidRequestContent."""
         if not self.body:
-            raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: 'The request body is empty.'")
+            raise ArmError(
+                400,
+                "InvalidRequestContent",
+                "The request content was invalid and could not be deserialized: "
+                "'The request body is empty.'",
+            )
         try:
             value = json.loads(self.body)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -101,7 +106,9 @@ class Request:
                 f"The request content was invalid and could not be deserialized: '{exc}'.",
             ) from None
         if not isinstance(value, dict):
-            raise ArmError(400, "InvalidRequestContent", "The request content must be a JSON object.")
+            raise ArmError(
+                400, "InvalidRequestContent", "The request content must be a JSON object."
+            )
         return value
 
 

@@ -46,6 +46,7 @@ def test_seed_scenario_builds_the_expected_state() -> None:
     )
     assert ident.tags[OWNER_TAG] == OWNER_TAG_VALUE
     assert ident.tags["owner"] == "platform"
+    assert ident.federated_credentials is not None
     (fic,) = ident.federated_credentials
     assert fic.issuer == "https://token.actions.githubusercontent.com"
     assert fic.subject == "repo:contoso/myapp:environment:production"
