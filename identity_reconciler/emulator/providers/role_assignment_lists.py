@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from identity_reconciler.emulator.kernel import JSON, ArmError, Context, Request, Response
 from identity_reconciler.emulator.providers import rbac_scopes
+from identity_reconciler.emulator.providers import role_assignment_index as index
 from identity_reconciler.emulator.providers.listing import page
 from identity_reconciler.emulator.providers.role_assignments import ROLE_ASSIGNMENTS
 from identity_reconciler.emulator.providers.role_definitions import GUID, RA_TYPE
@@ -69,25 +70,35 @@ def parse_filter(raw: str | None) -> Query:
     return Query(at_scope=at_scope, principal_id=principal.lower() if principal else None)
 
 
+def _scope_key(doc: JSON) -> str:
+    return str(doc["properties"]["scope"]).rstrip("/").lower() or "/"
+
+
 def covering(ctx: Context, scope: rbac_scopes.Scope, principal_id: str | None = None) -> list[JSON]:
     """Assignments at or above `scope` (root first), optionally of one principal."""
-    out: list[JSON] = []
-    for ancestor in rbac_scopes.ancestors(ctx.store, scope):
-        for doc in ctx.store.children(ancestor, RA_TYPE):
-            if principal_id is None or doc.get("_principalId") == principal_id:
-                out.append(doc)
-    return out
+    chain = rbac_scopes.ancestors(ctx.store, scope)
+    if principal_id is not None:
+        rank = {a.lower(): i for i, a in enumerate(chain)}
+        held = [d for d in index.of_principal(ctx, principal_id) if _scope_key(d) in rank]
+        return sorted(held, key=lambda d: rank[_scope_key(d)])
+    return [doc for ancestor in chain for doc in ctx.store.children(ancestor, RA_TYPE)]
+
+
+def _below(doc: JSON, roots: list[str]) -> bool:
+    key = _scope_key(doc)
+    return any(r == "/" or key == r.lower() or key.startswith(r.lower() + "/") for r in roots)
 
 
 def select(ctx: Context, scope: rbac_scopes.Scope, query: Query) -> list[JSON]:
     """The assignments a list at `scope` with `query` answers, without duplicates."""
     found = covering(ctx, scope, query.principal_id)
     if not query.at_scope:
-        for root in rbac_scopes.descendant_roots(ctx.store, scope):
-            under = ctx.store.by_type(RA_TYPE, under=None if root == "/" else root)
-            for doc in under:
-                if query.principal_id is None or doc.get("_principalId") == query.principal_id:
-                    found.append(doc)
+        roots = rbac_scopes.descendant_roots(ctx.store, scope)
+        if query.principal_id is not None:
+            found += [d for d in index.of_principal(ctx, query.principal_id) if _below(d, roots)]
+        else:
+            for root in roots:
+                found += ctx.store.by_type(RA_TYPE, under=None if root == "/" else root)
     seen: set[str] = set()
     unique = []
     for doc in found:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from identity_reconciler.emulator import rbac_conditions
 from identity_reconciler.emulator.kernel import JSON, ArmError, Context, Request, Response
 from identity_reconciler.emulator.providers import rbac_scopes, role_definitions
+from identity_reconciler.emulator.providers import role_assignment_index as index
 from identity_reconciler.emulator.providers.listing import public
 from identity_reconciler.emulator.providers.role_definitions import GUID, RA_TYPE
 from identity_reconciler.emulator.providers.versions import ResourceType, gate
@@ -26,7 +27,6 @@ PROVIDER = "/providers/Microsoft.Authorization"
 PRINCIPAL_TYPES = ("User", "Group", "ServicePrincipal", "ForeignGroup", "Device")
 MAX_DESCRIPTION = 2048
 MAX_CONDITION = 8192
-NAME_INDEX = "roleAssignmentName:"
 
 ROLE_ASSIGNMENTS = ResourceType(
     "roleAssignments",
@@ -52,12 +52,6 @@ def _name(raw: str) -> str:
             f"The role assignment ID '{raw}' is not valid. The role assignment ID must be a GUID.",
         )
     return raw.lower()
-
-
-def find_by_name(ctx: Context, name: str) -> JSON | None:
-    """The assignment with this name at any scope (names are unique in a tenant)."""
-    ref = ctx.store.meta_get(NAME_INDEX + name.lower())
-    return ctx.store.get(ref) if ref else None
 
 
 def build(
@@ -100,11 +94,6 @@ def build(
     }
 
 
-def store_assignment(ctx: Context, scope: rbac_scopes.Scope, doc: JSON) -> None:
-    ctx.store.put(str(doc["id"]), RA_TYPE, scope.path, doc)
-    ctx.store.meta_set(NAME_INDEX + str(doc["name"]), str(doc["id"]))
-
-
 def seed_assignment(  # noqa: PLR0917 - the signature world seeding calls
     ctx: Context,
     scope: str,
@@ -119,16 +108,16 @@ def seed_assignment(  # noqa: PLR0917 - the signature world seeding calls
     parsed = rbac_scopes.parse(scope)
     guid = role_definition_guid.lower()
     with ctx.store.transaction():
-        for doc in ctx.store.children(parsed.path, RA_TYPE):
-            if doc["_roleDefinitionGuid"] == guid and doc["_principalId"] == principal_id.lower():
-                return public(doc)
+        existing = index.by_grant(ctx, parsed.path, guid, principal_id)
+        if existing is not None:
+            return public(existing)
         now = ctx.now_iso()
         doc = build(
             parsed, (name or ctx.new_guid()).lower(), guid,
             principal_id=principal_id, principal_type=principal_type,
             description=description, created_on=now, updated_on=now,
         )  # fmt: skip
-        store_assignment(ctx, parsed, doc)
+        index.save(ctx, parsed.path, doc)
     return public(doc)
 
 
@@ -159,8 +148,7 @@ def delete_assignment(ctx: Context, _req: Request, params: dict[str, str]) -> Re
         doc = ctx.store.get(assignment_id(scope, name))
         if doc is None:
             return Response(204)
-        ctx.store.delete(str(doc["id"]))
-        ctx.store.meta_set(NAME_INDEX + name, "")
+        index.remove(ctx, doc)
     return Response(200, public(doc))
 
 
@@ -180,21 +168,18 @@ def put_assignment(ctx: Context, req: Request, params: dict[str, str]) -> Respon
                 "exist.",
             )
         now = ctx.now_iso()
-        existing = find_by_name(ctx, name)
+        existing = index.by_name(ctx, name)
         if existing is not None:
             return _update(ctx, scope, existing, wanted, now=now, caller=caller)
         principal_type = _check_principal(ctx, wanted.principal_id, wanted.principal_type)
-        for doc in ctx.store.children(scope.path, RA_TYPE):
-            if (
-                doc["_roleDefinitionGuid"] == role_guid
-                and doc["_principalId"] == wanted.principal_id
-            ):
-                raise ArmError(
-                    409,
-                    "RoleAssignmentExists",
-                    "The role assignment already exists. The ID of the existing role assignment "
-                    f"is {str(doc['name']).replace('-', '')}.",
-                )
+        duplicate = index.by_grant(ctx, scope.path, role_guid, wanted.principal_id)
+        if duplicate is not None:
+            raise ArmError(
+                409,
+                "RoleAssignmentExists",
+                "The role assignment already exists. The ID of the existing role assignment "
+                f"is {str(duplicate['name']).replace('-', '')}.",
+            )
         if scope.subscription is not None:
             count = ctx.store.count(RA_TYPE, under=f"/subscriptions/{scope.subscription}")
             if count >= ctx.settings.role_assignment_limit:
@@ -208,7 +193,7 @@ def put_assignment(ctx: Context, req: Request, params: dict[str, str]) -> Respon
             condition_version=wanted.condition_version, delegated=wanted.delegated,
             created_on=now, updated_on=now, created_by=caller, updated_by=caller,
         )  # fmt: skip
-        store_assignment(ctx, scope, doc)
+        index.save(ctx, scope.path, doc)
     return Response(201, public(doc))
 
 
@@ -242,7 +227,7 @@ def _update(
         "updatedOn": now,
         "updatedBy": caller,
     }
-    store_assignment(ctx, scope, updated)
+    index.save(ctx, scope.path, updated)
     return Response(200, public(updated))
 
 
