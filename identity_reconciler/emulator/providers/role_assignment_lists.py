@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from identity_reconciler.emulator.kernel import JSON, ArmError, Context, Request, Response
 from identity_reconciler.emulator.providers import rbac_scopes
 from identity_reconciler.emulator.providers import role_assignment_index as index
-from identity_reconciler.emulator.providers.listing import page
+from identity_reconciler.emulator.providers.listing import SKIP_TOKEN, page
 from identity_reconciler.emulator.providers.role_assignments import ROLE_ASSIGNMENTS
 from identity_reconciler.emulator.providers.role_definitions import GUID, RA_TYPE
 from identity_reconciler.emulator.providers.versions import gate
@@ -114,4 +114,8 @@ def list_assignments(ctx: Context, req: Request, params: dict[str, str]) -> Resp
     scope = rbac_scopes.parse(params.get("scope", ""))
     query = parse_filter(req.q("$filter"))
     rbac_scopes.require_scope(ctx, scope)
-    return page(req, select(ctx, scope, query), ctx.settings.page_size)
+    response = page(req, select(ctx, scope, query), ctx.settings.page_size)
+    body = response.body
+    if isinstance(body, dict) and "nextLink" in body:  # Authorization spells it $skipToken
+        body["nextLink"] = str(body["nextLink"]).replace(f"&{SKIP_TOKEN}=", "&$skipToken=")
+    return response
