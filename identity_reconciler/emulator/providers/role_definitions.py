@@ -292,11 +292,12 @@ def _home(scope: rbac_scopes.Scope) -> str:
 
 def _check_unique_name(ctx: Context, role_name: str, guid: str) -> None:
     wanted = role_name.strip().lower()
-    for doc in ctx.store.children("/", RD_TYPE) + custom_definitions(ctx):
-        if (
-            str(doc["name"]).lower() != guid
-            and str(doc["properties"]["roleName"]).strip().lower() == wanted
-        ):
+    names = [(str(r["id"]).lower(), str(r["roleName"])) for r in builtin_catalog()]
+    names += [
+        (str(d["name"]).lower(), str(d["properties"]["roleName"])) for d in custom_definitions(ctx)
+    ]
+    for other_guid, other_name in names:
+        if other_guid != guid and other_name.strip().lower() == wanted:
             raise ArmError(
                 409,
                 "RoleDefinitionWithSameNameExists",
