@@ -1,0 +1,366 @@
+"""Apply's boundary to ARM: perform one planned write exactly as the plan says it.
+
+A reviewed plan holds the exact ARM writes (method, id, body). Apply must send those bodies and
+nothing else, so every write here goes out as the plan's raw JSON through the SDK client the
+change kind calls for; only what the plan could not know (the answer: a new principal id) comes
+back. Retrying belongs to apply (`apply/retry.py`), which sees every 429 and its Retry-After and
+paces all workers together; azure-core's own RetryPolicy is therefore switched off for these
+calls (`retry_total=0` per call), so the two layers never multiply into dozens of attempts.
+
+Fingerprints: `current_fingerprint` reads the one live object a change touches and converts it
+exactly as the reader does, so it compares with the plan's `live_fingerprint`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from azure.core.exceptions import AzureError, HttpResponseError
+
+from identity_reconciler.azure import convert
+from identity_reconciler.azure.clients import Session
+from identity_reconciler.azure.errors import ArmError, NotFound, translate
+from identity_reconciler.azure.resource_types import canonical_type
+from identity_reconciler.core import armid
+from identity_reconciler.core.state import LiveGrant
+
+ROLE_ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
+FIC_SEGMENT = "/federatedidentitycredentials/"
+_LRO_POLL_SECONDS = 1
+# Kinds as the plan spells them (`plan.ChangeKind` values; azure/ does not import plan/).
+IDENTITY, FEDERATED_CREDENTIAL, GRANT = "identity", "federated_credential", "grant"
+BLOCK_KINDS = frozenset({"attachment", "system_assigned"})
+ResponseHook = Callable[[int, Mapping[str, str]], None]
+
+
+class OperationLike(Protocol):
+    """One planned ARM write (`plan.Operation`)."""
+
+    @property
+    def method(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def body(self) -> dict[str, Any] | None: ...
+
+
+class ChangeLike(Protocol):
+    """What a fingerprint read needs of a planned change (`plan.Change`)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def id(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What ARM answered to one write, as far as apply needs it."""
+
+    principal_id: str | None = None  # identity PUT, or an identity block with SystemAssigned
+    answered: dict[str, Any] | None = None
+
+
+# --------------------------------------------------------------------------- plumbing
+
+
+def retry_after_of(exc: BaseException) -> float | None:
+    """The Retry-After (seconds) an error answer carried, if any (see `_sdk`)."""
+    value = getattr(exc, "retry_after", None)
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _parse_retry_after(exc: HttpResponseError) -> float | None:
+    response: Any = exc.response
+    try:
+        raw = response.headers.get("Retry-After") if response is not None else None
+    except Exception:  # a half-built response
+        return None
+    try:
+        return max(0.0, float(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+@contextmanager
+def _sdk() -> Iterator[None]:
+    """`arm_errors()` plus Retry-After on every error that carried one (5xx too, not only 429)."""
+    try:
+        yield
+    except AzureError as exc:
+        err = translate(exc)
+        if isinstance(exc, HttpResponseError):
+            after = _parse_retry_after(exc)
+            if after is not None:
+                err.retry_after = after  # type: ignore[attr-defined]
+        raise err from None
+
+
+def _options(hook: ResponseHook | None) -> dict[str, Any]:
+    """Per-call SDK options: no azure-core retries (apply retries), and an optional header spy."""
+    options: dict[str, Any] = {"retry_total": 0}
+    if hook is not None:
+
+        def on_response(pipeline_response: Any) -> None:
+            http = pipeline_response.http_response
+            hook(int(http.status_code), http.headers)
+
+        options["raw_response_hook"] = on_response
+    return options
+
+
+def _raw(body: Mapping[str, Any] | None) -> bytes:
+    """The plan's body as the exact bytes sent (the SDKs accept raw bodies unchanged)."""
+    return json.dumps(body or {}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _identity_parts(identity_id: str) -> tuple[str, str, str]:
+    scope = armid.parse_scope(identity_id)
+    if (scope.resource_type or "").lower() != armid.USER_ASSIGNED_TYPE.lower():
+        raise ArmError(0, "InvalidOperation", f"{identity_id} is not a user-assigned identity id")
+    return scope.subscription_id or "", scope.resource_group or "", scope.name or ""
+
+
+def _fic_parts(fic_id: str) -> tuple[str, str, str, str]:
+    cut = fic_id.lower().rfind(FIC_SEGMENT)
+    if cut < 0:
+        raise ArmError(0, "InvalidOperation", f"{fic_id} is not a federated credential id")
+    sub, rg, ident = _identity_parts(fic_id[:cut])
+    return sub, rg, ident, fic_id[cut + len(FIC_SEGMENT) :].strip("/")
+
+
+def identity_of_credential(fic_id: str) -> str:
+    """The identity id a federated credential id sits under."""
+    cut = fic_id.lower().rfind(FIC_SEGMENT)
+    if cut < 0:
+        raise ArmError(0, "InvalidOperation", f"{fic_id} is not a federated credential id")
+    return convert.canonical_id(fic_id[:cut])
+
+
+def split_grant_id(assignment_id: str) -> tuple[str, str]:
+    """(scope, name) of a role assignment id."""
+    cut = assignment_id.lower().rfind(ROLE_ASSIGNMENTS)
+    if cut < 0:
+        raise ArmError(0, "InvalidOperation", f"{assignment_id} is not a role assignment id")
+    return assignment_id[:cut] or "/", assignment_id[cut + len(ROLE_ASSIGNMENTS) :].strip("/")
+
+
+def _subscription_of(scope: str) -> str:
+    if scope in ("", "/"):
+        return ""
+    try:
+        return armid.parse_scope(scope).subscription_id or ""
+    except armid.ArmIdError:
+        return ""
+
+
+def resource_type_of(resource_id: str) -> str:
+    """The resource type of an id, in its documented spelling when known."""
+    return canonical_type(armid.parse_scope(resource_id).resource_type or "")
+
+
+# --------------------------------------------------------------------------- writes
+
+
+def run_operation(
+    session: Session, kind: str, operation: OperationLike, *, hook: ResponseHook | None = None
+) -> WriteResult:
+    """Send one planned write through the SDK client for `kind`; ArmError on failure."""
+    method = operation.method.upper()
+    if kind == IDENTITY:
+        return _identity(session, method, operation, hook)
+    if kind == FEDERATED_CREDENTIAL:
+        return _credential(session, method, operation, hook)
+    if kind in BLOCK_KINDS and method == "PATCH":
+        return _block(session, operation, hook)
+    if kind == GRANT:
+        return _grant(session, method, operation, hook)
+    raise ArmError(0, "UnsupportedOperation", f"{method} of a {kind} change is not supported")
+
+
+def _identity(
+    session: Session, method: str, op: OperationLike, hook: ResponseHook | None
+) -> WriteResult:
+    sub, rg, name = _identity_parts(op.id)
+    ops = session.msi(sub).user_assigned_identities
+    with _sdk():
+        if method == "DELETE":
+            ops.delete(rg, name, **_options(hook))
+            return WriteResult()
+        if method != "PUT":
+            raise ArmError(0, "UnsupportedOperation", f"{method} of an identity")
+        result = ops.create_or_update(
+            rg, name, _raw(op.body), content_type="application/json", **_options(hook)
+        )
+    body = dict(result.serialize(keep_readonly=True))
+    live = convert.identity(body)
+    return WriteResult(principal_id=live.principal_id or None, answered=body)
+
+
+def _credential(
+    session: Session, method: str, op: OperationLike, hook: ResponseHook | None
+) -> WriteResult:
+    sub, rg, ident, name = _fic_parts(op.id)
+    ops = session.msi(sub).federated_identity_credentials
+    with _sdk():
+        if method == "DELETE":
+            ops.delete(rg, ident, name, **_options(hook))
+            return WriteResult()
+        if method != "PUT":
+            raise ArmError(0, "UnsupportedOperation", f"{method} of a federated credential")
+        result = ops.create_or_update(
+            rg, ident, name, _raw(op.body), content_type="application/json", **_options(hook)
+        )
+    return WriteResult(answered=dict(result.serialize(keep_readonly=True)))
+
+
+def _block(session: Session, op: OperationLike, hook: ResponseHook | None) -> WriteResult:
+    """PATCH of a resource's identity block, with the api-version its provider accepts."""
+    rid = op.id
+    rtype_name = resource_type_of(rid)
+    sub = _subscription_of(rid)
+    rtype = session.resource_type(rtype_name, sub)
+    with _sdk():
+        poller = session.resources(sub).resources.begin_update_by_id(
+            rid,
+            dict(op.body or {}),
+            api_version=rtype.api_version,
+            polling_interval=_LRO_POLL_SECONDS,
+            **_options(hook),
+        )
+        result = poller.result()
+    answered = dict(result.as_dict()) if result is not None else {}
+    if "identity" not in answered:  # some providers answer without the block: read it back
+        answered = _resource_body(session, rid, hook) or {}
+    live = convert.resource_identity(rid, rtype_name, answered)
+    return WriteResult(principal_id=live.system_principal_id, answered=answered)
+
+
+def _grant(
+    session: Session, method: str, op: OperationLike, hook: ResponseHook | None
+) -> WriteResult:
+    scope, _ = split_grant_id(op.id)
+    ops = session.authorization(_subscription_of(scope)).role_assignments
+    with _sdk():
+        if method == "DELETE":
+            ops.delete_by_id(op.id, **_options(hook))
+            return WriteResult()
+        if method != "PUT":
+            raise ArmError(0, "UnsupportedOperation", f"{method} of a role assignment")
+        result = ops.create_by_id(
+            op.id,
+            _raw(with_principal_type(op.body)),
+            content_type="application/json",
+            **_options(hook),
+        )
+    return WriteResult(answered=dict(result.serialize(keep_readonly=True)))
+
+
+def with_principal_type(body: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A grant body that names `principalType: ServicePrincipal`.
+
+    Managed identities are service principals; naming the type lets ARM skip the directory
+    lookup that fails with PrincipalNotFound while a new principal replicates.
+    """
+    out = dict(body or {})
+    props = dict(out.get("properties") or {})
+    props.setdefault("principalType", "ServicePrincipal")
+    out["properties"] = props
+    return out
+
+
+# --------------------------------------------------------------------------- reads
+
+
+def _resource_body(
+    session: Session, resource_id: str, hook: ResponseHook | None = None
+) -> dict[str, Any] | None:
+    rtype_name = resource_type_of(resource_id)
+    sub = _subscription_of(resource_id)
+    rtype = session.resource_type(rtype_name, sub)
+    try:
+        with _sdk():
+            body = session.resources(sub).resources.get_by_id(
+                resource_id, api_version=rtype.api_version, **_options(hook)
+            )
+    except NotFound:
+        return None
+    return dict(body.as_dict())
+
+
+def current_fingerprint(
+    session: Session, change: ChangeLike, *, hook: ResponseHook | None = None
+) -> str | None:
+    """The fingerprint of the live object `change` touches, None when it does not exist.
+
+    Identity blocks (attachments, the system switch) are fingerprinted as the whole block of
+    the resource, as the reader does; a missing resource is fingerprinted as missing.
+    """
+    kind, object_id = str(change.kind), change.id
+    if not object_id:
+        raise ArmError(0, "InvalidOperation", f"a {kind} change without an id has no live object")
+    try:
+        with _sdk():
+            if kind == IDENTITY:
+                sub, rg, name = _identity_parts(object_id)
+                got = session.msi(sub).user_assigned_identities.get(rg, name, **_options(hook))
+                return convert.identity(got.serialize(keep_readonly=True)).fingerprint
+            if kind == FEDERATED_CREDENTIAL:
+                sub, rg, ident, name = _fic_parts(object_id)
+                fic = session.msi(sub).federated_identity_credentials.get(
+                    rg, ident, name, **_options(hook)
+                )
+                return convert.federated_credential(fic.serialize(keep_readonly=True)).fingerprint
+            if kind == GRANT:
+                scope, _ = split_grant_id(object_id)
+                ops = session.authorization(_subscription_of(scope)).role_assignments
+                got = ops.get_by_id(object_id, **_options(hook))
+                return convert.grant(got.serialize(keep_readonly=True)).fingerprint
+    except NotFound:
+        return None
+    if kind in BLOCK_KINDS:
+        body = _resource_body(session, object_id, hook)
+        return convert.resource_identity(object_id, resource_type_of(object_id), body).fingerprint
+    raise ArmError(0, "UnsupportedOperation", f"no live object for a {kind} change")
+
+
+def find_equal_grant(
+    session: Session, scope: str, role_definition_guid: str, principal_id: str
+) -> LiveGrant | None:
+    """The live assignment of exactly this scope+role+principal, under whatever name.
+
+    ARM answers 409 RoleAssignmentExists when one exists under another name; this read tells
+    apply whether that is the same grant (then the write is already done).
+    """
+    pid = principal_id.lower()
+    ops = session.authorization(_subscription_of(scope)).role_assignments
+    with _sdk():
+        items = ops.list_for_scope(scope, filter=f"principalId eq '{pid}'", **_options(None))
+        grants = [convert.grant(m.serialize(keep_readonly=True)) for m in items]
+    for grant in grants:
+        if (
+            armid.key(grant.scope) == armid.key(convert.canonical_scope(scope))
+            and grant.role_definition_guid == role_definition_guid.lower()
+            and grant.principal_id == pid
+        ):
+            return grant
+    return None
+
+
+def principal_id_of(session: Session, kind: str, object_id: str) -> str | None:
+    """The principal id of a user-assigned identity, or of a resource's system identity."""
+    if kind == "user_assigned":
+        sub, rg, name = _identity_parts(object_id)
+        try:
+            with _sdk():
+                got = session.msi(sub).user_assigned_identities.get(rg, name, **_options(None))
+        except NotFound:
+            return None
+        return convert.identity(got.serialize(keep_readonly=True)).principal_id or None
+    body = _resource_body(session, object_id)
+    live = convert.resource_identity(object_id, resource_type_of(object_id), body)
+    return live.system_principal_id
