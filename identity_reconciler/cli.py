@@ -19,6 +19,7 @@ from identity_reconciler import __version__
 COMMANDS: dict[str, str] = {
     "validate": "identity_reconciler.cmds.validate",
     "plan": "identity_reconciler.cmds.plan",
+    "apply": "identity_reconciler.cmds.apply",
     "export": "identity_reconciler.cmds.export",
     "emulator": "identity_reconciler.cmds.emulator",
 }

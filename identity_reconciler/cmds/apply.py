@@ -1,0 +1,300 @@
+"""`identity-reconciler apply PLAN.json | SPECS...`: make live Azure match a plan.
+
+With a saved plan (the reviewed one), apply refuses — exit 1, nothing written — when the file is
+unreadable or was edited, when the specs given with `--specs` are not the ones planned, when the
+plan has errors or unforced safety violations, when it was made for another cloud or tenant, or
+when any object it touches changed since. With spec paths, it plans first and asks for `yes`
+(or takes `--auto-approve`; without a terminal it never guesses). Exit 0 when everything was
+applied, 1 when anything failed or was refused, 130 when interrupted; plan and apply again to
+converge after either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from identity_reconciler.apply import (
+    DEFAULT_PARALLELISM,
+    ApplyOptions,
+    ApplyResult,
+    GraphError,
+    Progress,
+    RetryPolicy,
+    StalePlan,
+    apply_plan,
+    render_summary_json,
+    render_summary_text,
+)
+from identity_reconciler.azure.clients import Session, open_session
+from identity_reconciler.azure.errors import ArmError
+from identity_reconciler.azure.reader import read_live
+from identity_reconciler.cmds.plan import add_target_arguments, load_desired, use_color
+from identity_reconciler.core.state import DesiredState
+from identity_reconciler.plan import (
+    ALLOW_DELETE_IDENTITY,
+    ALLOW_MASS_CHANGE,
+    ALLOW_PRIVILEGED,
+    Plan,
+    PlanFileError,
+    check_safety,
+    compute_plan,
+    render_text,
+)
+
+HELP = "apply a saved plan (or plan and apply specs): ordered, resumable, refuses stale plans"
+EXAMPLE = "identity-reconciler apply plan.json --specs specs/ --cloud local"
+
+EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
+SPEC_SUFFIXES = (".yaml", ".yml")
+DEFAULT_PRINCIPAL_WAIT = 300.0
+
+
+class Refused(Exception):
+    """Apply will not start; the message says why and what to do."""
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"'{text}' must be at least 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if not 0.0 <= value <= 86400.0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not between 0 and 86400 seconds")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="+", metavar="PLAN_OR_SPECS", help="a saved plan file, or spec files/folders"
+    )
+    add_target_arguments(parser)
+    parser.set_defaults(cloud=None)  # with a plan file: the plan's own cloud
+    parser.add_argument(
+        "--specs",
+        nargs="+",
+        metavar="SPECS",
+        help="with a plan file: the specs it was made from; refuse if they changed since",
+    )
+    parser.add_argument(
+        "--auto-approve", action="store_true", help="with spec paths: apply without asking"
+    )
+    parser.add_argument(
+        "--adopt", action="store_true", help="with spec paths: plan with --adopt (see plan)"
+    )
+    for flag, what in (
+        (ALLOW_DELETE_IDENTITY, "deleting or re-creating identities"),
+        (ALLOW_PRIVILEGED, "privileged roles at subscription or management-group scope"),
+        (ALLOW_MASS_CHANGE, "changes above the safety thresholds"),
+    ):
+        parser.add_argument(flag, action="store_true", help=f"allow {what}")
+    parser.add_argument(
+        "--parallelism",
+        type=_positive,
+        default=DEFAULT_PARALLELISM,
+        metavar="N",
+        help=f"writes in flight at once (default {DEFAULT_PARALLELISM})",
+    )
+    parser.add_argument(
+        "--principal-wait",
+        type=_seconds,
+        default=DEFAULT_PRINCIPAL_WAIT,
+        metavar="SECONDS",
+        help="how long a new principal may take to replicate in Entra (default 300)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="summary format")
+    parser.add_argument("--no-color", action="store_true", help="never colour the plan text")
+
+
+def is_plan_file(paths: list[str]) -> bool:
+    """One path that is not a spec file or folder: a saved plan."""
+    if len(paths) != 1:
+        return False
+    path = Path(paths[0])
+    if path.is_dir():
+        return False
+    return path.suffix.lower() not in SPEC_SUFFIXES
+
+
+def _flags(args: argparse.Namespace) -> list[str]:
+    return [
+        flag
+        for flag in (ALLOW_DELETE_IDENTITY, ALLOW_PRIVILEGED, ALLOW_MASS_CHANGE)
+        if getattr(args, flag.lstrip("-").replace("-", "_"))
+    ]
+
+
+def check_plan_applicable(plan: Plan, flags: list[str]) -> None:
+    """Errors and safety: what no write may start without."""
+    if plan.has_errors:
+        details = "\n".join(
+            f"  {e.source + ': ' if e.source else ''}{e.message}" for e in plan.errors
+        )
+        raise Refused(
+            f"the plan has {len(plan.errors)} error(s); fix the specs and plan again:\n{details}"
+        )
+    violations = check_safety(plan, flags)
+    if violations:
+        needed = " ".join(sorted({v.flag for v in violations}))
+        details = "\n".join(f"  {v.message}" for v in violations)
+        raise Refused(f"the plan is unsafe; apply it only with {needed} if you mean it:\n{details}")
+
+
+def read_plan(path: str) -> Plan:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise Refused(f"cannot read plan file {path}: {exc.strerror or exc}") from None
+    try:
+        return Plan.from_json(data)
+    except PlanFileError as exc:
+        raise Refused(f"refusing plan file {path}: {exc}") from None
+
+
+def check_specs(plan: Plan, args: argparse.Namespace) -> DesiredState | None:
+    if not args.specs:
+        print(
+            "note: the specs were not re-checked against the plan; pass --specs SPECS... to "
+            "refuse a plan whose specs changed since",
+            file=sys.stderr,
+        )
+        return None
+    desired = load_desired(args.specs)
+    if desired is None:
+        raise Refused("the specs given with --specs do not validate")
+    if desired.digest != plan.spec_digest:
+        raise Refused(
+            "the specs changed since the plan was made (their digest differs); run plan again "
+            "and review the new plan"
+        )
+    return desired
+
+
+def _approve(plan: Plan, args: argparse.Namespace) -> bool:
+    if args.auto_approve:
+        return True
+    answer = input("\nApply these changes? Only 'yes' is accepted: ")
+    return answer.strip() == "yes"
+
+
+def _check_tenant(session: Session, plan: Plan) -> None:
+    if not plan.target.tenant_id:
+        return
+    subs = plan.target.subscriptions
+    tenant = session.tenant_id(subs[0] if subs else None)
+    if tenant.lower() != plan.target.tenant_id.lower():
+        raise Refused(
+            f"the plan was made for tenant {plan.target.tenant_id}, but these credentials reach "
+            f"tenant {tenant}"
+        )
+
+
+def _execute(session: Session, plan: Plan, args: argparse.Namespace) -> ApplyResult:
+    _check_tenant(session, plan)
+    progress = Progress(sys.stderr, len(plan.changes))
+    print(f"Applying {len(plan.changes)} change(s) ({plan.target.cloud})...", file=sys.stderr)
+    options = ApplyOptions(
+        parallelism=args.parallelism, retry=RetryPolicy(principal_wait=args.principal_wait)
+    )
+    try:
+        return apply_plan(
+            session, plan, options=options, events=progress.events(), waiting=progress.waiting
+        )
+    finally:
+        progress.close()
+
+
+def _plan_specs(session: Session, desired: DesiredState, args: argparse.Namespace) -> Plan:
+    live = read_live(session, desired)
+    plan = compute_plan(desired, live, adopt=args.adopt, cloud=session.cloud)
+    stream = sys.stdout if args.format == "text" else sys.stderr
+    stream.write(render_text(plan, color=args.format == "text" and use_color(args)))
+    stream.flush()
+    return plan
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except Refused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except StalePlan as exc:
+        for stale in exc.stale:
+            print(f"error: {stale.message}", file=sys.stderr)
+        print("error: nothing was written; run plan again and review it", file=sys.stderr)
+        return EXIT_ERROR
+    except (ArmError, GraphError) as exc:
+        text = exc.summary() if isinstance(exc, ArmError) else str(exc)
+        print(f"error: {text}", file=sys.stderr)
+        return EXIT_ERROR
+    except (ValueError, OSError) as exc:  # bad --world file, unusable --state-dir, ...
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _run(args: argparse.Namespace) -> int:
+    flags = _flags(args)
+    desired: DesiredState | None
+    plan: Plan | None = None
+    if is_plan_file(args.paths):
+        plan = read_plan(args.paths[0])
+        if args.cloud and args.cloud != plan.target.cloud:
+            raise Refused(f"the plan was made for cloud {plan.target.cloud!r}, not {args.cloud!r}")
+        cloud = plan.target.cloud
+        check_plan_applicable(plan, flags)
+        desired = check_specs(plan, args)
+        if not plan.has_changes:
+            return _summary(None, args)
+    else:
+        if args.specs:
+            raise Refused("--specs goes with a saved plan file; here the paths are the specs")
+        if not args.auto_approve and not sys.stdin.isatty():
+            raise Refused(
+                "refusing to apply without approval: there is no terminal to ask on; review the "
+                "plan and pass --auto-approve, or apply a saved plan file"
+            )
+        desired = load_desired(args.paths)
+        if desired is None:
+            return EXIT_ERROR
+        cloud = args.cloud or "azure"
+    if args.world and cloud != "local":
+        raise Refused("--world applies only to --cloud local")
+    with open_session(
+        cloud, world=args.world, state_dir=args.state_dir, desired=desired
+    ) as session:
+        if plan is None:
+            assert desired is not None
+            plan = _plan_specs(session, desired, args)
+            check_plan_applicable(plan, flags)
+            if not plan.has_changes:
+                return _summary(None, args)
+            if not _approve(plan, args):
+                print("Apply cancelled; nothing was written.", file=sys.stderr)
+                return EXIT_ERROR
+        result = _execute(session, plan, args)
+    return _summary(result, args)
+
+
+def _summary(result: ApplyResult | None, args: argparse.Namespace) -> int:
+    if result is None:
+        result = ApplyResult(actions=(), seconds=0.0, requests=0)
+        if args.format == "text":
+            sys.stdout.write("No changes: live Azure already matches the plan.\n")
+            return EXIT_OK
+    text = render_summary_json(result) if args.format == "json" else render_summary_text(result)
+    sys.stdout.write(text)
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if result.ok else EXIT_ERROR
