@@ -133,6 +133,9 @@ class Settings:
     enforce_rbac: bool = False
     role_assignment_limit: int = 4000
     page_size: int = 1000
+    # How long a federated-credential write holds its identity: a second write to the same
+    # identity's credentials inside it gets ARM's 409 for concurrent writes.
+    fic_write_hold_s: float = 0.05
 
 
 @dataclass

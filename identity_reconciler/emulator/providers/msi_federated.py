@@ -27,7 +27,6 @@ from identity_reconciler.emulator.store import Store
 FIC_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials"
 MAX_PER_IDENTITY = 20
 MAX_ISSUER_LENGTH = 600
-DEFAULT_HOLD_S = 0.05
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}$")
 
 # Federated credentials arrived with 2022-01-31-preview.
@@ -82,7 +81,7 @@ def _exclusive_write(ctx: Context, identity_id: str) -> Iterator[None]:
         state.keys.add(key)
     try:
         yield
-        hold = float(getattr(ctx.settings, "fic_write_hold_s", DEFAULT_HOLD_S))
+        hold = ctx.settings.fic_write_hold_s
         if hold > 0:
             time.sleep(hold)
     finally:
