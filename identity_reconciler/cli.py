@@ -19,8 +19,10 @@ from identity_reconciler import __version__
 COMMANDS: dict[str, str] = {
     "validate": "identity_reconciler.cmds.validate",
     "plan": "identity_reconciler.cmds.plan",
+    "drift": "identity_reconciler.cmds.drift",
     "apply": "identity_reconciler.cmds.apply",
     "export": "identity_reconciler.cmds.export",
+    "audit": "identity_reconciler.cmds.audit",
     "emulator": "identity_reconciler.cmds.emulator",
 }
 
