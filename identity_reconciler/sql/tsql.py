@@ -1,0 +1,79 @@
+"""The T-SQL statements a plan carries: each one guarded so that running it twice is harmless.
+
+A plan is applied later than it was made, perhaps twice (a retry after a dropped connection), so
+every statement checks the catalog before it acts: `CREATE USER` only when no principal has the
+name, `ALTER ROLE … ADD MEMBER` only when the direct membership is missing, and `DROP USER` only
+while the user still carries our ownership mark. Direct memberships are checked in
+`sys.database_role_members`, not with IS_ROLEMEMBER, which also counts nested roles and would
+leave a wanted direct membership forever unplanned-yet-missing.
+
+Ownership is an extended property on the user (`managed-by = identity-reconciler`, the same
+words as the tag on identities), readable from `sys.extended_properties` (class 4: database
+principal). It is dropped with the user.
+
+Every name enters the text through `quote.py` (identifiers and N'' literals), which is why the
+string-built SQL below is safe; tests parse each statement to prove it for arbitrary names.
+"""
+
+from __future__ import annotations
+
+from identity_reconciler.core.ownership import OWNER_TAG, OWNER_TAG_VALUE
+from identity_reconciler.sql.quote import name_literal, quote_literal, quote_name
+
+MARK_NAME = OWNER_TAG
+MARK_VALUE = OWNER_TAG_VALUE
+_DATABASE_PRINCIPAL_CLASS = 4
+
+
+def _is_marked(user: str) -> str:
+    return (
+        "SELECT 1 FROM sys.extended_properties "  # noqa: S608
+        f"WHERE class = {_DATABASE_PRINCIPAL_CLASS} "
+        f"AND major_id = DATABASE_PRINCIPAL_ID({name_literal(user)}) "
+        f"AND minor_id = 0 AND name = {quote_literal(MARK_NAME)}"
+    )
+
+
+def _is_member(role: str, user: str) -> str:
+    return (
+        "SELECT 1 FROM sys.database_role_members "  # noqa: S608
+        f"WHERE role_principal_id = DATABASE_PRINCIPAL_ID({name_literal(role)}) "
+        f"AND member_principal_id = DATABASE_PRINCIPAL_ID({name_literal(user)})"
+    )
+
+
+def create_user(user: str) -> str:
+    """A contained user for the Entra principal whose display name is `user`."""
+    return (
+        "IF NOT EXISTS (SELECT 1 FROM sys.database_principals "  # noqa: S608
+        f"WHERE name = {name_literal(user)}) "
+        f"CREATE USER {quote_name(user)} FROM EXTERNAL PROVIDER;"
+    )
+
+
+def mark_owned(user: str) -> str:
+    return (
+        f"IF NOT EXISTS ({_is_marked(user)}) "
+        "EXEC sys.sp_addextendedproperty "
+        f"@name = {quote_literal(MARK_NAME)}, @value = {quote_literal(MARK_VALUE)}, "
+        f"@level0type = N'USER', @level0name = {name_literal(user)};"
+    )
+
+
+def drop_user(user: str) -> str:
+    """Drop the user only while it still carries our mark (never someone else's user)."""
+    return f"IF EXISTS ({_is_marked(user)}) DROP USER {quote_name(user)};"
+
+
+def add_member(role: str, user: str) -> str:
+    return (
+        f"IF NOT EXISTS ({_is_member(role, user)}) "
+        f"ALTER ROLE {quote_name(role)} ADD MEMBER {quote_name(user)};"
+    )
+
+
+def drop_member(role: str, user: str) -> str:
+    return (
+        f"IF EXISTS ({_is_member(role, user)}) "
+        f"ALTER ROLE {quote_name(role)} DROP MEMBER {quote_name(user)};"
+    )
