@@ -35,6 +35,9 @@ class ChangeKind(StrEnum):
     ATTACHMENT = "attachment"
     SYSTEM_ASSIGNED = "system_assigned"
     GRANT = "grant"
+    # Azure SQL contained users and their database roles: T-SQL, after every ARM change.
+    SQL_USER = "sql_user"
+    SQL_ROLE_MEMBER = "sql_role_member"
 
     @property
     def rank(self) -> int:
@@ -69,9 +72,13 @@ class _Model(BaseModel):
 
 
 class Operation(_Model):
-    """One ARM write apply performs, in order. `id` and the body may hold KNOWN_AFTER_APPLY."""
+    """One write apply performs, in order. `id` and the body may hold KNOWN_AFTER_APPLY.
 
-    method: Literal["PUT", "PATCH", "DELETE"]
+    ARM writes are PUT, PATCH or DELETE of `id`. A `TSQL` operation runs one T-SQL statement in
+    the database whose ARM id is `id`: body `{"server": host name, "database", "tsql"}`.
+    """
+
+    method: Literal["PUT", "PATCH", "DELETE", "TSQL"]
     id: str
     body: dict[str, Any] | None = None
 

@@ -105,6 +105,15 @@ def _map_lines(
     return out
 
 
+def tsql(change: PlanData) -> list[str]:
+    """The T-SQL statements a SQL change runs, in order (shown under its attributes)."""
+    return [
+        str((op.get("body") or {}).get("tsql", ""))
+        for op in change.get("operations") or ()
+        if op.get("method") == "TSQL"
+    ]
+
+
 def aligned(lines: list[tuple[str, str, str]]) -> list[str]:
     """`sign name = text` with the `=` signs in one column."""
     width = max((len(name) for _, name, _ in lines), default=0)

@@ -174,6 +174,9 @@ def _block(change: Mapping[str, Any]) -> list[str]:
         f"{_DIFF_SIGNS.get(sign, sign)}     {name.ljust(width)} = {text}"
         for sign, name, text in attrs
     ]
+    statements = rc.tsql(change)
+    if statements:
+        lines += ["      T-SQL:", *(f"        {statement}" for statement in statements)]
     return lines
 
 

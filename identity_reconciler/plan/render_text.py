@@ -82,6 +82,10 @@ def _change(change: Mapping[str, Any], paint: _Paint) -> list[str]:
     ]
     for sign, name, text in _split(rc.attribute_lines(change)):
         lines.append(f"      {paint.sign(sign)} {name} = {text}")
+    statements = rc.tsql(change)
+    if statements:
+        lines.append("      T-SQL:")
+        lines.extend(f"        {statement}" for statement in statements)
     return lines
 
 
