@@ -8,10 +8,19 @@ The public surface, for `cmds/apply.py` and `drift --fix`:
 - `check_plan(session, plan) -> list[Stale]` — the up-front stale check on its own.
 - `ApplyResult` (`done`, `failed`, `skipped`, `ok`, `to_dict()`), `render_summary_text`,
   `render_summary_json`; `Progress(stream, total).events()` / `.waiting` for stderr progress.
+- T-SQL changes (`sql_user`, `sql_role_member`) run through `ApplyOptions.sql`, a callable
+  that executes one change's TSQL operations; without one they fail as SqlConnectionUnavailable.
 - `build_graph(changes)`, `execute(graph, action, ...)`, `Retrier`/`RetryPolicy` — the pieces.
 """
 
-from identity_reconciler.apply.engine import ApplyOptions, Done, StalePlan, apply_plan
+from identity_reconciler.apply.engine import (
+    ApplyOptions,
+    Done,
+    SqlRunner,
+    SqlUnavailable,
+    StalePlan,
+    apply_plan,
+)
 from identity_reconciler.apply.executor import (
     DEFAULT_PARALLELISM,
     Events,
@@ -48,6 +57,8 @@ __all__ = [
     "Progress",
     "Retrier",
     "RetryPolicy",
+    "SqlRunner",
+    "SqlUnavailable",
     "Stale",
     "StaleChange",
     "StalePlan",

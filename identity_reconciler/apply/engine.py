@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from identity_reconciler.apply.executor import DEFAULT_PARALLELISM, Events, Interrupted, execute
-from identity_reconciler.apply.graph import Node, build_graph
+from identity_reconciler.apply.graph import ARM_KINDS, Node, build_graph
 from identity_reconciler.apply.report import ApplyResult, report_of
 from identity_reconciler.apply.retry import Retrier, RetryPolicy
-from identity_reconciler.apply.stale import Stale, StaleChange, check_plan, checkable, is_block
+from identity_reconciler.apply.stale import (
+    Stale,
+    StaleChange,
+    check_plan,
+    checkable,
+    is_block,
+)
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import ArmError
 from identity_reconciler.azure.execute import (
@@ -50,10 +56,22 @@ class StalePlan(Exception):
         super().__init__(head + more)
 
 
+# Runs one SQL change (its TSQL operations, one transaction per database); raises on failure.
+SqlRunner = Callable[[Change], Any]
+
+
+class SqlUnavailable(Exception):
+    """A SQL change, and no way to reach its database in this apply."""
+
+    code = "SqlConnectionUnavailable"
+
+
 @dataclass(frozen=True)
 class ApplyOptions:
     parallelism: int = DEFAULT_PARALLELISM
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # T-SQL changes go to this runner; without one they fail (and their dependents are skipped).
+    sql: SqlRunner | None = None
 
 
 @dataclass(frozen=True)
@@ -80,8 +98,15 @@ Waiting = Callable[[str, str, float], None]  # (address, why, seconds)
 class _Applier:
     """The action the executor runs for each change (called from worker threads)."""
 
-    def __init__(self, session: Session, retrier: Retrier, waiting: Waiting | None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        retrier: Retrier,
+        waiting: Waiting | None,
+        sql: SqlRunner | None = None,
+    ) -> None:
         self.session = session
+        self.sql = sql
         self.retrier = retrier
         self.waiting = waiting
         self._lock = threading.Lock()
@@ -89,6 +114,8 @@ class _Applier:
 
     def __call__(self, node: Node, needed: Mapping[str, Any]) -> Done:
         change = node.change
+        if change.kind not in ARM_KINDS:
+            return self._sql(change)
         new_principal = False
         if needs_principal(change):
             change = resolve_principal(change, self._principal(change, needed))
@@ -124,6 +151,15 @@ class _Applier:
             if result is not None and result.principal_id:
                 principal = result.principal_id
         return Done(principal_id=principal, notes=tuple(notes), tries=tries)
+
+    def _sql(self, change: Change) -> Done:
+        if self.sql is None:
+            raise SqlUnavailable(
+                f"{change.address} is a T-SQL change; this apply has no database connection "
+                "for it (apply the SQL changes where the database is reachable)"
+            )
+        self.sql(change)
+        return Done()
 
     def _on_wait(self, address: str) -> Callable[[str, float], None] | None:
         if self.waiting is None:
@@ -224,7 +260,7 @@ def apply_plan(
             raise StalePlan(stale)
     cancel = cancel or threading.Event()
     retrier = Retrier(options.retry, cancel=cancel)
-    applier = _Applier(session, retrier, waiting)
+    applier = _Applier(session, retrier, waiting, options.sql)
     interrupted = False
     try:
         outcomes = execute(

@@ -23,6 +23,16 @@ from identity_reconciler.core import armid
 from identity_reconciler.plan import KNOWN_AFTER_APPLY, Change, ChangeKind
 
 FIC_SEGMENT = "/federatedidentitycredentials/"
+# Changes written through ARM; the others (T-SQL) run against a database.
+ARM_KINDS = frozenset(
+    {
+        ChangeKind.IDENTITY,
+        ChangeKind.FEDERATED_CREDENTIAL,
+        ChangeKind.ATTACHMENT,
+        ChangeKind.SYSTEM_ASSIGNED,
+        ChangeKind.GRANT,
+    }
+)
 
 
 class GraphError(ValueError):
@@ -75,6 +85,8 @@ def lane_of(change: Change) -> str | None:
             return "credentials:" + armid.key(change.id[:cut])
     if change.kind in (ChangeKind.ATTACHMENT, ChangeKind.SYSTEM_ASSIGNED) and change.id:
         return "identity-block:" + armid.key(change.id)
+    if change.kind not in ARM_KINDS and change.id:  # T-SQL: one writer per database
+        return "database:" + armid.key(change.id)
     return None
 
 

@@ -170,6 +170,7 @@ class Retrier:
         bucket = category(method)
         tries = 0
         failures = 0
+        throttles = 0
         throttled_for = 0.0
         principal_since: float | None = None
         while True:
@@ -185,6 +186,7 @@ class Retrier:
                     exc,
                     method=method,
                     failures=failures,
+                    throttles=throttles,
                     throttled_for=throttled_for,
                     principal_since=principal_since,
                     new_principal=new_principal,
@@ -195,6 +197,7 @@ class Retrier:
                 if on_wait is not None:
                     on_wait(verdict.why, verdict.delay)
                 if isinstance(exc, Throttled):
+                    throttles += 1
                     with self._count_lock:
                         self.throttled += 1
                     self.gate.hold(bucket, verdict.delay)
@@ -210,6 +213,7 @@ class Retrier:
         *,
         method: str,
         failures: int,
+        throttles: int,
         throttled_for: float,
         principal_since: float | None,
         new_principal: bool,
@@ -226,7 +230,7 @@ class Retrier:
             raise exc
         if isinstance(exc, Throttled):
             after = exc.retry_after if exc.retry_after is not None else retry_after_of(exc)
-            delay = after if after is not None else self.backoff(failures + 1)
+            delay = after if after is not None else self.backoff(throttles + 1)
             if throttled_for + delay > policy.throttle_budget:
                 raise exc
             return _Retry(delay, f"throttled (429): waiting {delay:.1f} s as ARM asked")

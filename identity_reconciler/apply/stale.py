@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from identity_reconciler.apply.graph import ARM_KINDS
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.fingerprints import current_fingerprints, fingerprint_key
 from identity_reconciler.plan import Change, ChangeKind, Plan, needs_principal
@@ -49,8 +50,11 @@ class StaleChange(Exception):
 
 
 def checkable(change: Change) -> bool:
-    """Changes whose object is known before apply (not grants for a principal still to come)."""
-    return bool(change.id) and not needs_principal(change)
+    """ARM changes whose object is known before apply (not grants for a principal to come).
+
+    SQL changes are checked against the database catalog by whatever runs them.
+    """
+    return change.kind in ARM_KINDS and bool(change.id) and not needs_principal(change)
 
 
 def is_block(change: Change) -> bool:
