@@ -15,6 +15,7 @@ from azure.core.exceptions import (
 )
 
 from identity_reconciler.azure import errors
+from identity_reconciler.azure.clients import open_session
 from identity_reconciler.azure.localworld import world_for
 from identity_reconciler.azure.reader import read_scope
 from identity_reconciler.azure.writer import identity_patch
@@ -230,3 +231,31 @@ def test_arm_errors_context_translates_and_drops_chain() -> None:
         raise http_error(ResourceNotFoundError, 404, "NotFound", "gone")
     assert info.value.__cause__ is None
     assert info.value.__suppress_context__
+
+
+# --------------------------------------------------------------------------- clouds
+
+
+@pytest.mark.parametrize(
+    ("cloud", "endpoint", "scope"),
+    [
+        ("azure", "https://management.azure.com", "https://management.azure.com/.default"),
+        ("azure-china", "https://management.chinacloudapi.cn",
+         "https://management.chinacloudapi.cn/.default"),
+        ("azure-usgov", "https://management.usgovcloudapi.net",
+         "https://management.core.usgovcloudapi.net/.default"),
+    ],
+)
+def test_clouds_differ_only_in_endpoint_and_audience(cloud: str, endpoint: str, scope: str) -> None:
+    with open_session(cloud) as session:  # builds clients; no request is sent
+        assert (session.arm_endpoint, session.scope) == (endpoint, scope)
+        client = session.msi(SUB)
+        assert client._config.credential_scopes == [scope]
+        assert client._client._base_url == endpoint
+        assert session.authorization(SUB) is session.authorization(SUB)  # one per subscription
+        assert session.requests == 0
+
+
+def test_unknown_cloud() -> None:
+    with pytest.raises(ValueError, match="azure-usgov"):
+        open_session("azure-germany")

@@ -208,3 +208,16 @@ def test_read_live_everything_and_all_credentials(
     assert live.identities[armid.key(ID_OLD)].federated_credentials == ()
     assert any(g.principal_id == ADA for g in live.grants.values())
     assert live.requests == 7
+
+
+def test_paged_lists_follow_next_links(estate: tuple[RunningEmulator, dict[str, str]]) -> None:
+    emu, _ = estate
+    with connect_emulator(emu.info) as session:
+        whole = read_live(session, desired())
+        emu.configure(page_size=1)
+        paged = read_live(session, desired())
+    assert paged.identities == whole.identities
+    assert paged.grants == whole.grants
+    # One item per page: 3 identities, 4 assignments in the subscription (the operator's
+    # Owner, the world's Reader, ours, the stray); 3 identity blocks and 1 credential list.
+    assert (whole.requests, paged.requests) == (6, 3 + 4 + 3 + 1)

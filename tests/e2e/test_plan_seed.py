@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from identity_reconciler.cli import main
+from identity_reconciler.cmds import plan as plan_cmd
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = str(REPO / "specs")
@@ -97,3 +100,32 @@ def test_missing_world_file_is_one_line(
     assert rc == 1
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("error: ")
+
+
+class _Tty:
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("tty", "no_color_env", "flag", "expected"),
+    [(True, False, False, True), (False, False, False, False), (True, True, False, False),
+     (True, False, True, False)],
+)
+def test_colour_only_on_a_terminal_without_no_color(
+    monkeypatch: pytest.MonkeyPatch, tty: bool, no_color_env: bool, flag: bool, expected: bool
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    if no_color_env:
+        monkeypatch.setenv("NO_COLOR", "1")
+    if tty:
+        monkeypatch.setattr(sys, "stdout", _Tty())
+    assert plan_cmd.use_color(argparse.Namespace(no_color=flag)) is expected
+
+
+def test_out_is_replaced_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "plan.json"
+    target.write_text("old")
+    plan_cmd.write_atomic(target, "new")
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
