@@ -129,3 +129,22 @@ def test_out_is_replaced_atomically(tmp_path: Path) -> None:
     plan_cmd.write_atomic(target, "new")
     assert target.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+def test_arm_error_is_one_line_with_code_and_request_id(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = tmp_path / "world.yaml"  # a world without the specs' subscription
+    world.write_text(
+        "tenant_id: 22222222-2222-2222-2222-222222222222\n"
+        "subscriptions:\n  - {id: 33333333-3333-3333-3333-333333333333, display_name: Other}\n"
+    )
+    rc = main(["plan", SPECS, "--cloud", "local", "--world", str(world),
+               "--state-dir", str(tmp_path / "s")])
+    captured = capsys.readouterr()
+    assert rc == 1
+    assert captured.out == ""
+    last = captured.err.strip().splitlines()[-1]
+    assert last.startswith("error: 404 SubscriptionNotFound: ")
+    assert "(x-ms-request-id: " in last
+    assert "Traceback" not in captured.err
