@@ -146,3 +146,26 @@ def test_counter_is_shared_and_counts_by_method(
         writer.delete_identity(s, ID_W)
         assert s.counter.by_method() == {"PUT": 1, "GET": 1, "DELETE": 1}
         assert s.requests == 3
+
+
+def test_management_group_grants_are_read_at_their_scope(
+    fresh_emulator: Callable[..., RunningEmulator],
+) -> None:
+    mg = "/providers/Microsoft.Management/managementGroups/mg-platform"
+    emu = fresh_emulator()
+    with connect_emulator(emu.info) as s:
+        ident = writer.create_or_update_identity(s, desired_identity())
+        grant = DesiredGrant(PrincipalRef(PrincipalKind.USER_ASSIGNED, ID_W), mg,
+                             KV_SECRETS_USER, "Key Vault Secrets User")
+        live = writer.put_grant(s, grant, ident.principal_id)
+        assert live.scope == mg
+        desired = DesiredState(subscriptions=(SUB,),
+                               identities={armid.key(ID_W): desired_identity()},
+                               grants={grant.key: grant})
+        s.counter.reset()
+        state = read_live(s, desired)
+        assert state.grants == {armid.key(live.id): live}
+        # identities, the subscription's assignments, the group's atScope() list, 1 credential list
+        assert state.requests == 4
+        writer.delete_grant(s, live.id)
+        assert writer.get_grant(s, live.id) is None
