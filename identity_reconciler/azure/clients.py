@@ -63,6 +63,8 @@ CLOUD_NAMES = (*CLOUDS, "local")
 # The emulator accepts the public-cloud audience, like code written for Azure would send.
 LOCAL_SCOPE = "https://management.azure.com/.default"
 DEFAULT_LOCAL_STATE = Path(".identity-reconciler") / "local"
+# Variables that would make MSAL pick another managed-identity flavour than App Service.
+_OTHER_MI_VARIABLES = ("IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET")
 
 
 class RequestCounter(SansIOHTTPPolicy):  # type: ignore[type-arg]
@@ -120,13 +122,16 @@ class _ScopedEnvCredential:
 
     MSAL's managed-identity client reads IDENTITY_ENDPOINT / IDENTITY_HEADER when it acquires
     a token, not when it is built; setting them for the whole process would leak the emulator's
-    endpoint into every other credential. Token fetches are rare (cached by the SDK), so a
-    process-wide lock around them costs nothing.
+    endpoint into every other credential. Variables mapped to None are hidden meanwhile (on an
+    Azure VM or Arc machine, IMDS_ENDPOINT would otherwise turn App Service style into Arc).
+    Token fetches are rare (cached by the SDK), so a process-wide lock around them costs nothing.
     """
 
     _lock = threading.Lock()
 
-    def __init__(self, env: Mapping[str, str], factory: Callable[[], TokenCredential]) -> None:
+    def __init__(
+        self, env: Mapping[str, str | None], factory: Callable[[], TokenCredential]
+    ) -> None:
         self._env = dict(env)
         with self._scoped():
             self._inner = factory()
@@ -135,15 +140,19 @@ class _ScopedEnvCredential:
     def _scoped(self) -> Iterator[None]:
         with self._lock:
             saved = {k: os.environ.get(k) for k in self._env}
-            os.environ.update(self._env)
+            for k, v in self._env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
             try:
                 yield
             finally:
-                for k, v in saved.items():
-                    if v is None:
+                for k, old in saved.items():
+                    if old is None:
                         os.environ.pop(k, None)
                     else:
-                        os.environ[k] = v
+                        os.environ[k] = old
 
     def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
         with self._scoped():
@@ -164,7 +173,11 @@ def emulator_credential(
     kwargs: dict[str, Any] = {}
     if ca_bundle:
         kwargs["connection_verify"] = ca_bundle
-    env = {"IDENTITY_ENDPOINT": identity_endpoint, "IDENTITY_HEADER": identity_header}
+    env: dict[str, str | None] = {
+        "IDENTITY_ENDPOINT": identity_endpoint,
+        "IDENTITY_HEADER": identity_header,
+        **dict.fromkeys(_OTHER_MI_VARIABLES),
+    }
     return _ScopedEnvCredential(env, lambda: ManagedIdentityCredential(**kwargs))
 
 
