@@ -18,6 +18,7 @@ from identity_reconciler.azure import errors
 from identity_reconciler.azure.clients import open_session
 from identity_reconciler.azure.localworld import world_for
 from identity_reconciler.azure.reader import read_scope
+from identity_reconciler.azure.resource_types import TypeCatalog
 from identity_reconciler.azure.writer import identity_patch
 from identity_reconciler.core import armid
 from identity_reconciler.core.state import (
@@ -259,3 +260,24 @@ def test_clouds_differ_only_in_endpoint_and_audience(cloud: str, endpoint: str, 
 def test_unknown_cloud() -> None:
     with pytest.raises(ValueError, match="azure-usgov"):
         open_session("azure-germany")
+
+
+# --------------------------------------------------------------------------- resource types
+
+
+def test_known_types_need_no_lookup_and_unknown_ones_ask_once_per_namespace() -> None:
+    asked: list[str] = []
+
+    def lookup(namespace: str) -> dict[str, list[str]]:
+        asked.append(namespace)
+        return {"widgets": ["2021-01-01", "2024-05-01", "2025-01-01-preview"], "gadgets": []}
+
+    catalog = TypeCatalog()
+    assert catalog.get("microsoft.web/SITES", lookup).api_version == "2024-11-01"
+    assert asked == []
+    widget = catalog.get("Contoso.Things/widgets", lookup)
+    assert (widget.name, widget.api_version) == ("Contoso.Things/widgets", "2024-05-01")
+    assert catalog.get("contoso.things/WIDGETS", lookup) is widget
+    with pytest.raises(errors.ArmError, match="not registered"):
+        catalog.get("Contoso.Things/gizmos", lookup)
+    assert asked == ["Contoso.Things"]
