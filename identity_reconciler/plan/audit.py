@@ -77,9 +77,16 @@ class AuditedGrant:
     role: str
     scope: str
     owned: bool
+    at: str = ""  # the scope as addresses show it (`rg/vaults/kv-1`)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "role": self.role, "scope": self.scope, "owned": self.owned}
+        return {
+            "id": self.id,
+            "role": self.role,
+            "scope": self.scope,
+            "at": self.at or self.scope,
+            "owned": self.owned,
+        }
 
 
 @dataclass(frozen=True)
@@ -176,7 +183,10 @@ class _Auditor:
         }
         for pid, (kind, address, oid) in self.managed.items():
             grants = tuple(
-                AuditedGrant(g.id, role_name(g.role_definition_guid), g.scope, is_owned_grant(g))
+                AuditedGrant(
+                    g.id, role_name(g.role_definition_guid), g.scope, is_owned_grant(g),
+                    at=self.names.scope(g.scope),
+                )
                 for g in self.by_principal.get(pid, [])
             )
             out.append(AuditedIdentity(kind, address, oid, pid, pid in owned_ids, grants))

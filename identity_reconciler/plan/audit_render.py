@@ -49,7 +49,7 @@ def _identity_title(ident: Mapping[str, Any]) -> str:
 
 def _grant_line(grant: Mapping[str, Any]) -> str:
     owned = " [owned]" if grant.get("owned") else ""
-    return f"{grant.get('role')} on {grant.get('scope')}{owned}"
+    return f"{grant.get('role')} on {grant.get('at') or grant.get('scope')}{owned}"
 
 
 def render_audit_text(report: AuditReport | Mapping[str, Any]) -> str:

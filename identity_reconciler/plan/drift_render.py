@@ -93,7 +93,9 @@ def _esc(text: object) -> str:
 
 
 def _block(item: Mapping[str, Any]) -> list[str]:
-    sign = {"~": "!", "!": "!"}.get(_SYMBOL.get(item["drift"], "?"), _SYMBOL[item["drift"]])
+    # GitHub's diff highlighting colours `+` and `-` lines, and `!` lines as changed.
+    symbol = _SYMBOL.get(item["drift"], "?")
+    sign = "!" if symbol in ("~", "!") else symbol
     lines = [f"{sign} {item['address']}", f"#   {item['summary']}"]
     lines += [f"#     {line}" for line in item.get("details") or ()]
     if not item.get("fixable"):
