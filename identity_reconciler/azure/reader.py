@@ -79,9 +79,13 @@ def read_scope(desired: DesiredState) -> ReadScope:
             pscope = note(grant.principal.id)
             if pscope is not None and pscope.resource_type:
                 resources.setdefault(convert.canonical_id(pscope.id), pscope.resource_type)
-    # The plan compares the whole credential set of every identity it keeps, so every
-    # identity in the specs needs its list read (there is no bulk list of credentials in ARM).
-    creds = frozenset(armid.key(i.id) for i in desired.identities.values())
+    # There is no bulk list of credentials in ARM: one request per identity. Read them only
+    # where the specs manage them (a `federated_credentials` key, even an empty list).
+    creds = frozenset(
+        armid.key(i.id)
+        for i in desired.identities.values()
+        if i.federated_credentials is not None
+    )
     return ReadScope(tuple(subs), tuple(mgs), resources, creds)
 
 

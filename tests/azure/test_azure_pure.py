@@ -121,7 +121,8 @@ def test_read_scope() -> None:
     assert scope.subscriptions == (SUB, "33333333-3333-3333-3333-333333333333")
     assert scope.management_groups == (MG,)
     assert scope.resources == {SITE: "Microsoft.Web/sites"}
-    assert scope.credentials_of == frozenset({UA1.lower(), UA2.lower()})
+    # only id-1's spec lists credentials; id-2's are not managed, so not read
+    assert scope.credentials_of == frozenset({UA1.lower()})
 
 
 # --------------------------------------------------------------------------- world_for
