@@ -22,9 +22,10 @@ from identity_reconciler.apply.retry import Retrier, RetryPolicy
 from identity_reconciler.apply.stale import (
     Stale,
     StaleChange,
+    Target,
     check_plan,
-    checkable,
     is_block,
+    target_of,
 )
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import ArmError
@@ -116,11 +117,17 @@ class _Applier:
         change = node.change
         if change.kind not in ARM_KINDS:
             return self._sql(change)
+        # The object the plan fingerprinted: a replaced grant's old one, known before the new
+        # principal is; a new grant's, only once its principal id fills in its name.
+        target = target_of(change)
+        if target is not None:
+            self._check_fresh(change, target)
         new_principal = False
         if needs_principal(change):
-            change = resolve_principal(change, self._principal(change, needed))
-            new_principal = True
-        self._check_fresh(change)
+            resolved = resolve_principal(change, self._principal(change, needed))
+            if target is None and (late := target_of(resolved)) is not None:
+                self._check_fresh(resolved, late)
+            change, new_principal = resolved, True
         principal: str | None = None
         notes: list[str] = []
         tries = 0
@@ -201,18 +208,15 @@ class _Applier:
 
         return confirm
 
-    def _check_fresh(self, change: Change) -> None:
+    def _check_fresh(self, change: Change, target: Target) -> None:
         """Right before the first write: the object is still as the plan saw it."""
-        if not checkable(change):
-            return
-        assert change.id is not None
         if is_block(change):
-            key = armid.key(change.id)
+            key = armid.key(target.id)
             with self._lock:
                 checked = key in self._blocks
                 stale = self._blocks.get(key)
             if not checked:  # one lane per resource: no other change to it runs meanwhile
-                stale = self._compare(change)
+                stale = self._compare(change, target)
                 with self._lock:
                     self._blocks[key] = stale
             if stale is not None:
@@ -220,16 +224,15 @@ class _Applier:
                     Stale(change.address, stale.object_id, stale.expected, stale.found)
                 )
             return
-        stale = self._compare(change)
+        stale = self._compare(change, target)
         if stale is not None:
             raise StaleChange(stale)
 
-    def _compare(self, change: Change) -> Stale | None:
-        assert change.id is not None
-        found = self._read(lambda: current_fingerprint(self.session, change))
+    def _compare(self, change: Change, target: Target) -> Stale | None:
+        found = self._read(lambda: current_fingerprint(self.session, target))
         if found == change.live_fingerprint:
             return None
-        return Stale(change.address, change.id, change.live_fingerprint, found)
+        return Stale(change.address, target.id, change.live_fingerprint, found)
 
 
 def apply_plan(

@@ -79,14 +79,16 @@ def _server_problem(db: DesiredSqlDatabase, server: SqlServer) -> DatabasePlan |
     where = f"resource group {scope.resource_group} of subscription {scope.subscription_id}"
     if not server.exists:
         return _issue(
-            db, "sql_server_not_found",
+            db,
+            "sql_server_not_found",
             f"SQL server {scope.name!r} does not exist in {where}; create it (with a Microsoft "
             "Entra administrator) before listing its users, or correct the server name",
             error=True,
         )
     if server.admin_login is None:
         return _issue(
-            db, "sql_admin_missing",
+            db,
+            "sql_admin_missing",
             f"SQL server {scope.name!r} has no Microsoft Entra administrator, so it cannot "
             "create users FROM EXTERNAL PROVIDER; set one (e.g. az sql server ad-admin create "
             f"--server {scope.name} --resource-group {scope.resource_group} ...)",
@@ -94,7 +96,8 @@ def _server_problem(db: DesiredSqlDatabase, server: SqlServer) -> DatabasePlan |
         )
     if not server.has_database(db.database):
         return _issue(
-            db, "sql_database_not_found",
+            db,
+            "sql_database_not_found",
             f"database {label} does not exist; create it or correct the database name",
             error=True,
         )
@@ -142,8 +145,12 @@ def plan_with_sql(
             continue
         if connector is None:
             out.append(
-                _issue(db, "sql_not_checked",
-                       f"SQL users of {label} not checked: {NO_LOCAL_ENDPOINT}", error=False)
+                _issue(
+                    db,
+                    "sql_not_checked",
+                    f"SQL users of {label} not checked: {NO_LOCAL_ENDPOINT}",
+                    error=False,
+                )
             )
             continue
         try:
@@ -226,8 +233,15 @@ class _Database:
             problem = _stale(self.changes, read_database(conn, server_id, database))
             if problem is not None:
                 return [SqlOutcome(c.address, "failed", problem) for c in self.changes]
-            execute(conn, [str((op.body or {}).get("tsql")) for c in self.changes
-                           for op in c.operations if op.method == "TSQL"])
+            execute(
+                conn,
+                [
+                    str((op.body or {}).get("tsql"))
+                    for c in self.changes
+                    for op in c.operations
+                    if op.method == "TSQL"
+                ],
+            )
         finally:
             with contextlib.suppress(Exception):
                 conn.close()

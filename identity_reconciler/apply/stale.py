@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from identity_reconciler.apply.graph import ARM_KINDS
+from identity_reconciler.apply.graph import ARM_KINDS, FIC_SEGMENT
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.fingerprints import current_fingerprints, fingerprint_key
-from identity_reconciler.plan import Change, ChangeKind, Plan, needs_principal
+from identity_reconciler.core import armid
+from identity_reconciler.plan import KNOWN_AFTER_APPLY, Change, ChangeKind, Plan
 
 STALE_CODE = "PlanStale"
 
@@ -49,29 +50,79 @@ class StaleChange(Exception):
         self.stale = stale
 
 
-def checkable(change: Change) -> bool:
-    """ARM changes whose object is known before apply (not grants for a principal to come).
+@dataclass(frozen=True)
+class Target:
+    """The live object a change's `live_fingerprint` describes."""
 
+    kind: str
+    id: str
+
+
+def target_of(change: Change) -> Target | None:
+    """The object the plan fingerprinted, or None while it cannot be named.
+
+    That is the object a change's first DELETE removes (a replaced grant's old assignment, whose
+    successor is named only once its principal exists), else the change's own object. A new
+    grant for a principal this apply creates has none until the principal id fills in its name.
     SQL changes are checked against the database catalog by whatever runs them.
     """
-    return change.kind in ARM_KINDS and bool(change.id) and not needs_principal(change)
+    if change.kind not in ARM_KINDS:
+        return None
+    first = change.operations[0] if change.operations else None
+    if first is not None and first.method == "DELETE" and first.id != KNOWN_AFTER_APPLY:
+        return Target(change.kind.value, first.id)
+    if change.id and change.id != KNOWN_AFTER_APPLY:
+        return Target(change.kind.value, change.id)
+    return None
+
+
+def checkable(change: Change) -> bool:
+    return target_of(change) is not None
 
 
 def is_block(change: Change) -> bool:
     return change.kind in (ChangeKind.ATTACHMENT, ChangeKind.SYSTEM_ASSIGNED)
 
 
+def _under_deleted_parent(plan: Plan) -> set[str]:
+    """Addresses of credentials whose identity this plan deletes or re-creates first.
+
+    Such a credential still exists now and is gone once its identity is deleted, so the plan
+    (which describes it as it will be met) cannot be compared with it up front; it is compared
+    right before its write, after the identity's change.
+    """
+    replaced = {
+        armid.key(c.id)
+        for c in plan.changes
+        if c.kind is ChangeKind.IDENTITY and "delete" in c.actions and c.id
+    }
+    out = set()
+    for c in plan.changes:
+        if c.kind is ChangeKind.FEDERATED_CREDENTIAL and c.id:
+            cut = c.id.lower().rfind(FIC_SEGMENT)
+            if cut > 0 and armid.key(c.id[:cut]) in replaced:
+                out.add(c.address)
+    return out
+
+
 def check_plan(session: Session, plan: Plan, *, parallelism: int = 8) -> list[Stale]:
     """Every object of the plan whose live fingerprint differs from the plan's (bulk reads)."""
-    changes = [c for c in plan.changes if checkable(c)]
-    live = current_fingerprints(session, changes, parallelism=parallelism)
+    later = _under_deleted_parent(plan)
+    targets = {
+        c.address: t
+        for c in plan.changes
+        if c.address not in later and (t := target_of(c)) is not None
+    }
+    live = current_fingerprints(session, targets.values(), parallelism=parallelism)
     out: list[Stale] = []
-    for change in changes:
-        assert change.id is not None
-        key = fingerprint_key(change.kind.value, change.id)
+    for change in plan.changes:
+        target = targets.get(change.address)
+        if target is None:
+            continue
+        key = fingerprint_key(target.kind, target.id)
         if key not in live:
             continue
         found = live[key]
         if found != change.live_fingerprint:
-            out.append(Stale(change.address, change.id, change.live_fingerprint, found))
+            out.append(Stale(change.address, target.id, change.live_fingerprint, found))
     return out
