@@ -310,8 +310,8 @@ def _credential(name: str, issuer: str, subject: str, audiences: Iterable[str]) 
 
 
 def _strip_marker(description: str | None) -> str:
-    text = (description or "").replace(ownership.DESCRIPTION_MARKER, "")
-    return " ".join(text.split())
+    """The person's part of a description: ours adds the marker at the end, after a space."""
+    return (description or "").replace(ownership.DESCRIPTION_MARKER, "").strip()
 
 
 def _header(schema_ref: str, subscription: str, rg: str, unowned: tuple[str, ...]) -> str:

@@ -213,3 +213,22 @@ def test_resource_groups_narrow_the_export() -> None:
     exported = export_specs(estate(), subscription_id=SUB, resource_groups=[RG2.upper()])
     assert [f.resource_group for f in exported.files] == [RG2]
     assert exported.files[0].identities == 1
+
+
+def test_awkward_strings_read_back_unchanged(tmp_path: Path) -> None:
+    tags = {"a": " padded", "b": "null", "c": "1e3", "d": "0o17", "e": "yes", "f": "~",
+            "g": "#not-a-comment", "h": "x: y", "i": "-", "j": "'quoted'"}
+    description = "line one\nline two: with a colon"
+    app = ident("id-myapp-prod-uks-01", tags=tags, fics=())
+    kv = rid("Microsoft.KeyVault/vaults", "kv-myapp-prod-uks-01")
+    state = LiveState(
+        identities={armid.key(app.id): app},
+        grants={"g": grant(app.principal_id, kv, READER, description=description)},
+    )
+    result = validate(write(tmp_path, state))
+    assert result.ok, [str(f) for f in result.errors]
+    assert result.desired is not None
+    (desired,) = result.desired.identities.values()
+    assert {k: v for k, v in desired.tags.items() if k != "managed-by"} == tags
+    (g,) = result.desired.grants.values()
+    assert g.description == description
