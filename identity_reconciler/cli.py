@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
 from typing import Protocol, cast
 
 from identity_reconciler import __version__
+from identity_reconciler.cmds.common import (
+    add_command_options,
+    add_global_options,
+    run_environment,
+)
+from identity_reconciler.logsetup import redact
 
 # Command name -> module. Kept explicit so `--help` lists them in a useful order.
 COMMANDS: dict[str, str] = {
@@ -24,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "export": "identity_reconciler.cmds.export",
     "audit": "identity_reconciler.cmds.audit",
     "emulator": "identity_reconciler.cmds.emulator",
+    "completion": "identity_reconciler.cmds.completion",
 }
 
 
@@ -44,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    add_global_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         module = cast(Command, importlib.import_module(module_name))
@@ -55,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(cmd_parser)
+        add_command_options(cmd_parser)
         cmd_parser.set_defaults(_run=module.run)
+    parser.set_defaults(_parser=parser)  # for commands that describe the CLI (completion)
     return parser
 
 
@@ -65,14 +76,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 1
-    try:
-        return int(args._run(args))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # last resort: one clear line, never a traceback
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    with run_environment(args):
+        try:
+            return int(args._run(args))
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:  # last resort: one clear line, never a traceback
+            logging.getLogger("identity_reconciler.cli").debug(
+                "unexpected error", exc_info=True, extra=_error_fields(exc)
+            )
+            print(f"error: {type(exc).__name__}: {redact(str(exc))}", file=sys.stderr)
+            return 1
+
+
+def _error_fields(exc: BaseException) -> dict[str, object]:
+    """ARM's request id and code, when the error carries them, as structured log fields."""
+    return {
+        name: value
+        for name in ("request_id", "code", "status")
+        if (value := getattr(exc, name, None)) not in (None, "")
+    }
 
 
 if __name__ == "__main__":
