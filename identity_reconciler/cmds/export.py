@@ -39,7 +39,9 @@ def _guid(text: str) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--subscription", required=True, type=_guid, metavar="S")
+    parser.add_argument(
+        "--subscription", required=True, type=_guid, metavar="S", help="subscription to export"
+    )
     parser.add_argument(
         "--resource-group",
         action="append",
