@@ -250,3 +250,18 @@ def test_markdown_stays_under_the_issue_limit() -> None:
     md = render_drift_markdown(report(d, state), max_bytes=20_000)
     assert len(md.encode()) <= 20_000
     assert "of 600 differences are not shown" in md
+
+
+def test_an_owned_grant_changed_outside_git() -> None:
+    d, state = estate()
+    li = next(iter(state.identities.values()))
+    key = next(k for k, g in state.grants.items() if g.principal_id == li.principal_id)
+    state.grants[key] = l_grant(li.principal_id, vault(), description="edited in the portal")
+    item = items(report(d, state))[
+        f"grant.{RG}/id-myapp/Key Vault Secrets User@{RG}/vaults/kv-myapp-prod-uks-01"
+    ]
+    assert (item.drift, item.fixable) == (Drift.CHANGED, True)
+    assert item.summary == "live differs from the specs: description differs"
+    assert item.details == (
+        'description: live "edited in the portal", specs "[managed-by identity-reconciler]"',
+    )
