@@ -225,7 +225,11 @@ class SqlDatabaseSpec(SpecModel):
     subscription: Guid | None = None
     resource_group: ResourceGroupName | None = None
     users: list[SqlUserSpec] = Field(default_factory=list)
-    prune: bool = Field(False, description="drop external users the specs do not list")
+    prune: bool = Field(
+        False,
+        description="drop the role memberships and users identity-reconciler created in this "
+        "database (marked managed-by) that the specs no longer list",
+    )
 
 
 # --------------------------------------------------------------------------- policy

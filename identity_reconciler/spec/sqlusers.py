@@ -73,7 +73,11 @@ class SqlBuilder:
             return
         entry = _Database(server_id, db.database, db.prune, ctx.src(path))
         for j, user in enumerate(db.users):
-            roles = tuple(dict.fromkeys(user.roles))  # repeated roles mean nothing more
+            # Repeated roles mean nothing more; SQL Server compares role names case-insensitively.
+            spelled: dict[str, str] = {}
+            for role in user.roles:
+                spelled.setdefault(role.lower(), role)
+            roles = tuple(spelled.values())
             src = ctx.src((*path, "users", j, "identity"))
             entry.users.append(_User(user.identity.strip(), roles, src))
         self.databases[key] = entry
@@ -92,6 +96,7 @@ class SqlBuilder:
         for db in self.databases.values():
             users: list[DesiredSqlUser] = []
             seen: dict[str, SourceRef] = {}
+            named: dict[str, SourceRef] = {}  # user names, case-folded as SQL Server does
             for user in db.users:
                 resolved = self._resolve(user, identities, by_name, systems, names=names,
                                          complete=complete)
@@ -110,7 +115,18 @@ class SqlBuilder:
                         )
                     )
                     continue
-                seen[principal.key] = user.source
+                other = named.get(user_name.lower())
+                if other is not None:
+                    findings.append(
+                        _error(
+                            user.source, "IR033",
+                            f"SQL user name {user_name!r} is already taken at {other} by another "
+                            "identity; a database knows its users by display name",
+                            "give the identities distinct names",
+                        )
+                    )
+                    continue
+                seen[principal.key] = named[user_name.lower()] = user.source
                 users.append(DesiredSqlUser(principal, user_name, user.roles, user.source))
             out.append(
                 DesiredSqlDatabase(db.server_id, db.database, tuple(users), db.prune, db.source)

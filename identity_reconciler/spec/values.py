@@ -175,6 +175,11 @@ def _sql_role(value: str) -> str:
             "or spaces",
             "e.g. db_datareader",
         )
+    if value.lower() == "public":
+        raise SpecValueError(
+            "every database user is in the role 'public'; it cannot be granted",
+            "remove it, or name a role such as db_datareader",
+        )
     return value
 
 
