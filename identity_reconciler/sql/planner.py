@@ -115,7 +115,7 @@ class _Planner:
             self.change(
                 kind=SQL_USER, actions=("create",), reason=CREATE_BECAUSE_NOT_LIVE,
                 user=user.user_name, role=None, principal=user.principal,
-                statements=(tsql.create_user(user.user_name), tsql.mark_owned(user.user_name)),
+                statements=(tsql.create_user(user.user_name),),
                 before=None, after=self.user_view(user.user_name, app_id),
                 live_fingerprint=None, source=user.source,
             )
@@ -179,7 +179,6 @@ class _Planner:
             statements=(
                 tsql.drop_user(live.name),
                 tsql.create_user(user.user_name),
-                tsql.mark_owned(user.user_name),
             ),
             before=self.live_view(live), after=self.user_view(user.user_name, app_id),
             live_fingerprint=live.fingerprint, source=user.source,

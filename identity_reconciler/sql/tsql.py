@@ -42,22 +42,30 @@ def _is_member(role: str, user: str) -> str:
     )
 
 
-def create_user(user: str) -> str:
-    """A contained user for the Entra principal whose display name is `user`."""
+def _add_mark(user: str) -> str:
     return (
-        "IF NOT EXISTS (SELECT 1 FROM sys.database_principals "  # noqa: S608
-        f"WHERE name = {name_literal(user)}) "
-        f"CREATE USER {quote_name(user)} FROM EXTERNAL PROVIDER;"
-    )
-
-
-def mark_owned(user: str) -> str:
-    return (
-        f"IF NOT EXISTS ({_is_marked(user)}) "
         "EXEC sys.sp_addextendedproperty "
         f"@name = {quote_literal(MARK_NAME)}, @value = {quote_literal(MARK_VALUE)}, "
         f"@level0type = N'USER', @level0name = {name_literal(user)};"
     )
+
+
+def create_user(user: str) -> str:
+    """A contained user for the Entra principal whose display name is `user`, marked ours.
+
+    The mark is set in the same guarded block, so a user someone else created in the meantime
+    is never marked as ours; a re-run finds the user and does nothing.
+    """
+    return (
+        "IF NOT EXISTS (SELECT 1 FROM sys.database_principals "  # noqa: S608
+        f"WHERE name = {name_literal(user)}) "
+        f"BEGIN CREATE USER {quote_name(user)} FROM EXTERNAL PROVIDER; {_add_mark(user)} END;"
+    )
+
+
+def mark_owned(user: str) -> str:
+    """Adopt an existing user: mark it ours (once)."""
+    return f"IF NOT EXISTS ({_is_marked(user)}) {_add_mark(user)}"
 
 
 def drop_user(user: str) -> str:
