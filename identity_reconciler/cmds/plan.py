@@ -17,9 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from identity_reconciler import terminal
 from identity_reconciler.azure.clients import CLOUD_NAMES, DEFAULT_LOCAL_STATE, open_session
 from identity_reconciler.azure.errors import ArmError
 from identity_reconciler.azure.reader import read_live
+from identity_reconciler.cmds import github
 from identity_reconciler.core.findings import format_text, summary
 from identity_reconciler.core.state import DesiredState, SafetyPolicy
 from identity_reconciler.plan import Plan, compute_plan, render_json, render_markdown, render_text
@@ -79,9 +81,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", metavar="FILE", help="save the plan file for apply")
     parser.add_argument(
         "--format",
-        choices=("text", "markdown", "json"),
+        choices=("text", "markdown", "json", "github"),
         default="text",
-        help="text (default), markdown (for a pull-request comment) or json",
+        help="text (default), markdown (for a pull-request comment), json, or github (text "
+        "plus annotations on the spec lines, and the markdown plan in $GITHUB_STEP_SUMMARY)",
     )
     parser.add_argument(
         "--detailed-exitcode",
@@ -102,9 +105,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def use_color(args: argparse.Namespace) -> bool:
     """Colour only for a person at a terminal, and never when NO_COLOR is set."""
-    if getattr(args, "no_color", False) or "NO_COLOR" in os.environ:
-        return False
-    return sys.stdout.isatty()
+    return terminal.color_enabled(sys.stdout, no_color=getattr(args, "no_color", False))
 
 
 def with_thresholds(desired: DesiredState, args: argparse.Namespace) -> DesiredState:
@@ -138,11 +139,15 @@ def write_atomic(path: str | Path, text: str) -> None:
         raise
 
 
-def load_desired(paths: list[str]) -> DesiredState | None:
-    """Validate specs; print located findings to stderr; None when there are errors."""
+def load_desired(paths: list[str], *, annotate: bool = False) -> DesiredState | None:
+    """Validate specs; print located findings to stderr (or, with `annotate`, as GitHub
+    annotations on stdout); None when there are errors."""
     result = validate(paths)
     for finding in result.findings:
-        print(format_text(finding), file=sys.stderr)
+        if annotate:
+            print(github.finding_annotations([finding])[0])
+        else:
+            print(format_text(finding), file=sys.stderr)
     if not result.ok or result.desired is None:
         print(summary(result.findings, files=len(result.files)), file=sys.stderr)
         return None
@@ -156,7 +161,9 @@ def make_plan(args: argparse.Namespace, desired: DesiredState) -> Plan:
     started = time.monotonic()
     with open_session(
         args.cloud, world=args.world, state_dir=args.state_dir, desired=desired
-    ) as session:
+    ) as session, terminal.ProgressLine(
+        "Reading live state", detail=lambda: f"{session.requests} ARM requests", ticker=True
+    ):
         live = read_live(session, desired)
     elapsed = time.monotonic() - started
     print(
@@ -176,7 +183,7 @@ def render(plan: Plan, args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    desired = load_desired(args.specs)
+    desired = load_desired(args.specs, annotate=args.format == "github")
     if desired is None:
         return EXIT_ERROR
     desired = with_thresholds(desired, args)
@@ -195,6 +202,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_ERROR
     sys.stdout.write(render(plan, args))
+    if args.format == "github":
+        _to_github(plan, args)
     if not plan.safety.safe and args.format == "json":
         flags = " ".join(sorted({v.flag for v in plan.safety.violations}))
         print(f"warning: unsafe plan; apply refuses it unless given {flags}", file=sys.stderr)
@@ -204,3 +213,13 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CHANGES
     return EXIT_OK
 
+
+def _to_github(plan: Plan, args: argparse.Namespace) -> None:
+    """Annotations on stdout; the markdown plan appended to the job summary, when there is one."""
+    for line in github.plan_annotations(plan):
+        print(line)
+    artifact = Path(args.out).name if args.out else "plan.json"
+    try:
+        github.append_step_summary(render_markdown(plan, artifact=artifact))
+    except OSError as exc:
+        print(f"warning: cannot append to {github.SUMMARY_ENV}: {exc}", file=sys.stderr)
