@@ -9,6 +9,7 @@ plan can report what it cost on ARM and tests can assert it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections import Counter
@@ -97,6 +98,14 @@ class RequestCounter(SansIOHTTPPolicy):  # type: ignore[type-arg]
             self._by_method.clear()
 
 
+def network_trace() -> bool:
+    """Whether clients log whole HTTP exchanges (headers, bodies): when `azure` logs at DEBUG.
+
+    That is `-vv` on the command line, whose log handler redacts credentials from every record.
+    """
+    return logging.getLogger("azure").isEnabledFor(logging.DEBUG)
+
+
 def retry_policy(retries: int | None = None) -> RetryPolicy[Any, Any]:
     """ARM-friendly retries: a few quick ones for 5xx/connection errors, and Retry-After honoured.
 
@@ -170,7 +179,7 @@ def emulator_credential(
     """azure-identity's ManagedIdentityCredential, App Service style, against the emulator."""
     from azure.identity import ManagedIdentityCredential
 
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"logging_enable": network_trace()}
     if ca_bundle:
         kwargs["connection_verify"] = ca_bundle
     env: dict[str, str | None] = {
@@ -253,6 +262,7 @@ class Session:
             "credential_scopes": [self.scope],
             "per_retry_policies": [self.counter],
             "retry_policy": retry_policy(self.retries),
+            "logging_enable": network_trace(),
         }
         if self.ca_bundle:
             kwargs["connection_verify"] = self.ca_bundle
@@ -384,7 +394,9 @@ def open_session(
     spec = CLOUDS[cloud]
     from azure.identity import DefaultAzureCredential
 
-    credential = DefaultAzureCredential(authority=spec.authority_host)
+    credential = DefaultAzureCredential(
+        authority=spec.authority_host, logging_enable=network_trace()
+    )
     return Session(
         cloud=cloud,
         arm_endpoint=spec.arm_endpoint,
