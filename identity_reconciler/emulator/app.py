@@ -96,6 +96,17 @@ def _ensure_operator(ctx: Context) -> None:
     store.meta_set("operator_app_id", app_id)
 
 
+def next_boot(store: Store) -> int:
+    """Count starts on this state: each start draws from its own reproducible random stream.
+
+    Seeding every start identically would hand out the same GUIDs again on a persistent state
+    (a new identity's principal id colliding with one created by an earlier run).
+    """
+    boot = int(store.meta_get("boot_count") or "0") + 1
+    store.meta_set("boot_count", str(boot))
+    return boot
+
+
 def seed(ctx: Context, world: WorldSource) -> None:
     """Built-in roles, then the world (both idempotent), then a default operator if needed."""
     authorization = _optional("providers.authorization")
@@ -175,7 +186,7 @@ def open_app(
             store=store,
             settings=settings,
             tenant_id=store.meta_get("tenant_id") or DEFAULT_TENANT,
-            rng=random.Random(settings.seed),  # noqa: S311 - reproducible, not secret
+            rng=random.Random(f"{settings.seed}:{next_boot(store)}"),  # noqa: S311 - reproducible
         )
         seed(ctx, world)
         extra_host = host if host not in ("127.0.0.1", "::1", "localhost") else None
