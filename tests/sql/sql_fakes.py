@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -110,12 +110,15 @@ class Principal:
 class FakeCatalog:
     """One database: principals, direct role memberships, extended properties.
 
-    `directory` is Entra as the server sees it (display name -> client id); a name listed in
-    `lagging` is not replicated yet for that many more CREATE USER attempts (error 33130).
+    `directory` is Entra as the server sees it (display name -> client id), or `entra` answers
+    for it; a name listed in `lagging` is not replicated yet for that many more CREATE USER
+    attempts (error 33130).
     """
 
     directory: dict[str, str] = field(default_factory=dict)
     lagging: dict[str, int] = field(default_factory=dict)
+    # Or ask a live directory (the emulator's identities) for a display name's client id.
+    entra: Callable[[str], str | None] | None = None
     principals: dict[int, Principal] = field(default_factory=dict)
     members: set[tuple[int, int]] = field(default_factory=set)
     next_id: int = 5
@@ -296,13 +299,14 @@ class _Parser:
         if self.db.principal(name) is not None:
             raise FakeSqlError(f"Msg 15023: User, group, or role '{name}' already exists")
         remaining = self.db.lagging.get(key, 0)
-        if remaining > 0 or key not in self.db.directory:
+        app_id = self.db.directory.get(key) or (self.db.entra(name) if self.db.entra else None)
+        if remaining > 0 or app_id is None:
             self.db.lagging[key] = max(0, remaining - 1)
             raise FakeSqlError(
                 f"Msg 33130: Principal '{name}' could not be found or this principal type is "
                 "not supported."
             )
-        self.db.add(name, "E", app_id=self.db.directory[key])
+        self.db.add(name, "E", app_id=app_id)
 
     def alter_role(self) -> None:
         self.words("ROLE")

@@ -15,7 +15,8 @@ import pytest
 from azure.mgmt.msi.v2024_11_30.models import Identity
 from sql_fakes import FakeCatalog, RecordingConnection
 
-from identity_reconciler.apply.sql_users import apply_sql, plan_with_sql
+from identity_reconciler.apply.sql_apply import apply_sql
+from identity_reconciler.apply.sql_users import plan_with_sql
 from identity_reconciler.azure.clients import Session, connect_emulator
 from identity_reconciler.azure.reader import read_live
 from identity_reconciler.core import ownership
