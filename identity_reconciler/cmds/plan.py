@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from identity_reconciler import terminal
+from identity_reconciler.apply.sql_users import plan_with_sql
 from identity_reconciler.azure.clients import CLOUD_NAMES, DEFAULT_LOCAL_STATE, open_session
 from identity_reconciler.azure.errors import ArmError
 from identity_reconciler.azure.reader import read_live
@@ -165,12 +166,18 @@ def make_plan(args: argparse.Namespace, desired: DesiredState) -> Plan:
         "Reading live state", detail=lambda: f"{session.requests} ARM requests", ticker=True
     ):
         live = read_live(session, desired)
+        # Azure SQL users: checked on the servers and databases the specs name (needs both the
+        # session and the ARM plan, whose new identities their users must wait for).
+        plan = plan_with_sql(
+            session, desired, live,
+            compute_plan(desired, live, adopt=args.adopt, cloud=args.cloud), adopt=args.adopt,
+        )
     elapsed = time.monotonic() - started
     print(
         f"Read live state ({args.cloud}): {live.requests} ARM requests in {elapsed:.1f} s",
         file=sys.stderr,
     )
-    return compute_plan(desired, live, adopt=args.adopt, cloud=args.cloud)
+    return plan
 
 
 def render(plan: Plan, args: argparse.Namespace) -> str:
