@@ -7,6 +7,7 @@ local emulator, which has no SQL endpoint, a ready database is reported "not che
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -141,3 +142,18 @@ def test_unreachable_database_is_a_plan_error_naming_the_cause(tmp_path: Path,
     p = plan_with_sql(session, desired, live, compute_plan(desired, live), connect=refuse)
     assert sql_diagnostics(p) == [("error", "sql_unreadable", f"{tmp_path}/sql.yaml:33:5")]
     assert "cannot read sql-myapp-prod-uks-01/appdb: install mssql-python" in p.errors[0].message
+
+
+def test_plan_command_says_sql_was_not_checked_on_local(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from identity_reconciler.cli import main
+
+    seed = str(REPO / "specs" / "myapp-prod.yaml")
+    rc = main(["plan", seed, "--cloud", "local", "--state-dir", str(tmp_path / "state"),
+               "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert rc == 0  # a notice, not an error: nothing about the database is claimed
+    (notice,) = [n for n in data["notices"] if n["code"] == "sql_not_checked"]
+    assert notice["source"].endswith("specs/myapp-prod.yaml:33:5")
+    assert not [c for c in data["changes"] if c["kind"].startswith("sql")]
