@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,6 +180,51 @@ class Store:
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY seq", args).fetchall()
         return [dict(json.loads(r[0])) for r in rows]
+
+    def seek(
+        self,
+        type_: str,
+        *,
+        parents: Sequence[str] = (),
+        under: Sequence[str] = (),
+        ids: Sequence[str] | None = None,
+        field: tuple[str, str] | None = None,
+        after: int = 0,
+        limit: int | None = None,
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """(seq, body) of documents of a type after seq `after`, in seq order, at most `limit`.
+
+        Paged lists resume from the last seq they served instead of re-reading everything
+        before an offset, so a page costs its own size. Kept: documents whose parent is one
+        of `parents` or whose id lies below one of `under` ("/" is everything; both empty:
+        every document of the type), and, when given, whose id is one of `ids` and whose
+        top-level body key `field[0]` equals `field[1]`. Filtering happens in SQLite: rows are
+        walked in seq order and the walk stops once `limit` have matched.
+        """
+        roots = [_key(u) for u in under]
+        sql = "SELECT seq, body FROM docs WHERE type_key = ? AND seq > ?"
+        args: list[Any] = [type_.lower(), after]
+        if "" not in roots and (parents or roots):
+            terms = ["parent_key IN (SELECT value FROM json_each(?))"] if parents else []
+            if parents:
+                args.append(json.dumps([_key(p) for p in parents]))
+            for root in roots:  # below `root` is the key range [root + "/", root + "0")
+                terms.append("(id_key >= ? AND id_key < ?)")
+                args += [root + "/", root + "0"]
+            sql += f" AND ({' OR '.join(terms)})"
+        if ids is not None:
+            sql += " AND id_key IN (SELECT value FROM json_each(?))"
+            args.append(json.dumps([_key(i) for i in ids]))
+        if field is not None:
+            sql += " AND json_extract(body, ?) = ?"
+            args += [f'$."{field[0]}"', field[1]]
+        sql += " ORDER BY seq"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [(int(r[0]), dict(json.loads(r[1]))) for r in rows]
 
     def count(self, type_: str, under: str | None = None) -> int:
         sql = "SELECT COUNT(*) FROM docs WHERE type_key = ?"

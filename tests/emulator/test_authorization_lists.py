@@ -7,9 +7,14 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from authz_world import (
     BASE,
+    BLOB_READER,
+    CONTRIBUTOR,
+    KV_SECRETS_USER,
     MG,
     MG_PREFIX,
     MG_ROOT,
+    OWNER,
+    RBAC_ADMIN,
     READER,
     RG,
     RG2,
@@ -167,3 +172,31 @@ def test_permissions_of_the_caller(world: World) -> None:
                           caller=world.operator)  # fmt: skip
     assert len(theirs) == 1
     assert world.call("GET", path).body == {"value": []}
+
+
+def test_a_walk_resumes_after_the_last_item_it_saw() -> None:
+    """The skip token names where the walk stopped, not an offset: deleting an item already
+    seen does not make the next page skip one, and an item created meanwhile comes last."""
+    w = make_world(Settings(page_size=2))
+    rg = f"/subscriptions/{SUB}/resourceGroups/{RG}"
+    principal = w.principal()
+    roles = [READER, CONTRIBUTOR, OWNER, RBAC_ADMIN, KV_SECRETS_USER, BLOB_READER]
+    made = [_name(f"walk{i}") for i in range(5)]
+    for name, role in zip(made, roles, strict=False):
+        assert w.assign(rg, role, principal, name=name).status == 201
+    flt = f"principalId eq '{principal}'"
+    first = w.call("GET", rg + RA, query={"$filter": flt}).body
+    assert isinstance(first, dict)
+    assert [i["name"] for i in first["value"]] == made[:2]
+    gone = w.call("DELETE", f"{rg}{RA}/{made[0]}")
+    assert gone.status == 200, gone.body
+    late = _name("walk-late")
+    assert w.assign(rg, roles[5], principal, name=late).status == 201
+    rest = w.follow(first["nextLink"][len(BASE) :])
+    assert [i["name"] for i in rest] == [*made[2:], late]
+
+
+def test_a_bad_skip_token_is_refused(world: World) -> None:
+    response = world.call("GET", f"/subscriptions/{SUB}{RA}", query={"$skipToken": "x1"})
+    assert response.status == 400
+    assert error_code(response) == "InvalidSkipToken"

@@ -45,6 +45,42 @@ def page(
     return Response(200, body)
 
 
+Seek = Callable[[int, int], list[tuple[int, JSON]]]  # (after seq, limit) -> [(seq, doc)]
+
+
+def seek_page(
+    req: Request,
+    seek: Seek,
+    page_size: int,
+    *,
+    skip_param: str = SKIP_TOKEN,
+    keep: Iterable[str] = ("$filter", "$expand"),
+) -> Response:
+    """One page of a store list that resumes after the seq its skip token names.
+
+    Unlike `page`, nothing before the token is read again, so walking N items in pages of P
+    costs about N, not N²/P. The token is the seq of the last item served; `$top` caps the
+    whole walk, so each nextLink carries what is left of it. `skip_param` is how the
+    provider spells the parameter in its nextLinks (read back case-insensitively).
+    """
+    after = _offset(req.q(SKIP_TOKEN))
+    top = _top(req.q("$top"))
+    size = max(1, page_size) if top is None else min(max(1, page_size), top)
+    rows = seek(after, size + 1) if size > 0 else []
+    served = rows[:size]
+    body: JSON = {"value": [public(doc) for _, doc in served]}
+    left = None if top is None else top - len(served)
+    if len(rows) > size and left != 0:
+        params = [("api-version", req.api_version or "")]
+        params += [(k, v) for k in keep if (v := req.q(k)) is not None]
+        if left is not None:
+            params.append(("$top", str(left)))
+        params.append((skip_param, str(served[-1][0])))
+        query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
+        body["nextLink"] = f"{req.base_url}{quote(req.path)}?{query}"
+    return Response(200, body)
+
+
 def _offset(token: str | None) -> int:
     if token is None:
         return 0

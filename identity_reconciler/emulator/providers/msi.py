@@ -23,7 +23,7 @@ from identity_reconciler.emulator.kernel import (
     Router,
 )
 from identity_reconciler.emulator.providers import regions, scopes
-from identity_reconciler.emulator.providers.listing import page, public
+from identity_reconciler.emulator.providers.listing import public, seek_page
 from identity_reconciler.emulator.providers.versions import ResourceType, gate
 from identity_reconciler.emulator.store import Principal
 
@@ -128,8 +128,12 @@ def require_identity(ctx: Context, params: dict[str, str]) -> tuple[JSON, str]:
 def list_by_subscription(ctx: Context, req: Request, params: dict[str, str]) -> Response:
     sub = params["sub"].lower()
     scopes.require_subscription(ctx, sub)
-    docs = ctx.store.by_type(IDENTITY_TYPE, under=f"/subscriptions/{sub}")
-    return page(req, docs, ctx.settings.page_size)
+    under = (f"/subscriptions/{sub}",)
+
+    def seek(after: int, limit: int) -> list[tuple[int, JSON]]:
+        return ctx.store.seek(IDENTITY_TYPE, under=under, after=after, limit=limit)
+
+    return seek_page(req, seek, ctx.settings.page_size)
 
 
 @gate(USER_ASSIGNED, rg_location)
@@ -137,8 +141,11 @@ def list_by_resource_group(ctx: Context, req: Request, params: dict[str, str]) -
     sub = params["sub"].lower()
     rg_doc = scopes.require_resource_group(ctx, sub, params["rg"])
     rg_id = str(rg_doc.get("id") or f"/subscriptions/{sub}/resourceGroups/{params['rg']}")
-    docs = ctx.store.children(rg_id, IDENTITY_TYPE)
-    return page(req, docs, ctx.settings.page_size)
+
+    def seek(after: int, limit: int) -> list[tuple[int, JSON]]:
+        return ctx.store.seek(IDENTITY_TYPE, parents=(rg_id,), after=after, limit=limit)
+
+    return seek_page(req, seek, ctx.settings.page_size)
 
 
 @gate(USER_ASSIGNED, rg_location)

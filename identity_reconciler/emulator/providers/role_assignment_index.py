@@ -27,7 +27,8 @@ def _grant_key(scope_path: str, role_guid: str, principal_id: str) -> str:
     return f"{GRANT}{scope_path.lower()}|{role_guid.lower()}|{principal_id.lower()}"
 
 
-def _ids_of(ctx: Context, principal_id: str) -> list[str]:
+def ids_of(ctx: Context, principal_id: str) -> list[str]:
+    """The ids indexed for a principal; some may name deleted or reused documents."""
     raw = ctx.store.meta_get(PRINCIPAL + principal_id.lower())
     return [str(i) for i in json.loads(raw)] if raw else []
 
@@ -42,7 +43,7 @@ def save(ctx: Context, scope_path: str, doc: JSON) -> None:
         ctx.store.meta_set(
             _grant_key(scope_path, str(doc["_roleDefinitionGuid"]), principal), arm_id
         )
-        ids = _ids_of(ctx, principal)
+        ids = ids_of(ctx, principal)
         if arm_id.lower() not in {i.lower() for i in ids}:
             ctx.store.meta_set(PRINCIPAL + principal, json.dumps([*ids, arm_id]))
 
@@ -55,7 +56,7 @@ def remove(ctx: Context, doc: JSON) -> None:
         ctx.store.meta_set(NAME + str(doc["name"]).lower(), "")
         scope = str(doc["properties"]["scope"])
         ctx.store.meta_set(_grant_key(scope, str(doc["_roleDefinitionGuid"]), principal), "")
-        ids = [i for i in _ids_of(ctx, principal) if i.lower() != arm_id.lower()]
+        ids = [i for i in ids_of(ctx, principal) if i.lower() != arm_id.lower()]
         ctx.store.meta_set(PRINCIPAL + principal, json.dumps(ids))
 
 
@@ -77,7 +78,7 @@ def by_grant(ctx: Context, scope_path: str, role_guid: str, principal_id: str) -
 def of_principal(ctx: Context, principal_id: str) -> list[JSON]:
     """Every assignment a principal holds, oldest first."""
     out = []
-    for arm_id in _ids_of(ctx, principal_id):
+    for arm_id in ids_of(ctx, principal_id):
         doc = ctx.store.get(arm_id)
         if doc is not None and doc.get("_principalId") == principal_id.lower():
             out.append(doc)

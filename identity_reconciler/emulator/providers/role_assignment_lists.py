@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from identity_reconciler.emulator.kernel import JSON, ArmError, Context, Request, Response
 from identity_reconciler.emulator.providers import rbac_scopes
 from identity_reconciler.emulator.providers import role_assignment_index as index
-from identity_reconciler.emulator.providers.listing import SKIP_TOKEN, page
+from identity_reconciler.emulator.providers.listing import Seek, seek_page
 from identity_reconciler.emulator.providers.role_assignments import ROLE_ASSIGNMENTS
 from identity_reconciler.emulator.providers.role_definitions import GUID, RA_TYPE
 from identity_reconciler.emulator.providers.versions import gate
@@ -84,29 +84,26 @@ def covering(ctx: Context, scope: rbac_scopes.Scope, principal_id: str | None = 
     return [doc for ancestor in chain for doc in ctx.store.children(ancestor, RA_TYPE)]
 
 
-def _below(doc: JSON, roots: list[str]) -> bool:
-    key = _scope_key(doc)
-    return any(r == "/" or key == r.lower() or key.startswith(r.lower() + "/") for r in roots)
+def seeker(ctx: Context, scope: rbac_scopes.Scope, query: Query) -> Seek:
+    """What a list at `scope` with `query` answers, as a store seek in insertion order.
 
+    Without `atScope()` an assignment qualifies when its scope is an ancestor of `scope` (its
+    parent in the store) or lies below one of the scope's descendant roots (a key range on its
+    id); with it, only the former. A principal filter narrows to the ids the index holds for
+    that principal, checked against the document's own principal since entries can outlive
+    their documents. Each assignment is one row, so nothing is listed twice.
+    """
+    parents = rbac_scopes.ancestors(ctx.store, scope)
+    under = () if query.at_scope else tuple(rbac_scopes.descendant_roots(ctx.store, scope))
+    principal = query.principal_id
+    ids = None if principal is None else index.ids_of(ctx, principal)
+    field = None if principal is None else ("_principalId", principal)
 
-def select(ctx: Context, scope: rbac_scopes.Scope, query: Query) -> list[JSON]:
-    """The assignments a list at `scope` with `query` answers, without duplicates."""
-    found = covering(ctx, scope, query.principal_id)
-    if not query.at_scope:
-        roots = rbac_scopes.descendant_roots(ctx.store, scope)
-        if query.principal_id is not None:
-            found += [d for d in index.of_principal(ctx, query.principal_id) if _below(d, roots)]
-        else:
-            for root in roots:
-                found += ctx.store.by_type(RA_TYPE, under=None if root == "/" else root)
-    seen: set[str] = set()
-    unique = []
-    for doc in found:
-        key = str(doc["id"]).lower()
-        if key not in seen:
-            seen.add(key)
-            unique.append(doc)
-    return unique
+    def seek(after: int, limit: int) -> list[tuple[int, JSON]]:
+        return ctx.store.seek(RA_TYPE, parents=parents, under=under, ids=ids, field=field,
+                              after=after, limit=limit)  # fmt: skip
+
+    return seek
 
 
 @gate(ROLE_ASSIGNMENTS)
@@ -114,8 +111,6 @@ def list_assignments(ctx: Context, req: Request, params: dict[str, str]) -> Resp
     scope = rbac_scopes.parse(params.get("scope", ""))
     query = parse_filter(req.q("$filter"))
     rbac_scopes.require_scope(ctx, scope)
-    response = page(req, select(ctx, scope, query), ctx.settings.page_size)
-    body = response.body
-    if isinstance(body, dict) and "nextLink" in body:  # Authorization spells it $skipToken
-        body["nextLink"] = str(body["nextLink"]).replace(f"&{SKIP_TOKEN}=", "&$skipToken=")
-    return response
+    # Authorization spells the parameter $skipToken in its nextLinks (and the SDK sends it so)
+    return seek_page(req, seeker(ctx, scope, query), ctx.settings.page_size,
+                     skip_param="$skipToken")  # fmt: skip
