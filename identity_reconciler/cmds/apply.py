@@ -27,6 +27,8 @@ from identity_reconciler.apply import (
     render_summary_json,
     render_summary_text,
 )
+from identity_reconciler.apply.sql_apply import SqlChangeRunner
+from identity_reconciler.apply.sql_users import plan_with_sql
 from identity_reconciler.azure.clients import Session, open_session
 from identity_reconciler.azure.errors import ArmError
 from identity_reconciler.azure.reader import read_live
@@ -204,20 +206,24 @@ def _execute(session: Session, plan: Plan, args: argparse.Namespace) -> ApplyRes
     _check_tenant(session, plan)
     progress = Progress(sys.stderr, len(plan.changes))
     print(f"Applying {len(plan.changes)} change(s) ({plan.target.cloud})...", file=sys.stderr)
+    sql = SqlChangeRunner(session)  # Azure SQL changes: T-SQL, a connection per database
     options = ApplyOptions(
-        parallelism=args.parallelism, retry=RetryPolicy(principal_wait=args.principal_wait)
+        parallelism=args.parallelism, retry=RetryPolicy(principal_wait=args.principal_wait),
+        sql=sql,
     )
     try:
         return apply_plan(
             session, plan, options=options, events=progress.events(), waiting=progress.waiting
         )
     finally:
+        sql.close()
         progress.close()
 
 
 def _plan_specs(session: Session, desired: DesiredState, args: argparse.Namespace) -> Plan:
     live = read_live(session, desired)
     plan = compute_plan(desired, live, adopt=args.adopt, cloud=session.cloud)
+    plan = plan_with_sql(session, desired, live, plan, adopt=args.adopt)  # Azure SQL users
     stream = sys.stdout if args.format == "text" else sys.stderr
     stream.write(render_text(plan, color=args.format == "text" and use_color(args)))
     stream.flush()
