@@ -120,6 +120,7 @@ def main() -> int:
     print(f"failed operations:   {len(outcome.failed)}  (target 0); skipped {len(outcome.skipped)}")
     print(f"ARM requests:        {stats['total']} (by method {stats['by_method']})")
     print(f"429 answers:         {by_status.get('429', 0)}; retries {outcome.retries}")
+    print(f"gate closed early:   {outcome.paced} times (remaining-writes header reached 0)")
     for failed in outcome.failed[:5]:
         print(f"  failed {failed.address}: {failed.failure.line() if failed.failure else '?'}")
     return 0 if not outcome.failed and outcome.ok else 1

@@ -136,7 +136,7 @@ class _Applier:
         for op in change.operations:
 
             def write(op: Operation = op) -> WriteResult:
-                return run_operation(self.session, kind, op)
+                return run_operation(self.session, kind, op, hook=self._hook(op.method))
 
             try:
                 attempted = self.retrier.call(
@@ -167,6 +167,10 @@ class _Applier:
             )
         self.sql(change)
         return Done()
+
+    def _hook(self, method: str) -> Callable[[int, Mapping[str, str]], None]:
+        retrier = self.retrier
+        return lambda _status, headers: retrier.observe(method, headers)
 
     def _on_wait(self, address: str) -> Callable[[str, float], None] | None:
         if self.waiting is None:
@@ -229,7 +233,9 @@ class _Applier:
             raise StaleChange(stale)
 
     def _compare(self, change: Change, target: Target) -> Stale | None:
-        found = self._read(lambda: current_fingerprint(self.session, target))
+        found = self._read(
+            lambda: current_fingerprint(self.session, target, hook=self._hook("GET"))
+        )
         if found == change.live_fingerprint:
             return None
         return Stale(change.address, target.id, change.live_fingerprint, found)
@@ -278,5 +284,6 @@ def apply_plan(
         requests=session.requests - before,
         retries=retrier.retries,
         throttled=retrier.throttled,
+        paced=retrier.paced,
         interrupted=interrupted,
     )

@@ -74,6 +74,7 @@ class ApplyResult:
     requests: int
     retries: int = 0
     throttled: int = 0
+    paced: int = 0  # times the remaining-budget header closed the gate before a 429
     interrupted: bool = False
 
     def _with(self, status: Status) -> list[ActionReport]:
@@ -108,6 +109,7 @@ class ApplyResult:
             "requests": self.requests,
             "retries": self.retries,
             "throttled": self.throttled,
+            "paced": self.paced,
             "actions": [a.to_dict() for a in self.actions],
         }
 
@@ -135,6 +137,7 @@ def report_of(
     requests: int,
     retries: int = 0,
     throttled: int = 0,
+    paced: int = 0,
     interrupted: bool = False,
 ) -> ApplyResult:
     actions = []
@@ -162,6 +165,7 @@ def report_of(
         requests=requests,
         retries=retries,
         throttled=throttled,
+        paced=paced,
         interrupted=interrupted,
     )
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -40,6 +40,8 @@ from identity_reconciler.azure.execute import retry_after_of
 
 T = TypeVar("T")
 
+REMAINING_HEADER = "x-ms-ratelimit-remaining-subscription"
+DEFAULT_SPENT_WAIT = 1.0  # seconds to hold a spent bucket before any Retry-After was seen
 RETRYABLE_CONFLICTS = frozenset(
     {
         "concurrentfederatedidentitycredentialswritesforsinglemanagedidentity",
@@ -89,18 +91,41 @@ class _Retry:
 
 
 class Gate:
-    """A shared pause per bucket: one 429 holds back every worker until its Retry-After."""
+    """A shared pause per bucket: one 429 holds back every worker until its Retry-After.
+
+    ARM also reports the bucket's remaining budget on every answer
+    (`x-ms-ratelimit-remaining-subscription-writes`); when it reaches 0 the next write would be
+    throttled, so the gate closes for as long as the last Retry-After said, before the 429.
+    """
 
     def __init__(self, clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
         self._until: dict[str, float] = {}
+        self._last_after: dict[str, float] = {}
 
     def hold(self, bucket: str, seconds: float) -> None:
         with self._lock:
             until = self._clock() + max(0.0, seconds)
             self._until[bucket] = max(self._until.get(bucket, 0.0), until)
+            if seconds > 0:
+                self._last_after[bucket] = seconds
+
+    def observe(self, bucket: str, headers: Mapping[str, str]) -> bool:
+        """Read the remaining budget from an answer; close the gate when it is spent."""
+        value = headers.get(f"{REMAINING_HEADER}-{bucket}")
+        try:
+            remaining = int(str(value)) if value is not None else None
+        except ValueError:
+            return False
+        if remaining is None or remaining > 0:
+            return False
+        with self._lock:
+            seconds = self._last_after.get(bucket, DEFAULT_SPENT_WAIT)
+            until = self._clock() + seconds
+            self._until[bucket] = max(self._until.get(bucket, 0.0), until)
+        return True
 
     def remaining(self, bucket: str) -> float:
         with self._lock:
@@ -138,6 +163,13 @@ class Retrier:
         self._count_lock = threading.Lock()
         self.retries = 0  # attempts beyond the first, over the whole run
         self.throttled = 0  # 429 answers seen
+        self.paced = 0  # answers that said the bucket was spent (the gate closed before a 429)
+
+    def observe(self, method: str, headers: Mapping[str, str]) -> None:
+        """Feed an answer's headers to the gate (pacing from the remaining-budget header)."""
+        if self.gate.observe(category(method), headers):
+            with self._count_lock:
+                self.paced += 1
 
     def _sleep(self, seconds: float) -> None:
         if self.cancel.is_set():

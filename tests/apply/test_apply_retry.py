@@ -198,3 +198,19 @@ def test_real_sleep_wakes_on_cancel() -> None:
     threading.Timer(0.05, cancel.set).start()
     with pytest.raises(Cancelled):
         r.call(failing(throttled(30)), method="PUT")
+
+
+def test_a_spent_budget_closes_the_gate_for_the_last_retry_after() -> None:
+    r, t = retrier()
+    r.observe("PUT", {"x-ms-ratelimit-remaining-subscription-writes": "17"})
+    assert r.gate.remaining("writes") == 0
+    r.observe("PUT", {"x-ms-ratelimit-remaining-subscription-writes": "0"})
+    assert r.gate.remaining("writes") == pytest.approx(1.0)  # no Retry-After seen yet: 1 s
+    r.call(failing(throttled(4)), method="PUT")
+    t.now += 10
+    r.observe("PUT", {"x-ms-ratelimit-remaining-subscription-writes": "0"})
+    assert r.gate.remaining("writes") == pytest.approx(4.0)
+    assert r.gate.remaining("deletes") == 0
+    assert r.paced == 2
+    r.observe("GET", {"x-ms-ratelimit-remaining-subscription-reads": "not a number"})
+    assert r.gate.remaining("reads") == 0
