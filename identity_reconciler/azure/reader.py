@@ -4,8 +4,9 @@ A plan must not cost one request per object: the estate is read with one paged l
 user-assigned identities per subscription and one paged list of role assignments per
 subscription (plus one per management group the specs name). Only what cannot be listed is read
 singly: the identity block of each resource the specs name, and the federated credentials of
-each identity in the specs that exists (ARM has no bulk list of credentials; the plan must see
-out-of-band credentials to remove them). Calls run concurrently, bounded by `parallelism`.
+each existing identity whose spec manages them (ARM has no bulk list of credentials; the plan
+must see out-of-band credentials to remove them). Calls run concurrently, bounded by
+`parallelism`.
 """
 
 from __future__ import annotations
@@ -189,7 +190,6 @@ def read_live(
     *,
     parallelism: int = 8,
     all_credentials: bool = False,
-    read_credentials: bool = True,
     all_grants: bool = False,
 ) -> LiveState:
     """The LiveState relevant to `desired`.
@@ -197,10 +197,8 @@ def read_live(
     Kept: identities in the specs and identities we own; grants at or below the specs'
     subscriptions (or at the management groups they name) whose principal is one we know of,
     or that we own by name; the identity blocks of the resources the specs name. Federated
-    credentials are read for every live identity in the specs (`all_credentials`: also for
-    owned identities the specs no longer name); others keep None ("not read").
-    `read_credentials=False` reads no credentials at all (one request fewer per identity; the
-    plan then cannot compare them and says so).
+    credentials are read for the live identities whose spec manages them (`read_scope`;
+    `all_credentials`: for every identity kept); others keep None ("not read").
     """
     before = session.requests
     plan = read_scope(desired)
@@ -227,7 +225,7 @@ def read_live(
         cred_futs = {
             k: submit(list_credentials, live.id)
             for k, live in identities.items()
-            if read_credentials and (all_credentials or k in plan.credentials_of)
+            if all_credentials or k in plan.credentials_of
         }
         grants_lists = _results(grant_futs, pool)
         resources = dict(zip(res_futs, _results(list(res_futs.values()), pool), strict=True))
