@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -144,3 +145,28 @@ def test_throttling_and_the_replication_window_are_waited_out(
     assert statuses.get("400", 0) == 0  # principalType sent: no PrincipalNotFound while young
     assert watch.writes() == 6 + summary["throttled"]  # one layer of retries, not two
     assert converged(capsys, SPECS, state)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    ("answer", "rc", "said"), [("no\n", 1, "Apply cancelled"), ("yes\n", 0, "")]
+)
+def test_apply_of_specs_at_a_terminal_asks_for_yes(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    answer: str,
+    rc: int,
+    said: str,
+) -> None:
+    monkeypatch.setattr("sys.stdin", _Terminal(answer))
+    watch = watch_local(monkeypatch)
+    got, out, err = cli(capsys, "apply", SPECS, *local(tmp_path / "state"))
+    assert got == rc, err
+    assert "Only 'yes' is accepted" in out
+    assert said in err
+    assert watch.writes() == (0 if rc else 6)
