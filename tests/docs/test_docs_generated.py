@@ -1,0 +1,54 @@
+"""The generated references are committed; they must match what the generator writes now."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from identity_reconciler import docs_gen
+from identity_reconciler.cli import build_parser
+from identity_reconciler.cmds.cli_model import describe
+from identity_reconciler.spec.schema import spec_schema
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", ["spec-reference.md", "cli-reference.md"])
+def test_generated_doc_is_up_to_date(name: str) -> None:
+    expected = docs_gen.generated(REPO / "schemas" / "spec.schema.json")[name]
+    committed = (REPO / "docs" / name).read_text(encoding="utf-8")
+    assert committed == expected, (
+        f"docs/{name} is out of date: run `python -m identity_reconciler.docs_gen`"
+    )
+
+
+def test_check_mode_reports_a_stale_file(tmp_path: Path) -> None:
+    assert docs_gen.main(["--docs", str(tmp_path)]) == 0
+    assert docs_gen.main(["--docs", str(tmp_path), "--check"]) == 0
+    (tmp_path / "cli-reference.md").write_text("stale\n")
+    assert docs_gen.main(["--docs", str(tmp_path), "--check"]) == 1
+
+
+def test_spec_reference_lists_every_key_of_every_model() -> None:
+    schema = spec_schema()
+    text = docs_gen.spec_reference(schema)
+    for name, model in schema["$defs"].items():
+        assert f"## {name}" in text
+        for key in model.get("properties", {}):
+            assert f"| `{key}` |" in text, (name, key)
+    assert json.loads((REPO / "schemas" / "spec.schema.json").read_text()) == schema
+
+
+def test_cli_reference_lists_every_command_option_and_example() -> None:
+    root = describe(build_parser())
+    text = docs_gen.cli_reference(root)
+    for command in root.walk():
+        assert f"## {' '.join(('identity-reconciler', *command.path))}\n" in text
+        assert command.example
+        assert command.example in text
+        for option in command.options:
+            if "--help" in option.flags or (command.path and option.group == "output"):
+                continue
+            assert f"`{option.flags[-1]}`" in text, (command.name, option.flags)
