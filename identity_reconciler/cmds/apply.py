@@ -126,6 +126,8 @@ def is_plan_file(paths: list[str]) -> bool:
     path = Path(paths[0])
     if path.is_dir():
         return False
+    if not path.exists():  # say "cannot read plan file" only for what looks like one
+        return path.suffix.lower() == ".json"
     return path.suffix.lower() not in SPEC_SUFFIXES
 
 
