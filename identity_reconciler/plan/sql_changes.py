@@ -138,6 +138,7 @@ class _Links:
     def __init__(self, plan: Plan) -> None:
         self.names = Namer(plan.target.subscriptions)
         self.creates: dict[str, str] = {}  # principal key -> address of the change creating it
+        self._groups: dict[PrincipalRef, str] = {}
         for change in plan.changes:
             if "create" not in change.actions or change.id is None:
                 continue
@@ -152,9 +153,14 @@ class _Links:
     def group(self, principal: PrincipalRef | None, fallback: str) -> str:
         if principal is None:
             return fallback
-        if principal.kind is PrincipalKind.USER_ASSIGNED:
-            return self.names.identity_address(principal.id)
-        return self.names.system_address(principal.id)
+        found = self._groups.get(principal)
+        if found is None:
+            if principal.kind is PrincipalKind.USER_ASSIGNED:
+                found = self.names.identity_address(principal.id)
+            else:
+                found = self.names.system_address(principal.id)
+            self._groups[principal] = found
+        return found
 
 
 def _changes(db: SqlDatabaseLike, links: _Links) -> list[Change]:
@@ -174,11 +180,12 @@ def _changes(db: SqlDatabaseLike, links: _Links) -> list[Change]:
             address = member_address(db.server_id, db.database, c.user, c.role or "")
             waits = users.get(c.user.lower()) if "create" in c.actions else None
         body = {"server": db.endpoint or "", "database": db.database}
+        # Built unvalidated, as the ARM diff builds its changes: `Plan.sealed` validates all.
         out.append(
-            Change(
+            Change.model_construct(
                 address=address,
                 kind=kind,
-                actions=c.actions,  # type: ignore[arg-type]
+                actions=c.actions,
                 reason=c.reason,
                 group=links.group(c.principal, user_addr),
                 id=db_id,
@@ -187,9 +194,10 @@ def _changes(db: SqlDatabaseLike, links: _Links) -> list[Change]:
                 live_fingerprint=c.live_fingerprint,
                 depends_on=(waits,) if waits and waits != address else (),
                 operations=tuple(
-                    Operation(method="TSQL", id=db_id, body={**body, "tsql": s})
+                    Operation.model_construct(method="TSQL", id=db_id, body={**body, "tsql": s})
                     for s in c.statements
                 ),
+                principal=None,
                 source=str(c.source) if c.source is not None else None,
             )
         )
