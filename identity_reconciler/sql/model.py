@@ -105,7 +105,8 @@ class SqlChange:
     """One planned change in one database, with the exact T-SQL that makes it.
 
     `principal` ties the change to the identity it is about, so the plan can order it after that
-    identity's own changes; it is None for a user the specs no longer name. `live_fingerprint` is the user's as read, for apply's stale check.
+    identity's own changes; it is None for a user the specs no longer name. `live_fingerprint`
+    is the user's as read, for apply's stale check.
     """
 
     kind: SqlKind
