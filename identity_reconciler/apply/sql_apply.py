@@ -162,7 +162,8 @@ class SqlChangeRunner:
         self.sleep = sleep
         self._lock = threading.Lock()
         self._connections: dict[str, Connection] = {}
-        self._checked: set[tuple[str, str]] = set()
+        # (database, user) -> why it is stale, or None: decided before the first write to it
+        self._verdicts: dict[tuple[str, str], str | None] = {}
 
     def _connection(self, change: Change) -> Connection:
         key = (change.id or "").lower()
@@ -180,14 +181,15 @@ class SqlChangeRunner:
         conn = self._connection(change)
         user = ((change.id or "").lower(), _user_of(change).lower())
         with self._lock:
-            first = user not in self._checked
-            self._checked.add(user)
-        if first:
+            checked, problem = user in self._verdicts, self._verdicts.get(user)
+        if not checked:
             server_id = (change.id or "").rsplit("/databases/", 1)[0]
             live = read_database(conn, server_id, _target(change)[1])
             problem = _stale([change], live)
-            if problem is not None:
-                raise SqlStale(problem)
+            with self._lock:
+                self._verdicts[user] = problem  # a stale user stays refused for this apply
+        if problem is not None:
+            raise SqlStale(problem)
         statements = [
             str((op.body or {}).get("tsql")) for op in change.operations if op.method == "TSQL"
         ]

@@ -152,3 +152,24 @@ def test_without_a_database_connection_sql_changes_fail_and_arm_goes_on(session:
     (failure,) = [a.failure for a in result.failed]
     assert failure is not None
     assert "no SQL endpoint on the local emulator" in failure.message
+
+
+def test_a_stale_user_stays_refused_for_the_rest_of_the_apply(session: Session) -> None:
+    catalog = FakeCatalog()
+    catalog.add(NAME, app_id="6a3e1f0c-9b2d-4e8f-a1c3-5d7b9e0f2a46", owned=True)
+    session.msi(SUB).user_assigned_identities.create_or_update(
+        RG, NAME, {"location": "uksouth", "tags": {"managed-by": "identity-reconciler"}}
+    )
+    catalog.directory[NAME] = directory(session)(NAME) or ""
+    principal = catalog.principal(NAME)
+    assert principal is not None
+    principal.sid = None  # keep the SID check quiet: only membership changes are planned
+    reader, writer = sql_changes(make_plan(session, seed(), catalog))
+    catalog.add("db_extra", "R")
+    catalog.members.add((catalog.principal("db_extra").id, principal.id))  # type: ignore[union-attr]
+    runner = SqlChangeRunner(connect=connector(catalog))
+    with pytest.raises(SqlStale):
+        runner(reader)
+    with pytest.raises(SqlStale):
+        runner(writer)  # not checked again, and not run either
+    assert catalog.roles_of(NAME) == {"db_extra"}
