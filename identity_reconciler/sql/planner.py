@@ -16,7 +16,8 @@ itself re-creates the identity) and replaces the user when it is ours.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+import functools
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ from identity_reconciler.sql.model import (
     SqlIssue,
     fold,
 )
+from identity_reconciler.sql.quote import UnsafeName
 from identity_reconciler.sql.tsql import MARK_VALUE
 
 # The plan's spelling for a value that exists only once apply has run.
@@ -221,27 +223,42 @@ class _Planner:
 
     # ----------------------------------------------------------------- users not in the specs
 
+    def guarded(self, what: str, user: DesiredSqlUser | None, plan: Callable[[], None]) -> None:
+        """Plan one user; a name that cannot go into T-SQL undoes its changes and is an error."""
+        mark = len(self.changes)
+        try:
+            plan()
+        except UnsafeName as exc:
+            del self.changes[mark:]
+            self.issue(
+                "sql_name_unsafe", f"{what} in {self.label} cannot be managed: {exc}",
+                error=True, user=user,
+            )
+
     def plan_leftovers(self, named: set[str]) -> None:
         for key in sorted(self.live.users):
             live = self.live.users[key]
             if key in named or not live.owned:
                 continue
-            self.existing += 1 + len(live.roles)
-            if not self.desired.prune:
-                self.issue(
-                    "sql_user_not_pruned",
-                    f"user {live.name!r} in {self.label} was created by identity-reconciler "
-                    "but no spec lists it any more; set prune: true on the database to drop it",
-                    error=False, user=None,
-                )
-                continue
-            self.change(
-                kind=SQL_USER, actions=("delete",), reason=DELETE_BECAUSE_NOT_IN_SPEC,
-                user=live.name, role=None, principal=None,
-                statements=(tsql.drop_user(live.name),),
-                before=self.live_view(live), after=None,
-                live_fingerprint=live.fingerprint, source=self.desired.source,
+            self.guarded(f"user {live.name!r}", None, functools.partial(self.plan_leftover, live))
+
+    def plan_leftover(self, live: LiveUser) -> None:
+        self.existing += 1 + len(live.roles)
+        if not self.desired.prune:
+            self.issue(
+                "sql_user_not_pruned",
+                f"user {live.name!r} in {self.label} was created by identity-reconciler "
+                "but no spec lists it any more; set prune: true on the database to drop it",
+                error=False, user=None,
             )
+            return
+        self.change(
+            kind=SQL_USER, actions=("delete",), reason=DELETE_BECAUSE_NOT_IN_SPEC,
+            user=live.name, role=None, principal=None,
+            statements=(tsql.drop_user(live.name),),
+            before=self.live_view(live), after=None,
+            live_fingerprint=live.fingerprint, source=self.desired.source,
+        )
 
 
 def plan_database(
@@ -262,7 +279,8 @@ def plan_database(
     named: set[str] = set()
     for user in desired.users:
         named.add(fold(user.user_name))
-        planner.plan_user(user)
+        plan_user = functools.partial(planner.plan_user, user)
+        planner.guarded(f"user {user.user_name!r}", user, plan_user)
     planner.plan_leftovers(named)
     return DatabasePlan(
         desired.server_id,

@@ -8,16 +8,21 @@ spliced into the text. Two forms cover every place a name appears:
 
 Inside either form no other character is special to the T-SQL lexer, so the quoted text is one
 token whatever the name holds. Names longer than a `sysname` (128 characters, where QUOTENAME
-itself returns NULL) or holding NUL are refused rather than quoted.
+itself returns NULL) are refused rather than quoted, and so are names holding control characters
+(line breaks included): SQL would take them, but every statement is shown to reviewers in
+terminals and pull-request comments, where such a name could forge lines of the plan.
 """
 
 from __future__ import annotations
 
+import re
+
 SYSNAME_MAX = 128
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class UnsafeName(ValueError):
-    """A name that cannot be a SQL Server identifier at all."""
+    """A name this package will not put into T-SQL (and so will not manage)."""
 
 
 def check_name(name: str) -> str:
@@ -28,9 +33,13 @@ def check_name(name: str) -> str:
             f"{name[:40]!r}... is {len(name)} characters; SQL Server names hold at most "
             f"{SYSNAME_MAX}"
         )
-    if "\x00" in name:
-        raise UnsafeName(f"{name!r} contains a NUL character")
+    _check_text(name)
     return name
+
+
+def _check_text(text: str) -> None:
+    if _CONTROL.search(text):
+        raise UnsafeName(f"{text!r} contains control characters; manage it by hand")
 
 
 def quote_name(name: str) -> str:
@@ -40,8 +49,7 @@ def quote_name(name: str) -> str:
 
 def quote_literal(text: str) -> str:
     """`N'text'` with `'` doubled: a Unicode string literal."""
-    if "\x00" in text:
-        raise UnsafeName(f"{text!r} contains a NUL character")
+    _check_text(text)
     return "N'" + text.replace("'", "''") + "'"
 
 

@@ -221,3 +221,15 @@ def test_our_users_no_spec_lists_are_dropped_only_with_prune(prune: bool) -> Non
     )
     assert drop.statements == (tsql.drop_user("id-gone"),)
     assert drop.before["roles"] == ["db_datawriter"]  # type: ignore[index]
+
+
+def test_names_from_the_catalog_that_cannot_be_shown_safely_are_errors_not_t_sql() -> None:
+    catalog = FakeCatalog()
+    catalog.add("x\n## Approved", "R")
+    catalog.add("id-app", app_id=CLIENT, owned=True, roles=["db_datareader", "x\n## Approved"])
+    catalog.add("gone\r\nuser", app_id=OLD_CLIENT, owned=True)
+    plan = run(catalog, desired("db_datareader", "db_datawriter", prune=True))
+    assert plan.changes == ()  # the user's whole plan is withdrawn, not half of it
+    assert codes(plan) == [("sql_name_unsafe", True), ("sql_name_unsafe", True)]
+    assert plan.issues[0].source == USER_SRC
+    assert "contains control characters" in plan.issues[0].message
