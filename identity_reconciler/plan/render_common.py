@@ -7,6 +7,7 @@ file renders exactly like a fresh one, and the views cannot disagree about what 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,6 +28,19 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("delete", "create"): "must be replaced",
 }
 NO_CHANGES = "No changes. Live Azure matches the specs."
+# Line breaks and control characters (C0, DEL, C1, Unicode line/paragraph separators).
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` on one line, control characters shown as `\\uXXXX`.
+
+    Views print strings that come from specs under review and from live Azure (tag keys,
+    descriptions, messages quoting them) into terminals and pull-request comments; a raw line
+    break there would let such a string forge lines the plan never had (a closing code fence,
+    a heading), and an escape sequence would drive the terminal.
+    """
+    return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def as_data(plan: Plan | PlanData) -> PlanData:
@@ -58,7 +72,7 @@ def value(v: Any) -> str:
         return "{" + ", ".join(f"{json.dumps(k)} = {value(x)}" for k, x in v.items()) + "}"
     if isinstance(v, Sequence) and not isinstance(v, str):
         return "[" + ", ".join(value(x) for x in v) + "]"
-    return json.dumps(v, ensure_ascii=False)
+    return one_line(json.dumps(v, ensure_ascii=False))
 
 
 def attribute_lines(change: PlanData) -> list[tuple[str, str, str]]:
@@ -95,7 +109,7 @@ def _map_lines(
 ) -> list[tuple[str, str, str]]:
     out: list[tuple[str, str, str]] = []
     for key in sorted(set(old) | set(new)):
-        label = f"{name}.{key}"
+        label = f"{name}.{one_line(key)}"
         if key not in new:
             out.append(("-", label, value(old[key])))
         elif key not in old:
@@ -123,5 +137,5 @@ def aligned(lines: list[tuple[str, str, str]]) -> list[str]:
 def located(diagnostic: PlanData) -> str:
     """`file:line:col: message` (or `address: message` when there is no spec location)."""
     where = diagnostic.get("source") or diagnostic.get("address")
-    message = str(diagnostic.get("message", ""))
-    return f"{where}: {message}" if where else message
+    message = one_line(str(diagnostic.get("message", "")))
+    return f"{one_line(str(where))}: {message}" if where else message

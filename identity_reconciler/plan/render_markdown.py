@@ -4,11 +4,17 @@ identity, and never more than a comment can hold.
 GitHub refuses comments over 65,536 characters. Rather than fail the CI step, the view stops
 adding changes before the limit and says how many it left out and where the full plan is (the
 JSON artifact), so reviewers always see the warnings, the counts and the errors.
+
+The comment is posted for specs under review, so nothing they control may become markup:
+text outside code blocks is escaped for HTML and for markdown's inline syntax, code spans are
+fenced with more backticks than the text holds, and every string is kept on one line (a line
+break could close the diff block and start a heading of the attacker's choosing).
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections import Counter
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +27,22 @@ LIST_LIMIT = 50
 _NOTE_RESERVE = 600
 # GitHub's diff highlighting colours `+` and `-` lines, and `!` lines as changed.
 _DIFF_SIGNS = {"~": "!"}
+# Characters that start inline markdown (links, images, emphasis, code, tables, escapes).
+_INLINE = re.compile(r"([\\`*_\[\]~|])")
+_TICKS = re.compile(r"`+")
+
+
+def _text(value: object) -> str:
+    """Plain text for prose: one line, no HTML, no markdown."""
+    return _INLINE.sub(r"\\\1", html.escape(rc.one_line(str(value))))
+
+
+def _code(value: object) -> str:
+    """A code span that shows `value` verbatim, whatever backticks it holds."""
+    text = rc.one_line(str(value))
+    fence = "`" * (max((len(m) for m in _TICKS.findall(text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def render_markdown(
@@ -57,7 +79,7 @@ def _head(data: Mapping[str, Any], changes: list[Mapping[str, Any]]) -> str:
     if violations:
         out += ["> [!CAUTION]", "> **Unsafe plan: apply refuses it unless forced.**"]
         out += [
-            f"> - {html.escape(str(v.get('message')))} — pass `{v.get('flag')}`"
+            f"> - {_text(v.get('message'))} — pass {_code(v.get('flag'))}"
             for v in violations[:LIST_LIMIT]
         ]
         out += _more(len(violations), prefix="> ")
@@ -92,8 +114,8 @@ def _more(count: int, *, prefix: str) -> list[str]:
 
 def _diagnostic(d: Mapping[str, Any]) -> str:
     where = d.get("source") or d.get("address")
-    message = html.escape(str(d.get("message", "")))
-    return f"`{where}` {message}" if where else message
+    message = _text(d.get("message", ""))
+    return f"{_code(where)} {message}" if where else message
 
 
 def _table(changes: list[Mapping[str, Any]]) -> list[str]:
@@ -158,12 +180,12 @@ def _group_title(name: str, members: list[Mapping[str, Any]]) -> str:
         for n, verb in ((add, "add"), (change, "change"), (destroy, "destroy"))
         if n
     ]
-    return f"<code>{html.escape(name)}</code>: {', '.join(parts)}"
+    return f"<code>{html.escape(rc.one_line(name))}</code>: {', '.join(parts)}"
 
 
 def _block(change: Mapping[str, Any]) -> list[str]:
     actions = rc.actions_of(change)
-    address = str(change.get("address"))
+    address = rc.one_line(str(change.get("address")))
     lines = [
         f"# {address} {rc.PHRASES.get(actions, 'will change')} ({change.get('reason')})",
         f"{_DIFF_SIGNS.get(rc.symbol(change), rc.symbol(change))} {address}",
@@ -176,16 +198,19 @@ def _block(change: Mapping[str, Any]) -> list[str]:
     ]
     statements = rc.tsql(change)
     if statements:
-        lines += ["      T-SQL:", *(f"        {statement}" for statement in statements)]
+        lines += [
+            "      T-SQL:",
+            *(f"        {rc.one_line(statement)}" for statement in statements),
+        ]
     return lines
 
 
 def _meta(data: Mapping[str, Any]) -> str:
     target = data.get("target") or {}
-    subs = ", ".join(f"`{s}`" for s in target.get("subscriptions") or ()) or "none"
+    subs = ", ".join(_code(s) for s in target.get("subscriptions") or ()) or "none"
     return (
-        f"<sub>identity-reconciler {html.escape(str(data.get('tool_version')))} · cloud "
-        f"`{target.get('cloud')}` · tenant `{target.get('tenant_id') or 'unknown'}` · "
-        f"subscriptions {subs} · specs `{data.get('spec_digest') or 'unknown'}` · plan "
-        f"`{data.get('checksum')}` · {data.get('created_at')}</sub>\n"
+        f"<sub>identity-reconciler {_text(data.get('tool_version'))} · cloud "
+        f"{_code(target.get('cloud'))} · tenant {_code(target.get('tenant_id') or 'unknown')} · "
+        f"subscriptions {subs} · specs {_code(data.get('spec_digest') or 'unknown')} · plan "
+        f"{_code(data.get('checksum'))} · {_text(data.get('created_at'))}</sub>\n"
     )

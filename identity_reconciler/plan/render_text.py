@@ -59,7 +59,9 @@ def render_text(plan: Plan | Mapping[str, Any], *, color: bool = False) -> str:
     violations = list((data.get("safety") or {}).get("violations") or ())
     if violations:
         out.append(paint("Unsafe plan: apply refuses it unless forced.", BOLD, RED))
-        out.extend(f"  - {v.get('message')} (pass {v.get('flag')})" for v in violations)
+        out.extend(
+            f"  - {rc.one_line(str(v.get('message')))} (pass {v.get('flag')})" for v in violations
+        )
         flags = sorted({str(v.get("flag")) for v in violations})
         out.append(f"  To apply it anyway: {' '.join(flags)}")
         out.append("")
@@ -74,7 +76,7 @@ def render_text(plan: Plan | Mapping[str, Any], *, color: bool = False) -> str:
 
 def _change(change: Mapping[str, Any], paint: _Paint) -> list[str]:
     actions = rc.actions_of(change)
-    address = str(change.get("address"))
+    address = rc.one_line(str(change.get("address")))
     phrase = rc.PHRASES.get(actions, "will change")
     lines = [
         paint(f"  # {address} {phrase} ({change.get('reason')})", BOLD),
@@ -85,7 +87,7 @@ def _change(change: Mapping[str, Any], paint: _Paint) -> list[str]:
     statements = rc.tsql(change)
     if statements:
         lines.append("      T-SQL:")
-        lines.extend(f"        {statement}" for statement in statements)
+        lines.extend(f"        {rc.one_line(statement)}" for statement in statements)
     return lines
 
 
