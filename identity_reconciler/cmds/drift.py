@@ -26,6 +26,7 @@ from identity_reconciler.apply import (
 from identity_reconciler.azure.clients import Session, open_session
 from identity_reconciler.azure.errors import ArmError
 from identity_reconciler.azure.reader import read_live
+from identity_reconciler.cmds import github
 from identity_reconciler.cmds.plan import add_target_arguments, load_desired
 from identity_reconciler.core.state import DesiredState
 from identity_reconciler.plan import (
@@ -55,9 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
     parser.add_argument(
         "--format",
-        choices=("text", "markdown", "json"),
+        choices=("text", "markdown", "json", "github"),
         default="text",
-        help="text (default), markdown (a GitHub issue body) or json",
+        help="text (default), markdown (a GitHub issue body), json, or github (text plus "
+        "annotations on the spec lines, and the markdown report in $GITHUB_STEP_SUMMARY)",
     )
     parser.add_argument(
         "--fix",
@@ -176,6 +178,13 @@ def _fix(
 
 def _emit(fmt: str, report: DriftReport) -> None:
     sys.stdout.write(render(report, fmt))
+    if fmt == "github":
+        for line in github.drift_annotations(report):
+            print(line)
+        try:
+            github.append_step_summary(render_drift_markdown(report))
+        except OSError as exc:
+            print(f"warning: cannot append to {github.SUMMARY_ENV}: {exc}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:

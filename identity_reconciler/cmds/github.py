@@ -14,6 +14,7 @@ from pathlib import Path
 
 from identity_reconciler.core.findings import Finding, Severity, format_github
 from identity_reconciler.plan import Plan
+from identity_reconciler.plan.drift import DriftReport
 
 SUMMARY_ENV = "GITHUB_STEP_SUMMARY"
 
@@ -63,6 +64,21 @@ def plan_annotations(plan: Plan) -> list[str]:
             )
         )
     out += [_diagnostic(Severity.INFO, n.code, n.message, n.source) for n in plan.notices]
+    return out
+
+
+def drift_annotations(report: DriftReport) -> list[str]:
+    """Each difference as a warning on the spec line that declares it (when one does)."""
+    out = [_diagnostic(Severity.ERROR, e.code, e.message, e.source) for e in report.errors]
+    for item in report.items:
+        message = f"{item.address}: {item.summary}"
+        title = f"drift: {item.drift.value}"
+        where = located(item.source)
+        if where is None:
+            out.append(command("warning", message, title=title))
+        else:
+            file, line, col = where
+            out.append(format_github(Finding(file, line, col, Severity.WARNING, title, message)))
     return out
 
 

@@ -91,3 +91,20 @@ def test_annotation_text_is_escaped() -> None:
     assert line == "::error title=a%3Ab%2Cc::50%25 done%0Anext line"
     assert github.located("C:/specs/a.yaml:3:7") == ("C:/specs/a.yaml", 3, 7)
     assert github.located("identity.rg/id") is None
+
+
+def test_drift_annotates_each_difference_and_appends_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv(github.SUMMARY_ENV, str(summary))
+    rc = main(["drift", SPECS, "--cloud", "local", "--state-dir", str(tmp_path / "s"),
+               "--format", "github"])
+    assert rc == 2  # nothing applied yet: everything the specs declare is missing live
+    out = capsys.readouterr().out
+    drift_lines = [x for x in out.splitlines() if "title=drift%3A" in x]
+    assert len(drift_lines) == 6
+    assert all(LOCATED.match(x) for x in drift_lines)
+    assert any("myapp-prod.yaml,line=16,col=11" in x for x in drift_lines)
+    assert "Drift:" in out  # the text report for the log
+    assert summary.read_text().strip()
