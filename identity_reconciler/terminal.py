@@ -26,6 +26,11 @@ def configure(*, no_color: bool = False, quiet: bool = False) -> None:
     _settings["quiet"] = quiet
 
 
+def quiet() -> bool:
+    """`-q` was given: print results and errors, no progress or per-step chatter."""
+    return _settings["quiet"]
+
+
 def _is_terminal(stream: TextIO) -> bool:
     isatty = getattr(stream, "isatty", None)
     try:
@@ -47,7 +52,7 @@ def color_enabled(stream: TextIO | None = None, *, no_color: bool = False) -> bo
 
 def interactive(stream: TextIO | None = None) -> bool:
     """Whether redrawn progress lines belong on `stream` (default stderr)."""
-    if _settings["quiet"] or _dumb():
+    if quiet() or _dumb():
         return False
     return _is_terminal(stream if stream is not None else sys.stderr)
 

@@ -105,3 +105,10 @@ def test_no_color_reaches_the_plan_text(
     monkeypatch.setenv("NO_COLOR", "1")
     main(["plan", specs, "--cloud", "local", "--state-dir", state])
     assert "\x1b[" not in capsys.readouterr().out
+
+
+def test_quiet_is_visible_to_other_layers() -> None:
+    assert not terminal.quiet()
+    terminal.configure(quiet=True)
+    assert terminal.quiet()
+    assert not terminal.interactive(Tty())
