@@ -230,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.check:
             stale.append(str(target))
         else:
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
             print(f"wrote {target}")
     if stale:
