@@ -46,7 +46,8 @@ def add_global_options(parser: argparse.ArgumentParser) -> None:
         dest=_QUIET,
         action="count",
         default=0,
-        help="less: -q errors only and no progress lines, -qq critical only",
+        help="less: -q logs errors only and draws no progress lines, -qq logs only critical "
+        "failures (results and findings are still printed)",
     )
     group.add_argument(
         "--log-format",
