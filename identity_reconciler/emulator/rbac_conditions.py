@@ -167,8 +167,15 @@ def parse(text: str) -> Node:
 
 
 def action_matches(pattern: str, action: str) -> bool:
-    """ARM action wildcard match: `*` spans anything, case-insensitive."""
-    regex = "^" + re.escape(pattern.lower()).replace(r"\*", ".*") + "$"
+    """ARM action wildcard match, case-insensitive: `*` spans anything, and a `/*/` segment may
+    also be empty.
+
+    Built-in roles rely on the empty segment: Managed Identity Operator's
+    `userAssignedIdentities/*/assign/action` and `.../*/read` are what grant
+    `userAssignedIdentities/assign/action` (attaching an identity) and `.../read`.
+    """
+    escaped = re.escape(pattern.lower())
+    regex = "^" + escaped.replace(r"/\*/", "/(?:.*/)?").replace(r"\*", ".*") + "$"
     return re.match(regex, action.lower()) is not None
 
 
