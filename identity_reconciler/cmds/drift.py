@@ -16,6 +16,7 @@ import sys
 import time
 
 from identity_reconciler.apply import (
+    ApplyOptions,
     ApplyResult,
     GraphError,
     Progress,
@@ -23,6 +24,8 @@ from identity_reconciler.apply import (
     apply_plan,
     render_summary_text,
 )
+from identity_reconciler.apply.sql_apply import SqlChangeRunner
+from identity_reconciler.apply.sql_users import plan_with_sql
 from identity_reconciler.azure.clients import Session, open_session
 from identity_reconciler.azure.errors import ArmError
 from identity_reconciler.azure.reader import read_live
@@ -91,6 +94,7 @@ def _measure(
         file=sys.stderr,
     )
     plan = compute_plan(desired, live, adopt=args.adopt, cloud=args.cloud)
+    plan = plan_with_sql(session, desired, live, plan, adopt=args.adopt)  # Azure SQL users
     return plan, drift_report(plan, desired, live, adopt=args.adopt)
 
 
@@ -125,9 +129,17 @@ def _refusal(plan: Plan, flags: list[str]) -> str | None:
 def _apply(session: Session, plan: Plan) -> ApplyResult:
     progress = Progress(sys.stderr, len(plan.changes))
     print(f"Correcting {len(plan.changes)} difference(s) ({plan.target.cloud})...", file=sys.stderr)
+    sql = SqlChangeRunner(session)  # Azure SQL changes: T-SQL, a connection per database
     try:
-        return apply_plan(session, plan, events=progress.events(), waiting=progress.waiting)
+        return apply_plan(
+            session,
+            plan,
+            options=ApplyOptions(sql=sql),
+            events=progress.events(),
+            waiting=progress.waiting,
+        )
     finally:
+        sql.close()
         progress.close()
 
 
