@@ -83,7 +83,7 @@ def test_plan_apply_plan_drift_fix_drift(
     rc, out = cli(capsys, "drift", SPECS, *target, "--fix")
     assert rc == 0, out
     assert "Apply complete: 3 done, 0 failed, 0 skipped" in out
-    assert out.rstrip().endswith("After --fix: No drift: live Azure matches the specs.")
+    assert "After --fix: No drift: live Azure matches the specs." in out
 
     rc, out = cli(capsys, "drift", SPECS, *target)
     assert (rc, out) == (0, NO_DRIFT)
