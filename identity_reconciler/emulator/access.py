@@ -9,6 +9,7 @@ request acts on, derived from its path the way ARM names it in AuthorizationFail
 from __future__ import annotations
 
 import importlib
+import json
 import secrets
 import threading
 import time
@@ -29,6 +30,8 @@ CLOCK_SKEW_S = 300  # ARM tolerates five minutes of clock skew on exp and nbf
 _CACHE_LIMIT = 4096
 _MG_PREFIX = "/providers/microsoft.management/managementgroups/"
 
+# The linked action ARM checks on an identity that a resource write attaches.
+ASSIGN_IDENTITY = "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"
 # Paths ARM serves without RBAC checks on the caller (lists filtered by what the caller sees).
 RBAC_EXEMPT_EXACT = frozenset({"/subscriptions", "/tenants", "/providers", "/metadata/endpoints"})
 
@@ -179,16 +182,29 @@ class Access:
             return  # tenant-level reads (built-in role definitions, operations): any caller
         rbac = self._rbac_module()
         action = str(rbac.action_for(req.method, req.path))
-        if rbac.permitted(ctx, caller.object_id, action, scope, request_body=req.body):
-            return
-        raise ArmError(
-            403,
-            "AuthorizationFailed",
-            f"The client '{caller.app_id or caller.object_id}' with object id "
-            f"'{caller.object_id}' does not have authorization to perform action '{action}' "
-            f"over scope '{scope}' or the scope is invalid. If access was recently granted, "
-            "please refresh your credentials.",
-        )
+        client = caller.app_id or caller.object_id
+        if not rbac.permitted(ctx, caller.object_id, action, scope, request_body=req.body):
+            raise ArmError(
+                403,
+                "AuthorizationFailed",
+                f"The client '{client}' with object id '{caller.object_id}' does not have "
+                f"authorization to perform action '{action}' over scope '{scope}' or the scope "
+                "is invalid. If access was recently granted, please refresh your credentials.",
+            )
+        denied = [
+            linked
+            for linked in linked_identities(req)
+            if not rbac.permitted(ctx, caller.object_id, ASSIGN_IDENTITY, linked)
+        ]
+        if denied:
+            raise ArmError(
+                403,
+                "LinkedAuthorizationFailed",
+                f"The client '{client}' with object id '{caller.object_id}' has permission to "
+                f"perform action '{action}' on scope '{scope}'; however, it does not have "
+                f"permission to perform action(s) '{ASSIGN_IDENTITY}' on the linked scope(s) "
+                f"'{','.join(denied)}' (respectively) or the linked scope(s) are invalid.",
+            )
 
     def _rbac_module(self) -> ModuleType:
         if self._rbac is None:
@@ -201,6 +217,26 @@ class Access:
                     f"RBAC enforcement is switched on but unavailable: {exc}",
                 ) from None
         return self._rbac
+
+
+def linked_identities(req: Request) -> list[str]:
+    """User-assigned identities a PUT or PATCH attaches: ARM checks `assign/action` on each.
+
+    Entries mapped to null detach, which needs no right on the identity.
+    """
+    if req.method.upper() not in ("PUT", "PATCH") or b"userassignedidentities" not in (
+        req.body.lower()
+    ):
+        return []
+    try:
+        body = json.loads(req.body)
+    except (ValueError, UnicodeDecodeError):
+        return []
+    identity = body.get("identity") if isinstance(body, dict) else None
+    attached = identity.get("userAssignedIdentities") if isinstance(identity, dict) else None
+    if not isinstance(attached, dict):
+        return []
+    return [str(k) for k, v in attached.items() if v is not None]
 
 
 def _tenant_level(scope: str) -> bool:
