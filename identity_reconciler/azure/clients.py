@@ -9,6 +9,7 @@ plan can report what it cost on ARM and tests can assert it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import threading
@@ -64,6 +65,10 @@ CLOUD_NAMES = (*CLOUDS, "local")
 # The emulator accepts the public-cloud audience, like code written for Azure would send.
 LOCAL_SCOPE = "https://management.azure.com/.default"
 DEFAULT_LOCAL_STATE = Path(".identity-reconciler") / "local"
+# With --cloud local: sign in as this service principal (by client id) instead of the operator,
+# with RBAC enforced, to see what that identity may do. Not AZURE_CLIENT_ID: CI jobs that also
+# talk to real Azure set that one for their own sign-in.
+LOCAL_CLIENT_ID_ENV = "IDENTITY_RECONCILER_LOCAL_CLIENT_ID"
 # Variables that would make MSAL pick another managed-identity flavour than App Service.
 _OTHER_MI_VARIABLES = ("IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET")
 
@@ -174,14 +179,23 @@ class _ScopedEnvCredential:
 
 
 def emulator_credential(
-    identity_endpoint: str, identity_header: str, ca_bundle: str | None
+    identity_endpoint: str,
+    identity_header: str,
+    ca_bundle: str | None,
+    *,
+    client_id: str | None = None,
 ) -> TokenCredential:
-    """azure-identity's ManagedIdentityCredential, App Service style, against the emulator."""
+    """azure-identity's ManagedIdentityCredential, App Service style, against the emulator.
+
+    `client_id` picks the service principal the token is for (default: the operator).
+    """
     from azure.identity import ManagedIdentityCredential
 
     kwargs: dict[str, Any] = {"logging_enable": network_trace()}
     if ca_bundle:
         kwargs["connection_verify"] = ca_bundle
+    if client_id:
+        kwargs["client_id"] = client_id
     env: dict[str, str | None] = {
         "IDENTITY_ENDPOINT": identity_endpoint,
         "IDENTITY_HEADER": identity_header,
@@ -359,9 +373,14 @@ def connect(
     )
 
 
-def connect_emulator(info: Any, *, retries: int | None = None) -> Session:
-    """A session on a running emulator, from its `EmulatorInfo`."""
-    credential = emulator_credential(info.identity_endpoint, info.identity_header, info.ca_bundle)
+def connect_emulator(
+    info: Any, *, retries: int | None = None, client_id: str | None = None
+) -> Session:
+    """A session on a running emulator, from its `EmulatorInfo`; `client_id`: see above."""
+    extra = {"client_id": client_id} if client_id else {}
+    credential = emulator_credential(
+        info.identity_endpoint, info.identity_header, info.ca_bundle, **extra
+    )
     return connect(
         info.endpoint,
         credential,
@@ -385,7 +404,9 @@ def open_session(
     For `local`, the emulator starts in-process with state under `state_dir` (default
     `.identity-reconciler/local/` in the working directory) and is stopped when the session
     closes. Without `world`, it is seeded with the packaged default world plus whatever the
-    specs reference, so a user's own specs plan and apply locally.
+    specs reference, so a user's own specs plan and apply locally. The run signs in as the
+    emulator's operator or, when IDENTITY_RECONCILER_LOCAL_CLIENT_ID names another service
+    principal of its state, as that one with RBAC enforced (least-privilege rehearsals).
     """
     if cloud == "local":
         return _open_local(world=world, state_dir=state_dir, desired=desired, settings=settings)
@@ -415,7 +436,11 @@ def _open_local(
 ) -> Session:
     from identity_reconciler.azure.localworld import world_for
     from identity_reconciler.emulator import api
+    from identity_reconciler.emulator.kernel import Settings
 
+    client_id = os.environ.get(LOCAL_CLIENT_ID_ENV, "").strip() or None
+    if client_id:
+        settings = dataclasses.replace(settings or Settings(), enforce_rbac=True)
     directory = Path(state_dir) if state_dir is not None else Path.cwd() / DEFAULT_LOCAL_STATE
     directory.mkdir(parents=True, exist_ok=True)
     seed: str | Path | dict[str, Any] = world if world is not None else world_for(desired)
@@ -424,7 +449,7 @@ def _open_local(
         running = stack.enter_context(
             api.running(state_dir=directory, world=seed, settings=settings)
         )
-        session = connect_emulator(running.info)
+        session = connect_emulator(running.info, client_id=client_id)
     except BaseException:
         stack.close()
         raise
