@@ -18,13 +18,22 @@ from collections.abc import Iterable
 
 from identity_reconciler.core import armid, roles
 from identity_reconciler.core.state import SafetyPolicy
-from identity_reconciler.plan.model import Change, ChangeKind, Plan, Safety, Violation
+from identity_reconciler.plan.model import (
+    KNOWN_AFTER_APPLY,
+    Change,
+    ChangeKind,
+    Plan,
+    Safety,
+    Violation,
+)
 from identity_reconciler.plan.names import parse
 
 ALLOW_DELETE_IDENTITY = "--allow-delete-identity"
 ALLOW_PRIVILEGED = "--allow-privileged"
 ALLOW_MASS_CHANGE = "--allow-mass-change"
 FLAGS = (ALLOW_DELETE_IDENTITY, ALLOW_PRIVILEGED, ALLOW_MASS_CHANGE)
+_ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
+_IDENTITY_TYPE = "/providers/microsoft.managedidentity/userassignedidentities/"
 
 
 def evaluate(changes: Iterable[Change], *, existing: int, policy: SafetyPolicy) -> Safety:
@@ -105,10 +114,51 @@ def is_broad(scope: str) -> bool:
 def check_safety(plan: Plan, flags: Iterable[str] = ()) -> list[Violation]:
     """The violations the given flags do not cover: apply refuses while this is not empty.
 
-    `flags` are the forcing flags as typed (`--allow-delete-identity`, ...).
+    `flags` are the forcing flags as typed (`--allow-delete-identity`, ...). Besides the stored
+    verdict, the forced cases are read again from the operations apply will run: the file's
+    checksum shows an edit, but anyone can re-compute it, so the verdict alone proves nothing.
     """
     given = {f.strip() for f in flags}
     unknown = given - set(FLAGS)
     if unknown:
         raise ValueError(f"unknown safety flag(s) {sorted(unknown)}; known: {list(FLAGS)}")
-    return [v for v in plan.safety.violations if v.flag not in given]
+    found = list(plan.safety.violations)
+    seen = {(v.flag, v.address) for v in found}
+    for change in plan.changes:
+        for violation in _forced_operations(change):
+            if (violation.flag, violation.address) not in seen:
+                seen.add((violation.flag, violation.address))
+                found.append(violation)
+    return [v for v in found if v.flag not in given]
+
+
+def _forced_operations(change: Change) -> list[Violation]:
+    """Forced cases in what the operations write: privileged grants, identity deletes."""
+    out: list[Violation] = []
+    for op in change.operations:
+        lowered = op.id.lower().rstrip("/")
+        marker = lowered.find(_ASSIGNMENTS)
+        _, found, name = lowered.partition(_IDENTITY_TYPE)
+        if op.method == "DELETE" and found and "/" not in name:
+            out.append(
+                Violation(
+                    reason="identity_delete",
+                    message=f"{change.address} deletes the identity {op.id}",
+                    flag=ALLOW_DELETE_IDENTITY,
+                    address=change.address,
+                )
+            )
+        elif op.method == "PUT" and (marker >= 0 or op.id == KNOWN_AFTER_APPLY):
+            props = (op.body or {}).get("properties") or {}
+            guid = _guid(str(props.get("roleDefinitionId", "")))
+            scope = op.id[:marker] if marker >= 0 else str((change.after or {}).get("scope", ""))
+            if guid in roles.PRIVILEGED_ROLE_GUIDS and is_broad(scope):
+                out.append(
+                    Violation(
+                        reason="privileged_grant",
+                        message=f"{change.address} grants role {guid} on the whole of {scope}",
+                        flag=ALLOW_PRIVILEGED,
+                        address=change.address,
+                    )
+                )
+    return out
