@@ -65,6 +65,11 @@ CLOUD_NAMES = (*CLOUDS, "local")
 # The emulator accepts the public-cloud audience, like code written for Azure would send.
 LOCAL_SCOPE = "https://management.azure.com/.default"
 DEFAULT_LOCAL_STATE = Path(".identity-reconciler") / "local"
+# `--cloud local` against an emulator that already runs (`identity-reconciler emulator serve`,
+# whose JSON line gives all three): its endpoint, its CA bundle, and its managed-identity secret.
+LOCAL_ENDPOINT_ENV = "IDENTITY_RECONCILER_LOCAL_ENDPOINT"
+LOCAL_CA_BUNDLE_ENV = "IDENTITY_RECONCILER_LOCAL_CA_BUNDLE"
+LOCAL_IDENTITY_HEADER_ENV = "IDENTITY_RECONCILER_LOCAL_IDENTITY_HEADER"
 # With --cloud local: sign in as this service principal (by client id) instead of the operator,
 # with RBAC enforced, to see what that identity may do. Not AZURE_CLIENT_ID: CI jobs that also
 # talk to real Azure set that one for their own sign-in.
@@ -404,11 +409,21 @@ def open_session(
     For `local`, the emulator starts in-process with state under `state_dir` (default
     `.identity-reconciler/local/` in the working directory) and is stopped when the session
     closes. Without `world`, it is seeded with the packaged default world plus whatever the
-    specs reference, so a user's own specs plan and apply locally. The run signs in as the
+    specs reference, so a user's own specs plan and apply locally. When
+    IDENTITY_RECONCILER_LOCAL_ENDPOINT is set, the session talks to that running emulator instead
+    (`running_local_session`); nothing starts in-process then. The run signs in as the
     emulator's operator or, when IDENTITY_RECONCILER_LOCAL_CLIENT_ID names another service
     principal of its state, as that one with RBAC enforced (least-privilege rehearsals).
     """
     if cloud == "local":
+        if os.environ.get(LOCAL_ENDPOINT_ENV):
+            if world is not None or state_dir is not None:
+                raise ValueError(
+                    f"--world and --state-dir start an emulator in-process; with "
+                    f"{LOCAL_ENDPOINT_ENV} set, the running emulator there is used instead "
+                    "(give it --world/--state when it starts)"
+                )
+            return running_local_session(os.environ, desired=desired)
         return _open_local(world=world, state_dir=state_dir, desired=desired, settings=settings)
     if cloud not in CLOUDS:
         raise ValueError(f"unknown cloud {cloud!r}; expected one of {', '.join(CLOUD_NAMES)}")
@@ -423,6 +438,43 @@ def open_session(
         arm_endpoint=spec.arm_endpoint,
         scope=spec.scope,
         credential=credential,
+        subscription_ids=tuple(desired.subscriptions) if desired else (),
+    )
+
+
+def running_local_session(
+    environ: Mapping[str, str], *, desired: DesiredState | None = None
+) -> Session:
+    """A session on an emulator that runs in its own process, named by environment variables.
+
+    Several commands (two applies, or an apply and the tests watching it) can then share one
+    emulator and its state, and killing a command leaves the emulator running. The token comes
+    from the emulator's App Service-style managed-identity endpoint, like any `--cloud local`
+    session; the secret it needs is read from the environment, never from the command line.
+    IDENTITY_RECONCILER_LOCAL_CLIENT_ID picks the service principal as in-process; whether RBAC
+    is enforced is then the running emulator's choice (`emulator serve --enforce-rbac`).
+    """
+    from identity_reconciler.emulator.tokens import TOKEN_PATH
+
+    endpoint = environ.get(LOCAL_ENDPOINT_ENV, "").strip().rstrip("/")
+    ca_bundle = environ.get(LOCAL_CA_BUNDLE_ENV, "").strip()
+    header = environ.get(LOCAL_IDENTITY_HEADER_ENV, "").strip()
+    if not endpoint.lower().startswith("https://"):
+        raise ValueError(f"{LOCAL_ENDPOINT_ENV} must be the emulator's https:// endpoint")
+    if not ca_bundle or not Path(ca_bundle).is_file():
+        raise ValueError(
+            f"{LOCAL_CA_BUNDLE_ENV} must name the emulator's CA bundle file (its 'ca_bundle')"
+        )
+    if not header:
+        raise ValueError(
+            f"{LOCAL_IDENTITY_HEADER_ENV} must hold the emulator's 'identity_header' secret"
+        )
+    client_id = environ.get(LOCAL_CLIENT_ID_ENV, "").strip() or None
+    credential = emulator_credential(endpoint + TOKEN_PATH, header, ca_bundle, client_id=client_id)
+    return connect(
+        endpoint,
+        credential,
+        ca_bundle=ca_bundle,
         subscription_ids=tuple(desired.subscriptions) if desired else (),
     )
 
