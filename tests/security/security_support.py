@@ -4,10 +4,12 @@ calls with a chosen principal's token, and a watch on the emulators `--cloud loc
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,17 +56,13 @@ def ci_world() -> dict[str, Any]:
     return world
 
 
-def constrained_condition(*role_guids: str) -> str:
-    """Role Based Access Control Administrator, limited to writing and deleting these roles."""
-    guids = ", ".join(role_guids)
-    return (
-        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/write'})) OR "
-        "(@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
-        f"ForAnyOfAnyValues:GuidEquals {{{guids}}})) AND "
-        "((!(ActionMatches{'Microsoft.Authorization/roleAssignments/delete'})) OR "
-        "(@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] "
-        f"ForAnyOfAnyValues:GuidEquals {{{guids}}}))"
-    )
+def documented_condition() -> str:
+    """The condition docs/permissions.md tells users to put on the RBAC administrator role."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "permissions.md").read_text()
+    section = text.split("### The condition", 1)[1]
+    found = re.search(r"```text\n(.*?)```", section, re.DOTALL)
+    assert found, "docs/permissions.md lost its condition block"
+    return found.group(1).strip()
 
 
 def arm(
