@@ -31,6 +31,15 @@ def quiet() -> bool:
     return _settings["quiet"]
 
 
+def say(text: str) -> None:
+    """Per-step chatter on stderr ("Read live state ...", "Applying 6 change(s)"): not with -q.
+
+    Results go to stdout and errors to stderr unconditionally; only this is optional.
+    """
+    if not quiet():
+        print(text, file=sys.stderr, flush=True)
+
+
 def _is_terminal(stream: TextIO) -> bool:
     isatty = getattr(stream, "isatty", None)
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from typing import TextIO
 
+from identity_reconciler import terminal
 from identity_reconciler.apply.executor import Events, Outcome, Status
 from identity_reconciler.apply.graph import Node
 from identity_reconciler.apply.report import failure_of
@@ -19,7 +20,8 @@ class Progress:
     def __init__(self, stream: TextIO, total: int, *, tty: bool | None = None) -> None:
         self.stream = stream
         self.total = total
-        self.tty = stream.isatty() if tty is None else tty
+        self.tty = terminal.interactive(stream) if tty is None else tty
+        self.quiet = terminal.quiet()
         self._lock = threading.Lock()
         self._counts = dict.fromkeys(Status, 0)
         self._running: set[str] = set()
@@ -41,7 +43,8 @@ class Progress:
             self._counts[outcome.status] += 1
             line = self._line(node, outcome)
             if not self.tty:
-                self._write(line + "\n")
+                if outcome.status is not Status.DONE or not self.quiet:
+                    self._write(line + "\n")
             elif outcome.status is not Status.DONE:
                 self._clear()
                 self._write(line + "\n")
@@ -53,7 +56,7 @@ class Progress:
                 self._throttled += 1
                 self._redraw()
                 return
-            if not self.tty:
+            if not self.tty and not self.quiet:
                 self._write(f"  wait     {address}: {why}\n")
             self._redraw()
 

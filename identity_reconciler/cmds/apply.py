@@ -15,6 +15,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from identity_reconciler import terminal
 from identity_reconciler.apply import (
     DEFAULT_PARALLELISM,
     ApplyOptions,
@@ -207,7 +208,7 @@ def _check_tenant(session: Session, plan: Plan) -> None:
 def _execute(session: Session, plan: Plan, args: argparse.Namespace) -> ApplyResult:
     _check_tenant(session, plan)
     progress = Progress(sys.stderr, len(plan.changes))
-    print(f"Applying {len(plan.changes)} change(s) ({plan.target.cloud})...", file=sys.stderr)
+    terminal.say(f"Applying {len(plan.changes)} change(s) ({plan.target.cloud})...")
     sql = SqlChangeRunner(session)  # Azure SQL changes: T-SQL, a connection per database
     options = ApplyOptions(
         parallelism=args.parallelism, retry=RetryPolicy(principal_wait=args.principal_wait),

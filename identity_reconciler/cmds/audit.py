@@ -13,6 +13,7 @@ import sys
 import time
 from typing import Any
 
+from identity_reconciler import terminal
 from identity_reconciler.azure.clients import open_session
 from identity_reconciler.azure.errors import ArmError
 from identity_reconciler.azure.inventory import EstateScope, list_subscriptions, read_estate
@@ -96,10 +97,9 @@ def _audit(args: argparse.Namespace, desired: DesiredState | None, naming: Namin
         if whole_tenant:
             subs = tuple(list_subscriptions(session))
         live = read_estate(session, EstateScope(subs))
-    print(
+    terminal.say(
         f"Read live state ({args.cloud}): {live.requests} ARM requests in "
-        f"{time.monotonic() - started:.1f} s",
-        file=sys.stderr,
+        f"{time.monotonic() - started:.1f} s"
     )
     return audit(live, subscriptions=subs, naming=naming, desired=desired,
                  whole_tenant=whole_tenant)

@@ -15,6 +15,7 @@ import json
 import sys
 import time
 
+from identity_reconciler import terminal
 from identity_reconciler.apply import (
     ApplyOptions,
     ApplyResult,
@@ -88,10 +89,9 @@ def _measure(
 ) -> tuple[Plan, DriftReport]:
     started = time.monotonic()
     live = read_live(session, desired)
-    print(
+    terminal.say(
         f"Read live state ({args.cloud}): {live.requests} ARM requests in "
-        f"{time.monotonic() - started:.1f} s",
-        file=sys.stderr,
+        f"{time.monotonic() - started:.1f} s"
     )
     plan = compute_plan(desired, live, adopt=args.adopt, cloud=args.cloud)
     plan = plan_with_sql(session, desired, live, plan, adopt=args.adopt)  # Azure SQL users
@@ -128,7 +128,7 @@ def _refusal(plan: Plan, flags: list[str]) -> str | None:
 
 def _apply(session: Session, plan: Plan) -> ApplyResult:
     progress = Progress(sys.stderr, len(plan.changes))
-    print(f"Correcting {len(plan.changes)} difference(s) ({plan.target.cloud})...", file=sys.stderr)
+    terminal.say(f"Correcting {len(plan.changes)} difference(s) ({plan.target.cloud})...")
     sql = SqlChangeRunner(session)  # Azure SQL changes: T-SQL, a connection per database
     try:
         return apply_plan(

@@ -175,10 +175,7 @@ def make_plan(args: argparse.Namespace, desired: DesiredState) -> Plan:
             compute_plan(desired, live, adopt=args.adopt, cloud=args.cloud), adopt=args.adopt,
         )
     elapsed = time.monotonic() - started
-    print(
-        f"Read live state ({args.cloud}): {live.requests} ARM requests in {elapsed:.1f} s",
-        file=sys.stderr,
-    )
+    terminal.say(f"Read live state ({args.cloud}): {live.requests} ARM requests in {elapsed:.1f} s")
     return plan
 
 
