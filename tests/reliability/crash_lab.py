@@ -378,11 +378,14 @@ def race_run(run: int, workdir: Path, *, mode: str, identities: int, grants: int
                 argv = command("apply", str(specs), "--cloud", "local", "--auto-approve")
         procs = [
             subprocess.Popen(
-                argv, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE, text=True,
+                argv,
+                env={**os.environ, **env},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
             )
             for _ in range(2)
-        ]  # fmt: skip
+        ]
         errors: Counter[str] = Counter()
         for proc in procs:
             _, err = proc.communicate(timeout=WAIT_LIMIT_S)

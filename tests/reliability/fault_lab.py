@@ -69,6 +69,9 @@ class FaultKind:
     failed_before_commit: float = 0.0  # share of writes answered 500/503 without being made
     strict_window: float = 0.0  # seconds a new principal is unknown even with principalType
     racer: bool = False
+    # Apply's own retries absorb it: the first apply succeeds. False where a write may exhaust
+    # its attempts (then a re-run must finish the job).
+    absorbed: bool = True
 
 
 KINDS: tuple[FaultKind, ...] = (
@@ -81,7 +84,13 @@ KINDS: tuple[FaultKind, ...] = (
     FaultKind("dropped connections", {"drop_rate": 0.08}, lost_answers=0.08),
     FaultKind("PrincipalNotFound", {"replication_window_s": 5.0}, strict_window=0.6),
     FaultKind("RoleAssignmentExists race", racer=True),
-    FaultKind("write storm", failed_before_commit=0.35, failed_after_commit=0.1, lost_answers=0.1),
+    FaultKind(
+        "write storm",
+        failed_before_commit=0.35,
+        failed_after_commit=0.1,
+        lost_answers=0.1,
+        absorbed=False,
+    ),
     FaultKind(
         "mixed",
         {
@@ -220,11 +229,27 @@ class Racer:
         self._thread = threading.Thread(target=self._run, name="racer", daemon=True)
 
     def start(self) -> None:
+        """Grant up to two targets whose principal exists at once (after the plan, before apply:
+        apply must meet 409 RoleAssignmentExists there), then race apply for the rest."""
+        with connect_emulator(self._emu.info, retries=0) as session:
+            early = 0
+            for grant in list(self.targets):
+                if early == 2:
+                    break
+                try:
+                    principal = self._principal(session, grant)
+                    if principal:
+                        self._grant(session, grant, principal)
+                        self.targets.remove(grant)
+                        early += 1
+                except ClientError:
+                    continue
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
 
     def _principal(self, session: Session, grant: DesiredGrant) -> str | None:
         with arm_errors():
@@ -294,6 +319,7 @@ class SeedResult:
     events: dict[str, int]
     problems: list[str]
     changes: int
+    failed: list[str]  # "address: error" of every change an apply reported failed
 
     @property
     def faults_met(self) -> int:
@@ -328,6 +354,7 @@ def _converge(
     desired: DesiredState,
     options: ApplyOptions,
     on_result: Callable[[ApplyResult], None],
+    before_first_apply: Callable[[], None] = lambda: None,
 ) -> tuple[bool, int, int]:
     """Plan and apply until a plan is empty; (converged, attempts, changes in the first plan)."""
     first_changes = -1
@@ -340,6 +367,8 @@ def _converge(
             first_changes = len(plan.changes)
         if not plan.has_changes:
             return True, attempt - 1, first_changes
+        if attempt == 1:
+            before_first_apply()
         on_result(apply_plan(session, plan, options=options))
     return False, MAX_ATTEMPTS, first_changes
 
@@ -365,10 +394,14 @@ def run_seed(seed: int, workdir: Path) -> SeedResult:
         emu.reset_stats()
         started = time.monotonic()
         with _faults(emu, kind, seed) as handlers:
-            if racer is not None:
-                racer.start()
             try:
-                converged, attempts, changes = _converge(session, after, options, results.append)
+                converged, attempts, changes = _converge(
+                    session,
+                    after,
+                    options,
+                    results.append,
+                    before_first_apply=racer.start if racer is not None else lambda: None,
+                )
             finally:
                 if racer is not None:
                     racer.stop()
@@ -401,4 +434,9 @@ def run_seed(seed: int, workdir: Path) -> SeedResult:
         events=events,
         problems=problems,
         changes=changes,
+        failed=[
+            f"{a.address}: {a.failure.line() if a.failure else '?'}"
+            for r in results
+            for a in r.failed
+        ],
     )
