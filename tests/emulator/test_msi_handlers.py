@@ -238,7 +238,7 @@ def test_federated_credential_rules(world: World) -> None:
 
 def test_concurrent_writes_to_one_identity_conflict() -> None:
     settings = Settings()
-    settings.fic_write_hold_s = 0.3  # type: ignore[attr-defined]
+    settings.fic_write_hold_s = 0.3
     world = make_world(settings)
     put_identity(world, "id-race")
     put_identity(world, "id-calm")

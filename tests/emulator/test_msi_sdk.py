@@ -206,7 +206,7 @@ def test_federated_credentials(msi: ManagedServiceIdentityClient, group: str) ->
 
 def test_concurrent_credential_writes_conflict(own_cloud: Any) -> None:
     settings = Settings()
-    settings.fic_write_hold_s = 0.5  # type: ignore[attr-defined]
+    settings.fic_write_hold_s = 0.5
     _emu, msi, rg = own_cloud(settings)
     msi.user_assigned_identities.create_or_update(rg, "id-race", {"location": "uksouth"})
     barrier = threading.Barrier(2)
