@@ -28,7 +28,7 @@ class SpecFile:
 def display_path(path: Path) -> str:
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop
         return path.as_posix()
 
 
@@ -53,7 +53,7 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[SpecFile], list[Finding]
     def add(path: Path) -> None:
         try:
             real = path.resolve()
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop
             real = path.absolute()
         if real not in seen:
             seen.add(real)
@@ -64,6 +64,15 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[SpecFile], list[Finding]
     for raw in paths:
         path = Path(raw)
         shown = display_path(path)
+        try:
+            path.stat()  # is_dir() and friends raise for names the system refuses (too long)
+        except (FileNotFoundError, NotADirectoryError):
+            pass  # reported below as missing
+        except OSError as exc:
+            findings.append(
+                _missing(shown, f"cannot read {shown}: {exc.strerror or exc}", "check the path")
+            )
+            continue
         if path.is_dir():
             found = list(_walk(path))
             if not found:
