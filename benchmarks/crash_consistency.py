@@ -34,7 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "reliability"))
 
-import crash_lab  # the harness the reliability tests use, found through the path set above
+import crash_lab  # the harnesses the reliability tests use, found through the path set above
+import race_lab
 
 
 def _crashes(variant: str, runs: int, args: argparse.Namespace, tmp: Path) -> bool:
@@ -51,18 +52,18 @@ def _crashes(variant: str, runs: int, args: argparse.Namespace, tmp: Path) -> bo
             seed=args.seed,
         )
         results.append(r)
-        state = "killed" if r.killed else "finished before the kill"
+        state = "killed" if r.killed else "exited before the kill"
         print(
             f"  run {run:>2}: {state} after {r.done_at_kill:>3}/{r.planned} done; recovery "
             f"{r.attempts} plan+apply, {r.seconds:5.1f} s; "
             + ("converged" if r.converged else f"NOT converged: {'; '.join(r.problems[:3])}")
         )
     converged = sum(r.converged for r in results)
-    killed = [r.done_at_kill for r in results if r.killed]
+    killed = [r.done_at_kill for r in results if r.killed and r.done_at_kill < r.planned]
     recovery = [r.seconds for r in results]
     median = statistics.median(killed) if killed else 0
     print(
-        f"  converged: {converged}/{runs}; killed mid-apply {len(killed)}/{runs} (changes done "
+        f"  converged: {converged}/{runs}; killed with changes left {len(killed)}/{runs} (done "
         f"at the kill: min {min(killed, default=0)}, median {median:.0f}, "
         f"max {max(killed, default=0)})"
     )
@@ -83,7 +84,7 @@ def _races(count: int, args: argparse.Namespace, tmp: Path) -> bool:
     converged = 0
     for run in range(count):
         mode = "specs" if run % 2 == 0 else "plan"
-        r = crash_lab.race_run(run, tmp, mode=mode, identities=identities, grants=grants)
+        r = race_lab.race_run(run, tmp, mode=mode, identities=identities, grants=grants)
         errors += r.errors
         codes[",".join(str(c) for c in sorted(r.exit_codes))] += 1
         converged += r.converged

@@ -28,7 +28,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -200,6 +199,13 @@ def _kill_at(proc: subprocess.Popen[bytes], progress: Path, target: int, jitter:
     return True
 
 
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """Never leave a command of ours running (a failed or timed-out test)."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(timeout=WAIT_LIMIT_S)
+
+
 def _integrity(state: Path) -> list[str]:
     db = sqlite3.connect(state / STATE_FILE)
     try:
@@ -209,7 +215,7 @@ def _integrity(state: Path) -> list[str]:
     return [] if rows == ["ok"] else [f"SQLite integrity check: {'; '.join(rows[:3])}"]
 
 
-def _recover(specs: Path, target: list[str], plan: Path) -> tuple[bool, int, list[str]]:
+def recover(specs: Path, target: list[str], plan: Path) -> tuple[bool, int, list[str]]:
     """Plan and apply until the plan is empty: (converged, attempts, problems)."""
     problems: list[str] = []
     for attempt in range(1, MAX_ATTEMPTS + 2):
@@ -252,7 +258,7 @@ def crash_run(
     target = ["--cloud", "local"] if served else ["--cloud", "local", "--state-dir", str(state)]
     try:
         with environment(env):
-            unowned = _prepare(state, world, served)
+            unowned = prepare(state, world, served)
             rc, _, err = cli("plan", str(specs), *target, "--out", str(plan))
             assert rc == 0, err
         target_done = rng.randrange(planned) if kill_after is None else kill_after
@@ -264,17 +270,20 @@ def crash_run(
                 stderr=sink,
                 env={**os.environ, **env},
             )
-            killed = _kill_at(proc, progress, target_done, rng.uniform(0.0, 0.02))
+            try:
+                killed = _kill_at(proc, progress, target_done, rng.uniform(0.0, 0.02))
+            finally:
+                stop_process(proc)
         done_at_kill = _done_lines(progress)
         started = time.monotonic()
         with environment(env):
-            converged, attempts, problems = _recover(specs, target, plan)
+            converged, attempts, problems = recover(specs, target, plan)
         seconds = time.monotonic() - started
     finally:
         if served is not None:
             served.stop()
     problems += _integrity(state)
-    problems += _check(state, desired, unowned)
+    problems += check_store(state, desired, unowned)
     return CrashResult(
         run,
         variant,
@@ -288,7 +297,7 @@ def crash_run(
     )
 
 
-def _prepare(state: Path, world: Path, served: Served | None) -> estate.Unowned:
+def prepare(state: Path, world: Path, served: Served | None) -> estate.Unowned:
     """Put the unowned objects in place and snapshot them (through the running emulator)."""
     if served is not None:
         with connect_emulator(served.info) as session:
@@ -311,7 +320,7 @@ def _snapshot(state: Path) -> estate.Unowned:
         store.close()
 
 
-def _check(state: Path, desired: DesiredState, unowned: estate.Unowned) -> list[str]:
+def check_store(state: Path, desired: DesiredState, unowned: estate.Unowned) -> list[str]:
     store = Store(state / STATE_FILE)
     try:
         return estate.check_estate(store, desired, unowned)
@@ -326,74 +335,3 @@ def summary(results: list[CrashResult]) -> dict[str, Any]:
         "killed mid-apply": sum(r.killed for r in results),
         "attempts": sorted(r.attempts for r in results),
     }
-
-
-# --------------------------------------------------------------------------- two at once
-
-STALE_LINE = "plan is stale: re-run plan"
-NOTHING_WRITTEN = "error: nothing was written; run plan again and review it"
-
-
-@dataclass
-class RaceResult:
-    run: int
-    mode: str  # "specs": each plans and applies; "plan": both apply one saved plan
-    exit_codes: list[int]
-    errors: Counter[str]  # error kind -> lines, over both applies
-    converged: bool
-    attempts: int
-    problems: list[str] = field(default_factory=list)
-
-
-def _error_kinds(stderr: str) -> Counter[str]:
-    """Each FAILED/error line of an apply, by kind: PlanStale, or the line itself."""
-    kinds: Counter[str] = Counter()
-    for line in stderr.splitlines():
-        if not line.startswith(("  FAILED", "error:")):
-            continue
-        if STALE_LINE in line:
-            kinds["PlanStale"] += 1
-        elif line != NOTHING_WRITTEN:
-            kinds[line.strip()[:160]] += 1
-    return kinds
-
-
-def race_run(run: int, workdir: Path, *, mode: str, identities: int, grants: int) -> RaceResult:
-    """Two `apply` processes of the same specs at once, against one emulator process."""
-    base = workdir / f"race-{mode}-{run}"
-    specs, state, plan = base / "specs", base / "state", base / "plan.json"
-    desired = estate.desired_of(spec_text(identities, grants), specs)
-    world = base / "world.json"
-    world.write_text(json.dumps(world_for(desired)))
-    served = Served(state, world)
-    env = local_env(served.info)
-    try:
-        with environment(env):
-            unowned = _prepare(state, world, served)
-            if mode == "plan":
-                rc, _, err = cli("plan", str(specs), "--cloud", "local", "--out", str(plan))
-                assert rc == 0, err
-                argv = command("apply", str(plan))
-            else:
-                argv = command("apply", str(specs), "--cloud", "local", "--auto-approve")
-        procs = [
-            subprocess.Popen(
-                argv,
-                env={**os.environ, **env},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(2)
-        ]
-        errors: Counter[str] = Counter()
-        for proc in procs:
-            _, err = proc.communicate(timeout=WAIT_LIMIT_S)
-            errors += _error_kinds(err)
-        with environment(env):
-            converged, attempts, problems = _recover(specs, ["--cloud", "local"], plan)
-    finally:
-        served.stop()
-    problems += _check(state, desired, unowned)
-    codes = [p.returncode for p in procs]
-    return RaceResult(run, mode, codes, errors, converged and not problems, attempts, problems)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import crash_lab
 import pytest
+import race_lab
 
 
 @pytest.mark.parametrize("mode", ["specs", "plan"])
 def test_two_applies_at_once_converge_and_fail_only_as_stale(mode: str, tmp_path: Path) -> None:
-    result = crash_lab.race_run(0, tmp_path, mode=mode, identities=3, grants=6)
+    result = race_lab.race_run(0, tmp_path, mode=mode, identities=3, grants=6)
     assert set(result.exit_codes) <= {0, 1}
     assert set(result.errors) <= {"PlanStale"}, result.errors
     if 1 in result.exit_codes:
