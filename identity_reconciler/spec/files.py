@@ -66,8 +66,8 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[SpecFile], list[Finding]
         shown = display_path(path)
         try:
             path.stat()  # is_dir() and friends raise for names the system refuses (too long)
-        except (FileNotFoundError, NotADirectoryError):
-            pass  # reported below as missing
+        except (FileNotFoundError, NotADirectoryError, ValueError):
+            pass  # reported below as missing (ValueError: a NUL byte in the name)
         except OSError as exc:
             findings.append(
                 _missing(shown, f"cannot read {shown}: {exc.strerror or exc}", "check the path")

@@ -31,8 +31,13 @@ def test_a_symlink_loop_is_a_located_finding(tmp_path: Path) -> None:
 
 
 def test_missing_paths_still_read_as_missing(tmp_path: Path) -> None:
-    messages = [f.message for f in validate([tmp_path / "nope.yaml"]).findings]
-    assert messages == [f"{(tmp_path / 'nope.yaml').as_posix()}: no such file or folder"]
+    messages = [f.message for f in validate([tmp_path / "nope.yaml", "a\x00b"]).findings]
+    assert sorted(messages) == sorted(
+        [
+            "a\x00b: no such file or folder",
+            f"{(tmp_path / 'nope.yaml').as_posix()}: no such file or folder",
+        ]
+    )
 
 
 @pytest.mark.parametrize("command", ["validate", "plan", "drift", "apply"])
