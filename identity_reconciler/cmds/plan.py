@@ -62,9 +62,8 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         "--cloud",
         choices=CLOUD_NAMES,
         default="azure",
-        help="azure (default), azure-china, azure-usgov, or local (the embedded emulator, "
-        "started in-process; or one already running, named by IDENTITY_RECONCILER_LOCAL_ENDPOINT, "
-        "IDENTITY_RECONCILER_LOCAL_CA_BUNDLE and IDENTITY_RECONCILER_LOCAL_IDENTITY_HEADER)",
+        help="azure (default), azure-china, azure-usgov, or local (the embedded emulator; an "
+        "already running one when IDENTITY_RECONCILER_LOCAL_ENDPOINT is set)",
     )
     parser.add_argument(
         "--world",
