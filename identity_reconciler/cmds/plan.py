@@ -100,9 +100,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-color", action="store_true", help="never colour the text output")
     safety = parser.add_argument_group("safety thresholds (override the specs' policy)")
-    safety.add_argument("--max-delete-percent", type=_percent, metavar="P")
-    safety.add_argument("--max-update-percent", type=_percent, metavar="P")
-    safety.add_argument("--min-existing", type=_count, metavar="N")
+    safety.add_argument(
+        "--max-delete-percent", type=_percent, metavar="P",
+        help="unsafe when more than P%% of the managed objects would be deleted (default 30)",
+    )
+    safety.add_argument(
+        "--max-update-percent", type=_percent, metavar="P",
+        help="unsafe when more than P%% of the managed objects would be updated (default 30)",
+    )
+    safety.add_argument(
+        "--min-existing", type=_count, metavar="N",
+        help="apply the percentages only from N managed objects on (default 10)",
+    )
 
 
 def use_color(args: argparse.Namespace) -> bool:
