@@ -47,6 +47,8 @@ def test_plan_apply_drift_at_vv_json_print_no_secret(
     assert main([*loud, "drift", SPECS, *local]) in (0, 2)
     out, err = capfd.readouterr()
     assert len(watch.stats) == 3
+    assert watch.writes(0) == watch.writes(2) == 0  # plan and drift only read
+    assert watch.writes(1) > 0
     # The trace was really on, in JSON, with the credentials' places redacted.
     records = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert any("Request headers" in r["msg"] for r in records)
