@@ -217,14 +217,26 @@ class _HttpsServer(ThreadingHTTPServer):
         self.stopping = False
         self._conns: dict[_Handler, bool] = {}
         self._cond = threading.Condition()
+        # Connections accepted and not yet closed, counted from accept: one still in its TLS
+        # handshake holds a thread too, and is not in _conns until the handshake is done.
+        self._open = 0
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._cond:
-            full = len(self._conns) >= MAX_CONNECTIONS
-        if full or self.stopping:
+            refuse = self._open >= MAX_CONNECTIONS or self.stopping
+            if not refuse:
+                self._open += 1
+        if refuse:
             self.shutdown_request(request)
             return
         super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self._cond:
+                self._open -= 1
 
     def track(self, handler: _Handler, *, busy: bool) -> None:
         with self._cond:
