@@ -14,13 +14,13 @@ import logging
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from azure.core.credentials import AccessToken, TokenCredential
+from azure.core.credentials import TokenCredential
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 from azure.mgmt.authorization import AuthorizationManagementClient
@@ -29,6 +29,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
 from identity_reconciler.azure.errors import ArmError, arm_errors
+from identity_reconciler.azure.local_credential import emulator_credential
 from identity_reconciler.azure.resource_types import ResourceType, TypeCatalog
 from identity_reconciler.core.state import DesiredState
 
@@ -74,8 +75,6 @@ LOCAL_IDENTITY_HEADER_ENV = "IDENTITY_RECONCILER_LOCAL_IDENTITY_HEADER"
 # with RBAC enforced, to see what that identity may do. Not AZURE_CLIENT_ID: CI jobs that also
 # talk to real Azure set that one for their own sign-in.
 LOCAL_CLIENT_ID_ENV = "IDENTITY_RECONCILER_LOCAL_CLIENT_ID"
-# Variables that would make MSAL pick another managed-identity flavour than App Service.
-_OTHER_MI_VARIABLES = ("IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "MSI_ENDPOINT", "MSI_SECRET")
 
 
 class RequestCounter(SansIOHTTPPolicy):  # type: ignore[type-arg]
@@ -134,79 +133,6 @@ def retry_policy(retries: int | None = None) -> RetryPolicy[Any, Any]:
         retry_backoff_max=30,
         timeout=300,
     )
-
-
-class _ScopedEnvCredential:
-    """A credential that sees some environment variables only while it fetches a token.
-
-    MSAL's managed-identity client reads IDENTITY_ENDPOINT / IDENTITY_HEADER when it acquires
-    a token, not when it is built; setting them for the whole process would leak the emulator's
-    endpoint into every other credential. Variables mapped to None are hidden meanwhile (on an
-    Azure VM or Arc machine, IMDS_ENDPOINT would otherwise turn App Service style into Arc).
-    Token fetches are rare (cached by the SDK), so a process-wide lock around them costs nothing.
-    """
-
-    _lock = threading.Lock()
-
-    def __init__(
-        self, env: Mapping[str, str | None], factory: Callable[[], TokenCredential]
-    ) -> None:
-        self._env = dict(env)
-        with self._scoped():
-            self._inner = factory()
-
-    @contextlib.contextmanager
-    def _scoped(self) -> Iterator[None]:
-        with self._lock:
-            saved = {k: os.environ.get(k) for k in self._env}
-            for k, v in self._env.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-            try:
-                yield
-            finally:
-                for k, old in saved.items():
-                    if old is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = old
-
-    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        with self._scoped():
-            return self._inner.get_token(*scopes, **kwargs)
-
-    def close(self) -> None:
-        close = getattr(self._inner, "close", None)
-        if callable(close):
-            close()
-
-
-def emulator_credential(
-    identity_endpoint: str,
-    identity_header: str,
-    ca_bundle: str | None,
-    *,
-    client_id: str | None = None,
-) -> TokenCredential:
-    """azure-identity's ManagedIdentityCredential, App Service style, against the emulator.
-
-    `client_id` picks the service principal the token is for (default: the operator).
-    """
-    from azure.identity import ManagedIdentityCredential
-
-    kwargs: dict[str, Any] = {"logging_enable": network_trace()}
-    if ca_bundle:
-        kwargs["connection_verify"] = ca_bundle
-    if client_id:
-        kwargs["client_id"] = client_id
-    env: dict[str, str | None] = {
-        "IDENTITY_ENDPOINT": identity_endpoint,
-        "IDENTITY_HEADER": identity_header,
-        **dict.fromkeys(_OTHER_MI_VARIABLES),
-    }
-    return _ScopedEnvCredential(env, lambda: ManagedIdentityCredential(**kwargs))
 
 
 _C = TypeVar("_C")
@@ -384,7 +310,8 @@ def connect_emulator(
     """A session on a running emulator, from its `EmulatorInfo`; `client_id`: see above."""
     extra = {"client_id": client_id} if client_id else {}
     credential = emulator_credential(
-        info.identity_endpoint, info.identity_header, info.ca_bundle, **extra
+        info.identity_endpoint, info.identity_header, info.ca_bundle,
+        logging_enable=network_trace(), **extra,
     )
     return connect(
         info.endpoint,
@@ -470,7 +397,10 @@ def running_local_session(
             f"{LOCAL_IDENTITY_HEADER_ENV} must hold the emulator's 'identity_header' secret"
         )
     client_id = environ.get(LOCAL_CLIENT_ID_ENV, "").strip() or None
-    credential = emulator_credential(endpoint + TOKEN_PATH, header, ca_bundle, client_id=client_id)
+    credential = emulator_credential(
+        endpoint + TOKEN_PATH, header, ca_bundle, client_id=client_id,
+        logging_enable=network_trace(),
+    )
     return connect(
         endpoint,
         credential,

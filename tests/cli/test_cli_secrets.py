@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from identity_reconciler.azure import clients
+from identity_reconciler.azure import clients, local_credential
 from identity_reconciler.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,11 +31,13 @@ class Recorded:
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> Recorded:
     seen = Recorded()
-    real = clients.emulator_credential
+    real = local_credential.emulator_credential
 
-    def recording(endpoint: str, identity_header: str, ca_bundle: str | None) -> Any:
+    def recording(
+        endpoint: str, identity_header: str, ca_bundle: str | None, **kwargs: Any
+    ) -> Any:
         seen.identity_headers.append(identity_header)
-        credential = real(endpoint, identity_header, ca_bundle)
+        credential = real(endpoint, identity_header, ca_bundle, **kwargs)
         get_token = credential.get_token
 
         def get_and_record(*scopes: str, **kwargs: Any) -> Any:
@@ -92,10 +94,12 @@ def test_failed_arm_call_prints_its_request_id(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ARM refuses a token it did not issue (401); the error names ARM's x-ms-request-id."""
-    real = clients.emulator_credential
+    real = local_credential.emulator_credential
 
-    def forged(endpoint: str, identity_header: str, ca_bundle: str | None) -> Any:
-        credential = real(endpoint, identity_header, ca_bundle)
+    def forged(
+        endpoint: str, identity_header: str, ca_bundle: str | None, **kwargs: Any
+    ) -> Any:
+        credential = real(endpoint, identity_header, ca_bundle, **kwargs)
         get_token = credential.get_token
 
         def tampered(*scopes: str, **kwargs: Any) -> Any:
