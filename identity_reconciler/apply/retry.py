@@ -61,6 +61,10 @@ class RetryPolicy:
     backoff_max: float = 30.0
     throttle_budget: float = 900.0  # seconds one write may spend waiting out 429s
     principal_wait: float = 300.0  # seconds a new principal may take to replicate
+    # A principal this run read rather than created may still be replicating: an earlier,
+    # interrupted run can have created it moments ago. Waited out briefly, so a principal that
+    # is really gone fails within a minute, not five.
+    known_principal_wait: float = 60.0
     seed: int = 0
 
 
@@ -267,13 +271,13 @@ class Retrier:
                 raise exc
             return _Retry(delay, f"throttled (429): waiting {delay:.1f} s as ARM asked")
         if isinstance(exc, PrincipalNotFound):
-            if not new_principal:
-                raise exc
+            limit = policy.principal_wait if new_principal else policy.known_principal_wait
             waited = 0.0 if principal_since is None else self._clock() - principal_since
-            if waited >= policy.principal_wait:
+            if waited >= limit:
                 raise exc
-            delay = min(self.backoff(failures + 2), policy.principal_wait - waited)
-            return _Retry(delay, f"new principal not replicated yet: waiting {delay:.1f} s")
+            delay = min(self.backoff(failures + 2), limit - waited)
+            what = "new principal" if new_principal else "principal"
+            return _Retry(delay, f"{what} not replicated yet: waiting {delay:.1f} s")
         transient = isinstance(exc, ServerError | ArmUnavailable) or (
             isinstance(exc, Conflict) and exc.code.lower() in RETRYABLE_CONFLICTS
         )

@@ -139,8 +139,19 @@ def test_principal_not_found_gives_up_after_principal_wait() -> None:
     assert sum(t.sleeps) == pytest.approx(20, abs=0.01)
 
 
-def test_principal_not_found_for_an_old_principal_fails_at_once() -> None:
-    r, t = retrier()
+def test_principal_not_found_for_a_principal_read_from_arm_is_waited_out_briefly() -> None:
+    # An interrupted earlier run may have created it moments ago; a deleted one fails in 60 s.
+    r, t = retrier(RetryPolicy(principal_wait=300, known_principal_wait=60))
+    pnf = PrincipalNotFound(400, "PrincipalNotFound", "gone")
+    with pytest.raises(PrincipalNotFound):
+        r.call(failing(*[pnf] * 100), method="PUT")
+    assert sum(t.sleeps) == pytest.approx(60, abs=0.01)
+    r, t = retrier(RetryPolicy(known_principal_wait=60))
+    assert r.call(failing(pnf, pnf), method="PUT").value == "ok"
+
+
+def test_principal_not_found_for_a_known_principal_fails_at_once_without_a_wait() -> None:
+    r, t = retrier(RetryPolicy(known_principal_wait=0))
     with pytest.raises(PrincipalNotFound):
         r.call(failing(PrincipalNotFound(400, "PrincipalNotFound", "gone")), method="PUT")
     assert t.sleeps == []
