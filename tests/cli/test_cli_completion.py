@@ -37,7 +37,9 @@ def test_every_command_and_option_is_in_the_script(
 
 BASH_CASES = [
     (["pl"], ["plan"]),
-    ([""], ["validate", "plan", "drift", "apply", "export", "audit", "emulator", "completion"]),
+    ([""], [
+        "validate", "plan", "drift", "apply", "show", "export", "audit", "emulator", "completion"
+    ]),
     (["plan", "--form"], ["--format"]),
     (["plan", "specs/", "--format", ""], ["text", "markdown", "json", "github"]),
     (["-v", "plan", "specs/", "--cloud", "lo"], ["local"]),

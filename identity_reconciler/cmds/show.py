@@ -1,0 +1,58 @@
+"""`identity-reconciler show PLAN.json`: render a saved plan again, without reading Azure.
+
+The plan a pull request reviewed travels as a JSON artifact; `show` turns that very file into
+text, a markdown comment or canonical JSON, after checking it (format version and checksum), so
+what a workflow posts or a person reads is exactly what `apply` would be given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from identity_reconciler.cmds.plan import use_color
+from identity_reconciler.plan import Plan, PlanFileError, render_json, render_markdown, render_text
+
+HELP = "render a saved plan file (text, markdown or JSON) without reading Azure"
+EXAMPLE = "identity-reconciler show plan.json --format markdown > comment.md"
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("plan", metavar="PLAN.json", help="a plan file written by plan --out")
+    parser.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="text (default), markdown (for a pull-request comment), or json",
+    )
+    parser.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when the plan has changes (0 none, 1 unreadable or edited plan)",
+    )
+    parser.add_argument("--no-color", action="store_true", help="never colour the text output")
+
+
+def run(args: argparse.Namespace) -> int:
+    path = Path(args.plan)
+    try:
+        plan = Plan.from_json(path.read_bytes())
+    except OSError as exc:
+        print(f"error: cannot read plan file {path}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except PlanFileError as exc:
+        print(f"error: refusing plan file {path}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.format == "json":
+        text = render_json(plan)
+    elif args.format == "markdown":
+        text = render_markdown(plan, artifact=path.name)
+    else:
+        text = render_text(plan, color=use_color(args))
+    sys.stdout.write(text)
+    if args.detailed_exitcode and plan.has_changes:
+        return EXIT_CHANGES
+    return EXIT_OK
