@@ -194,16 +194,14 @@ def read_live(
     desired: DesiredState,
     *,
     parallelism: int = 8,
-    all_credentials: bool = False,
-    all_grants: bool = False,
 ) -> LiveState:
     """The LiveState relevant to `desired`.
 
     Kept: identities in the specs and identities we own; grants at or below the specs'
     subscriptions (or at the management groups they name) whose principal is one we know of,
     or that we own by name; the identity blocks of the resources the specs name. Federated
-    credentials are read for the live identities whose spec manages them (`read_scope`;
-    `all_credentials`: for every identity kept); others keep None ("not read").
+    credentials are read for the live identities whose spec manages them (`read_scope`);
+    others keep None ("not read").
     """
     before = session.requests
     plan = read_scope(desired)
@@ -230,7 +228,7 @@ def read_live(
         cred_futs = {
             k: submit(list_credentials, live.id)
             for k, live in identities.items()
-            if all_credentials or k in plan.credentials_of
+            if k in plan.credentials_of
         }
         grants_lists = _results(grant_futs, pool)
         resources = dict(zip(res_futs, _results(list(res_futs.values()), pool), strict=True))
@@ -246,7 +244,6 @@ def read_live(
         subs={f"/subscriptions/{s}" for s in plan.subscriptions},
         mgs={armid.key(m) for m in plan.management_groups},
         principals=principals,
-        everything=all_grants,
     )
     tenant = next((i.tenant_id for i in identities.values() if i.tenant_id), "")
     if not tenant and plan.subscriptions:
@@ -267,7 +264,6 @@ def _keep_grants(
     subs: set[str],
     mgs: set[str],
     principals: set[str],
-    everything: bool,
 ) -> dict[str, LiveGrant]:
     out: dict[str, LiveGrant] = {}
     for grants in lists:
@@ -275,8 +271,7 @@ def _keep_grants(
             if not _relevant_scope(g, subs, mgs):
                 continue
             if not (
-                everything
-                or g.principal_id in principals
+                g.principal_id in principals
                 or ownership.is_owned_assignment(
                     g.name, g.scope, g.role_definition_guid, g.principal_id
                 )

@@ -198,18 +198,6 @@ def test_read_live_builds_the_normalised_state(
     assert by_method == {"GET": 6}
 
 
-def test_read_live_everything_and_all_credentials(
-    estate: tuple[RunningEmulator, dict[str, str]],
-) -> None:
-    emu, _ = estate
-    with connect_emulator(emu.info) as session:
-        live = read_live(session, desired(), all_credentials=True, all_grants=True,
-                         parallelism=1)
-    assert live.identities[armid.key(ID_OLD)].federated_credentials == ()
-    assert any(g.principal_id == ADA for g in live.grants.values())
-    assert live.requests == 7
-
-
 def test_paged_lists_follow_next_links(estate: tuple[RunningEmulator, dict[str, str]]) -> None:
     emu, _ = estate
     with connect_emulator(emu.info) as session:
