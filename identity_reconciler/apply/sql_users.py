@@ -117,6 +117,7 @@ def plan_with_sql(
     """
     if not desired.sql:
         return plan
+    before = session.requests
     connector = connect or default_connector(session)
     app_ids, recreated = principal_expectations(plan, live)
     servers: dict[str, SqlServer] = {}
@@ -150,4 +151,6 @@ def plan_with_sql(
             continue
         db_plan = plan_database(db, live_db, app_ids=app_ids, recreated=recreated, adopt=adopt)
         out.append(dataclasses.replace(db_plan, endpoint=server.endpoint))
+    # The server checks are ARM reads too: the plan's request count covers them.
+    plan = plan.model_copy(update={"live_requests": plan.live_requests + session.requests - before})
     return add_sql(plan, out, policy=desired.safety)

@@ -89,12 +89,12 @@ def _measure(
 ) -> tuple[Plan, DriftReport]:
     started = time.monotonic()
     live = read_live(session, desired)
-    terminal.say(
-        f"Read live state ({args.cloud}): {live.requests} ARM requests in "
-        f"{time.monotonic() - started:.1f} s"
-    )
     plan = compute_plan(desired, live, adopt=args.adopt, cloud=args.cloud)
     plan = plan_with_sql(session, desired, live, plan, adopt=args.adopt)  # Azure SQL users
+    terminal.say(
+        f"Read live state ({args.cloud}): {plan.live_requests} ARM requests in "
+        f"{time.monotonic() - started:.1f} s"
+    )
     return plan, drift_report(plan, desired, live, adopt=args.adopt)
 
 

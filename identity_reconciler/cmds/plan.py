@@ -183,7 +183,9 @@ def make_plan(args: argparse.Namespace, desired: DesiredState) -> Plan:
             compute_plan(desired, live, adopt=args.adopt, cloud=args.cloud), adopt=args.adopt,
         )
     elapsed = time.monotonic() - started
-    terminal.say(f"Read live state ({args.cloud}): {live.requests} ARM requests in {elapsed:.1f} s")
+    terminal.say(
+        f"Read live state ({args.cloud}): {plan.live_requests} ARM requests in {elapsed:.1f} s"
+    )
     return plan
 
 

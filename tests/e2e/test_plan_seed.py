@@ -45,8 +45,10 @@ def test_plan_shows_the_seed_scenario_creates(
     assert all(c["actions"] == ["create"] for c in saved["changes"])
     assert saved["summary"] == {"add": 6, "change": 0, "destroy": 0, "replace": 0}
     assert saved["target"]["cloud"] == "local"
-    assert saved["live_requests"] == 4  # identities, role assignments, two identity blocks
-    assert "4 ARM requests" in captured.err
+    # identities, role assignments, two identity blocks; and the SQL server's check (the
+    # server, its Entra administrators, its databases)
+    assert saved["live_requests"] == 4 + 3
+    assert "7 ARM requests" in captured.err
     assert (state / "state.sqlite").exists()  # the local state persists between runs
     assert not list(out.parent.glob(".*.tmp"))  # the atomic write leaves no temp file
 
