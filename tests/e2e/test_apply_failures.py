@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from apply_support import REPO, cli, converged, local, plan_to, watch_local
-
-from identity_reconciler.emulator.kernel import Settings
+from apply_support import REPO, cli, converged, local, plan_to
 
 SUB = "11111111-1111-1111-1111-111111111111"
 KV = (
@@ -102,9 +100,6 @@ def test_a_failed_identity_skips_only_its_dependents_and_a_rerun_converges(
     )
 
     # The resource group appears (world seeded from the specs); plan again and apply converge.
-    # Another emulator seed: its GUID sequence restarts with each process on one state
-    # directory, which would hand the new identity the principal id of the first run's.
-    watch_local(monkeypatch, settings=Settings(seed=1))
     plan_to(capsys, str(specs), state, plan)
     rc, out, err = cli(capsys, "apply", str(plan), "--specs", str(specs), "--state-dir", str(state))
     assert rc == 0, err

@@ -12,8 +12,6 @@ import pytest
 from apply_support import SPECS, cli, converged, local, plan_to, sdk_session, watch_local
 from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
-from identity_reconciler.emulator.kernel import Settings
-
 SUB = "11111111-1111-1111-1111-111111111111"
 RG_ID = f"/subscriptions/{SUB}/resourceGroups/rg-myapp-prod-uks-01"
 KV = f"{RG_ID}/providers/Microsoft.KeyVault/vaults/kv-myapp-prod-uks-01"
@@ -39,8 +37,6 @@ def test_a_relocated_identity_is_recreated_with_its_credentials_attachment_and_g
     data = plan_to(capsys, str(specs), state, plan)
     actions = {c["address"]: c["actions"] for c in data["changes"]}
     assert actions[IDENTITY] == ["delete", "create"]
-    # a new emulator seed, so the new principal id differs from the old one
-    watch_local(monkeypatch, settings=Settings(seed=7))
     rc, out, err = cli(
         capsys, "apply", str(plan), "--specs", str(specs), "--state-dir", str(state),
         "--allow-delete-identity", "--format", "json",
