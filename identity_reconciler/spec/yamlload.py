@@ -384,6 +384,16 @@ def parse_yaml(text: str, file: str, limits: Limits | None = None) -> list[Locat
             parser.dispose()
     except yaml.YAMLError as exc:
         line, column = error_position(text, exc)
+        if _is_parser_limit(exc):
+            # libyaml (0.2.5+) stops deep flow nesting itself, while scanning ahead of the events
+            # this builder counts: it is the same finding as the builder's own depth cap.
+            raise SpecLoadError(
+                file,
+                (line, column),
+                "IR003",
+                f"nesting deeper than {builder.limits.max_depth} levels",
+                "flatten the structure; specs need only a few levels",
+            ) from None
         raise SpecLoadError(
             file,
             (line, column),
@@ -392,3 +402,9 @@ def parse_yaml(text: str, file: str, limits: Limits | None = None) -> list[Locat
             "fix the YAML syntax at this position",
         ) from None
     return builder.documents
+
+
+def _is_parser_limit(exc: yaml.YAMLError) -> bool:
+    """The parser refused the input for its size or depth, not for its syntax."""
+    problem = str(getattr(exc, "problem", "") or "")
+    return "maximum nesting depth" in problem

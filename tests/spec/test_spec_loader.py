@@ -105,6 +105,17 @@ def test_billion_laughs_fails_fast() -> None:
     assert "alias" in info.value.finding.message
 
 
+def test_parser_depth_refusal_is_the_depth_finding_at_its_line() -> None:
+    # libyaml refuses deep flow nesting while scanning ahead, before the builder counts depth:
+    # the user must still read "too deeply nested", located, not a syntax error.
+    text = "subscription: x\nidentities:\n  - roles: " + "[" * 5000 + "\n"
+    with pytest.raises(SpecLoadError) as info:
+        parse_yaml(text, "deep.yaml")
+    finding = info.value.finding
+    assert (finding.rule_id, finding.line, finding.file) == ("IR003", 3, "deep.yaml")
+    assert "nesting deeper than 64 levels" in finding.message
+
+
 def test_limits_are_configurable() -> None:
     with pytest.raises(SpecLoadError, match="more than 3 aliases"):
         parse_yaml("a: &a 1\nb: [*a, *a, *a, *a]\n", "f", Limits(max_aliases=3))
