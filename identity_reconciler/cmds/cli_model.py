@@ -112,9 +112,15 @@ def _help_text(action: argparse.Action) -> str:
     text = action.help or ""
     if text == argparse.SUPPRESS:
         return ""
-    if "%(" in text:
-        text = text % {"default": action.default, "prog": "", "dest": action.dest}
-    return " ".join(text.split())
+    # argparse always %-formats help (so `%%` is how a help string says `%`); do as it does.
+    params = {k: v for k, v in vars(action).items() if v is not argparse.SUPPRESS}
+    params["prog"] = ""
+    for key, value in list(params.items()):
+        if hasattr(value, "__name__"):
+            params[key] = value.__name__
+    if params.get("choices") is not None:
+        params["choices"] = ", ".join(str(c) for c in params["choices"])
+    return " ".join((text % params).split())
 
 
 def _metavar(action: argparse.Action) -> str | None:

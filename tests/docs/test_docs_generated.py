@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -52,3 +53,47 @@ def test_cli_reference_lists_every_command_option_and_example() -> None:
             if "--help" in option.flags or (command.path and option.group == "output"):
                 continue
             assert f"`{option.flags[-1]}`" in text, (command.name, option.flags)
+
+
+def _argparse_help(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
+    """What `--help` itself prints for an option: argparse's own expansion is the oracle."""
+    formatter = parser._get_formatter()
+    return " ".join(formatter._expand_help(action).split())
+
+
+def _parsers(
+    parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+) -> list[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    out = [(path, parser)]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                out.extend(_parsers(sub, (*path, name)))
+    return out
+
+
+def test_cli_reference_says_what_help_says_for_every_option() -> None:
+    """No argparse escape (`%%`, `%(default)s`) leaks, and no option goes undocumented."""
+    text = (REPO / "docs" / "cli-reference.md").read_text(encoding="utf-8")
+    assert "%%" not in text
+    assert "%(" not in text
+    parser = build_parser()
+    # the output options, repeated on each command, are documented once, at the top
+    shared = {
+        (command.path, flag)
+        for command in describe(parser).walk()
+        for option in command.options
+        if command.path and option.group == "output"
+        for flag in option.flags
+    }
+    missing = []
+    for path, sub in _parsers(parser):
+        for action in sub._actions:
+            if action.help in (None, argparse.SUPPRESS) or not action.option_strings:
+                continue
+            if "-h" in action.option_strings or (path, action.option_strings[-1]) in shared:
+                continue
+            wanted = _argparse_help(sub, action)
+            if wanted and wanted not in text:
+                missing.append(f"{' '.join(path)} {action.option_strings[-1]}: {wanted!r}")
+    assert not missing, "docs/cli-reference.md differs from --help:\n" + "\n".join(missing)
