@@ -1,4 +1,6 @@
-"""Run the emulator from Python: `with running() as emu:` gives an HTTPS endpoint, a CA bundle
+"""The public API of the local Azure: the only module other packages import.
+
+Run the emulator from Python: `with running() as emu:` gives an HTTPS endpoint, a CA bundle
 and a managed-identity endpoint that unmodified Azure SDK clients can use.
 
     with running() as emu:
@@ -24,6 +26,7 @@ from typing import Any
 
 from local_azure.app import (
     App,
+    EmulatorError,
     WorldSource,
     check_loopback,
     open_app,
@@ -35,7 +38,17 @@ from local_azure.server import HttpsServer
 from local_azure.tls import server_context
 from local_azure.tokens import TOKEN_LIFETIME_S, TOKEN_PATH
 
-__all__ = ["EmulatorInfo", "RunningEmulator", "running", "start"]
+__all__ = [
+    "TOKEN_PATH",
+    "EmulatorError",
+    "EmulatorInfo",
+    "FaultKnobs",
+    "RunningEmulator",
+    "Settings",
+    "check_loopback",
+    "running",
+    "start",
+]
 
 ARM_RESOURCE = "https://management.azure.com/"
 
