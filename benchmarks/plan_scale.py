@@ -127,7 +127,7 @@ def seed(
     from identity_reconciler.core import ownership
     from local_azure.api import running
     from local_azure.kernel import Request
-    from local_azure.providers.role_assignments import seed_assignment
+    from local_azure.providers.authorization.role_assignments import seed_assignment
 
     rng = random.Random(7)
     identities: list[tuple[str, str]] = []

@@ -8,14 +8,13 @@ request acts on, derived from its path the way ARM names it in AuthorizationFail
 
 from __future__ import annotations
 
-import importlib
 import json
 import secrets
 import threading
 import time
-from types import ModuleType
 from typing import Any
 
+from local_azure import rbac
 from local_azure.kernel import ArmError, Caller, Context, Request
 from local_azure.tokens import IDENTITY_HEADER, TokenError, TokenIssuer
 
@@ -67,7 +66,6 @@ class Access:
         self._secret = identity_secret.encode()
         self._callers: dict[str, Caller] = {}
         self._lock = threading.Lock()
-        self._rbac: ModuleType | None = None
 
     # ------------------------------------------------------------------ authentication
 
@@ -180,7 +178,6 @@ class Access:
         scope = authorization_scope(req.path)
         if req.method.upper() in ("GET", "HEAD") and _tenant_level(scope):
             return  # tenant-level reads (built-in role definitions, operations): any caller
-        rbac = self._rbac_module()
         action = str(rbac.action_for(req.method, req.path))
         client = caller.app_id or caller.object_id
         if not rbac.permitted(ctx, caller.object_id, action, scope, request_body=req.body):
@@ -205,18 +202,6 @@ class Access:
                 f"permission to perform action(s) '{ASSIGN_IDENTITY}' on the linked scope(s) "
                 f"'{','.join(denied)}' (respectively) or the linked scope(s) are invalid.",
             )
-
-    def _rbac_module(self) -> ModuleType:
-        if self._rbac is None:
-            try:
-                self._rbac = importlib.import_module("local_azure.rbac")
-            except ImportError as exc:
-                raise ArmError(
-                    501,
-                    "NotImplemented",
-                    f"RBAC enforcement is switched on but unavailable: {exc}",
-                ) from None
-        return self._rbac
 
 
 def linked_identities(req: Request) -> list[str]:

@@ -8,9 +8,7 @@ without one, all of it lives in a temporary directory removed at close.
 
 from __future__ import annotations
 
-import importlib
 import ipaddress
-import logging
 import random
 import secrets
 import shutil
@@ -18,7 +16,6 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from local_azure import admin, tokens
@@ -26,14 +23,15 @@ from local_azure.access import Access
 from local_azure.faults import FaultKnobs, Faults
 from local_azure.gateway import Gateway
 from local_azure.kernel import Context, Router, Settings
+from local_azure.providers import authorization, managed_identity, resources
 from local_azure.store import Principal, Store
 from local_azure.tls import TlsFiles, ensure_material
-
-log = logging.getLogger("local_azure")
+from local_azure.world import load as load_world
 
 STATE_FILE = "state.sqlite"
 DEFAULT_TENANT = "22222222-2222-2222-2222-222222222222"
-PROVIDERS = ("resources", "msi", "authorization")
+# The ARM resource providers served, in the order their routes are added.
+PROVIDERS = (resources, managed_identity, authorization)
 
 WorldSource = str | Path | dict[str, Any] | None
 
@@ -59,18 +57,6 @@ def check_loopback(host: str) -> str:
             "this machine only (use 127.0.0.1 or ::1)"
         )
     return str(address)
-
-
-def _optional(name: str) -> ModuleType | None:
-    """An emulator module that may be absent from a partial checkout; None when missing."""
-    full = f"local_azure.{name}"
-    try:
-        return importlib.import_module(full)
-    except ModuleNotFoundError as exc:
-        if exc.name != full:
-            raise
-        log.warning("emulator module %s is not available; skipping it", full)
-        return None
 
 
 def _ensure_operator(ctx: Context) -> None:
@@ -109,12 +95,8 @@ def next_boot(store: Store) -> int:
 
 def seed(ctx: Context, world: WorldSource) -> None:
     """Built-in roles, then the world (both idempotent), then a default operator if needed."""
-    authorization = _optional("providers.authorization")
-    if authorization is not None:
-        authorization.seed_builtin_roles(ctx)
-    world_module = _optional("world")
-    if world_module is not None:
-        world_module.load(ctx, world)
+    authorization.seed_builtin_roles(ctx)
+    load_world(ctx, world)
     ctx.tenant_id = ctx.store.meta_get("tenant_id") or ctx.tenant_id
     if ctx.store.meta_get("tenant_id") is None:
         ctx.store.meta_set("tenant_id", ctx.tenant_id)
@@ -153,10 +135,8 @@ class App:
 
 def build_router(faults: Faults, issuer: tokens.TokenIssuer, secret: str) -> Router:
     router = Router()
-    for name in PROVIDERS:
-        module = _optional(f"providers.{name}")
-        if module is not None:
-            module.register(router)
+    for provider in PROVIDERS:
+        provider.register(router)
     tokens.register(router, issuer, secret)
     admin.register(router, faults, issuer)
     return router

@@ -17,11 +17,7 @@ from typing import Any
 
 from local_azure import rbac_conditions
 from local_azure.kernel import JSON, ArmError, Context
-from local_azure.providers import (
-    rbac_scopes,
-    role_assignment_lists,
-    role_definitions,
-)
+from local_azure.providers.authorization import rbac_scopes, role_assignment_lists, role_definitions
 
 _RA = "microsoft.authorization/roleassignments"
 _ATTRIBUTES = {"roledefinitionid": "roleDefinitionId", "principalid": "principalId",

@@ -19,9 +19,10 @@ import yaml
 from pydantic import ValidationError
 
 from local_azure.kernel import JSON, Context
-from local_azure.providers import authorization, catalog, generic
-from local_azure.providers.discovery import MANAGEMENT_GROUP_TYPE
-from local_azure.providers.resources import GROUP_TYPE
+from local_azure.providers import authorization
+from local_azure.providers.resources import catalog, generic
+from local_azure.providers.resources.discovery import MANAGEMENT_GROUP_TYPE
+from local_azure.providers.resources.groups import GROUP_TYPE
 from local_azure.providers.scopes import Ref, group_id
 from local_azure.store import Principal
 from local_azure.world_schema import (

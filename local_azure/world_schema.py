@@ -16,7 +16,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from local_azure.providers import catalog, regions
+from local_azure.providers import regions
+from local_azure.providers.resources import catalog
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _MG_NAME = re.compile(r"^[-\w.()]{1,90}$")

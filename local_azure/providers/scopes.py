@@ -1,7 +1,8 @@
 """Existence checks for the scopes every provider hangs below: subscriptions, resource groups.
 
 Every provider answers the same 404s for a missing subscription or resource group, so they are
-raised here once (and re-exported by `resources`, the module the conventions name).
+raised here once (and re-exported by `resources.groups`). The management-group chain above a
+subscription is here too: Microsoft.Resources seeds it, Microsoft.Authorization walks it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from local_azure.kernel import JSON, ArmError, Context
+from local_azure.store import Store
 
 
 def group_id(subscription_id: str, name: str) -> str:
@@ -83,3 +85,19 @@ class Ref:
         """`Microsoft.Web/sites/app-1` as ARM's not-found message shows it."""
         path = "/".join(f"{t}/{n}" for t, n in zip(self.types, self.names, strict=True))
         return f"{self.namespace}/{path}"
+
+
+def management_group_chain(store: Store, subscription_id: str) -> list[str]:
+    """Management-group ids above a subscription, nearest first (following `_parent` links)."""
+    sub = store.get(f"/subscriptions/{subscription_id}")
+    if sub is None:
+        return []
+    listed = [str(m) for m in sub.get("_managementGroups") or []]
+    chain: list[str] = []
+    current: str | None = listed[0] if listed else None
+    while current and current.lower() not in {c.lower() for c in chain}:
+        chain.append(current)
+        doc = store.get(current)
+        current = doc.get("_parent") if doc else None
+    chain += [m for m in listed if m.lower() not in {c.lower() for c in chain}]
+    return chain

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from local_azure.kernel import Caller, Context, Request, Response, Router, Settings
-from local_azure.providers import authorization, msi
+from local_azure.providers import authorization, managed_identity
 from local_azure.store import Principal, Store
 
 TENANT = "22222222-2222-2222-2222-222222222222"
@@ -155,7 +155,7 @@ def make_world(
         rng=random.Random(7),
     )
     router = Router()
-    msi.register(router)
+    managed_identity.register(router)
     authorization.register(router)
     s = ctx.store
     mg_type = "Microsoft.Management/managementGroups"

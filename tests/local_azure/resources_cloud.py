@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from local_azure import world
 from local_azure.kernel import Caller, Context, Request, Response, Router, Settings
-from local_azure.providers import authorization, msi, resources
+from local_azure.providers import authorization, managed_identity, resources
 from local_azure.store import Store
 
 TENANT = "22222222-2222-2222-2222-222222222222"
@@ -116,7 +116,7 @@ def make_cloud(source: Any = None, settings: Settings | None = None) -> Cloud:
         rng=random.Random(7),
     )
     router = Router()
-    for module in (resources, msi, authorization):
+    for module in (resources, managed_identity, authorization):
         module.register(router)
     authorization.seed_builtin_roles(ctx)
     world.load(ctx, source)

@@ -21,7 +21,8 @@ from authz_world import (
 )
 
 from local_azure.kernel import Settings
-from local_azure.providers import authorization, role_definitions
+from local_azure.providers import authorization
+from local_azure.providers.authorization import role_definitions
 
 RG_SCOPE = f"/subscriptions/{SUB}/resourceGroups/{RG}"
 RA = "/providers/Microsoft.Authorization/roleAssignments"

@@ -41,8 +41,8 @@ import pytest
 from authz_world import TENANT, World, make_world
 
 from local_azure.kernel import Settings
-from local_azure.providers import role_assignments, role_definitions
-from local_azure.providers.rbac_scopes import parse
+from local_azure.providers.authorization import role_assignments, role_definitions
+from local_azure.providers.authorization.rbac_scopes import parse
 from local_azure.store import Principal
 
 EXAMPLES = Path(__file__).parent.parent / "data" / "arm-examples"

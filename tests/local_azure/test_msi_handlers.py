@@ -9,7 +9,7 @@ import pytest
 from authz_world import BASE, RG, SITE, SUB, SUB2, TENANT, World, body, error_code, make_world
 
 from local_azure.kernel import Settings
-from local_azure.providers import msi
+from local_azure.providers.managed_identity import identities
 
 IDS = (
     f"/subscriptions/{SUB}/resourceGroups/{RG}"
@@ -52,7 +52,7 @@ def test_create_then_update_keeps_ids_and_creates_the_principal(world: World) ->
     assert principal.kind == "ServicePrincipal"
     assert principal.app_id == props["clientId"]
     assert principal.created_at == world.clock.now
-    assert msi.identity_principal(world.ctx, body["id"]) == (
+    assert identities.identity_principal(world.ctx, body["id"]) == (
         props["principalId"],
         props["clientId"],
     )
@@ -140,11 +140,11 @@ def test_get_and_delete(world: World) -> None:
     missing = world.call("GET", f"{IDS}/id-del")
     assert missing.status == 404
     assert error_code(missing) == "ResourceNotFound"
-    assert msi.identity_principal(world.ctx, str(created["id"])) is None
+    assert identities.identity_principal(world.ctx, str(created["id"])) is None
 
 
 def test_api_versions(world: World) -> None:
-    for version in msi.API_VERSIONS:
+    for version in identities.API_VERSIONS:
         assert world.call("GET", IDS, api_version=version).status == 200
     response = world.call("GET", IDS, api_version="2099-01-01")
     assert response.status == 400

@@ -15,7 +15,7 @@ from resources_cloud import (
     make_cloud,
 )
 
-from local_azure.providers.resources import management_group_chain
+from local_azure.providers.scopes import management_group_chain
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from resources_cloud import (
 )
 
 from local_azure.kernel import Settings
-from local_azure.providers.resources import require_resource_group
+from local_azure.providers.resources.groups import require_resource_group
 
 GROUPS = f"/subscriptions/{SUB}/resourcegroups"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"

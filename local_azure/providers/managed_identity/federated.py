@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from local_azure.kernel import JSON, ArmError, Context, Request, Response, Router
-from local_azure.providers import msi
 from local_azure.providers.listing import page, public
+from local_azure.providers.managed_identity import identities
 from local_azure.providers.versions import ResourceType, gate
 from local_azure.store import Store
 
@@ -32,8 +32,8 @@ NAME_PATTERN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}$")
 # Federated credentials arrived with 2022-01-31-preview.
 FEDERATED = ResourceType(
     "userAssignedIdentities/federatedIdentityCredentials",
-    tuple(v for v in msi.API_VERSIONS if v >= "2022-01-31-preview"),
-    msi.LOCATIONS,
+    tuple(v for v in identities.API_VERSIONS if v >= "2022-01-31-preview"),
+    identities.LOCATIONS,
 )
 
 _PATH = (
@@ -94,17 +94,17 @@ def _exclusive_write(ctx: Context, identity_id: str) -> Iterator[None]:
 
 def _parent(ctx: Context, params: dict[str, str], verb: str) -> JSON:
     try:
-        doc, _ = msi.require_identity(ctx, params)
+        doc, _ = identities.require_identity(ctx, params)
     except ArmError as err:
         if err.code != "ResourceNotFound":
             raise
+        parent = identities.identity_id(params["sub"].lower(), params["rg"], params["name"])
         raise ArmError(
             404,
             "ParentResourceNotFound",
             f"Failed to perform '{verb}' on resource(s) of type "
             f"'userAssignedIdentities/federatedIdentityCredentials', because the parent "
-            f"resource '{msi.identity_id(params['sub'].lower(), params['rg'], params['name'])}' "
-            "could not be found.",
+            f"resource '{parent}' could not be found.",
         ) from None
     return doc
 
@@ -113,14 +113,14 @@ def _fic_id(identity: JSON, name: str) -> str:
     return f"{identity['id']}/federatedIdentityCredentials/{name}"
 
 
-@gate(FEDERATED, msi.rg_location)
+@gate(FEDERATED, identities.rg_location)
 def list_credentials(ctx: Context, req: Request, params: dict[str, str]) -> Response:
     identity = _parent(ctx, params, "read")
     docs = ctx.store.children(str(identity["id"]), FIC_TYPE)
     return page(req, docs, ctx.settings.page_size)
 
 
-@gate(FEDERATED, msi.rg_location)
+@gate(FEDERATED, identities.rg_location)
 def get_credential(ctx: Context, _req: Request, params: dict[str, str]) -> Response:
     identity = _parent(ctx, params, "read")
     doc = ctx.store.get(_fic_id(identity, params["fic"]))
@@ -135,7 +135,7 @@ def get_credential(ctx: Context, _req: Request, params: dict[str, str]) -> Respo
     return Response(200, public(doc))
 
 
-@gate(FEDERATED, msi.rg_location)
+@gate(FEDERATED, identities.rg_location)
 def put_credential(ctx: Context, req: Request, params: dict[str, str]) -> Response:
     identity = _parent(ctx, params, "write")
     name = params["fic"]
@@ -169,10 +169,10 @@ def put_credential(ctx: Context, req: Request, params: dict[str, str]) -> Respon
     return Response(201 if created else 200, public(doc))
 
 
-@gate(FEDERATED, msi.rg_location)
+@gate(FEDERATED, identities.rg_location)
 def delete_credential(ctx: Context, _req: Request, params: dict[str, str]) -> Response:
     try:
-        identity, _ = msi.require_identity(ctx, params)
+        identity, _ = identities.require_identity(ctx, params)
     except ArmError as err:
         if err.code == "ResourceNotFound":
             return Response(204)

@@ -26,21 +26,21 @@ from local_azure.kernel import (
     Router,
     no_api_version,
 )
-from local_azure.providers import (
-    catalog,
-    identity_blocks,
-    regions,
-    resource_bodies,
-    resource_lists,
-    sql,
-)
-from local_azure.providers.catalog import Kind, Ref, Seed
+from local_azure.providers import regions
 from local_azure.providers.listing import (
     merge_patch,
     page,
     parse_tags,
     public,
 )
+from local_azure.providers.resources import (
+    catalog,
+    identity_blocks,
+    resource_bodies,
+    resource_lists,
+    sql,
+)
+from local_azure.providers.resources.catalog import Kind, Ref, Seed
 from local_azure.providers.scopes import (
     group_id,
     require_resource_group,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 
 from local_azure.kernel import JSON, Context
-from local_azure.providers.role_definitions import RA_TYPE
+from local_azure.providers.authorization.role_definitions import RA_TYPE
 
 NAME = "roleAssignmentName:"
 GRANT = "roleAssignmentGrant:"

@@ -1,4 +1,4 @@
-"""Microsoft.ManagedIdentity: user-assigned identities (and the provider's route assembly).
+"""Microsoft.ManagedIdentity: user-assigned identities.
 
 Shapes follow the 2024-11-30 examples: ids carry a lower-case `resourcegroups` segment, and
 `properties` holds tenantId, principalId, clientId and isolationScope. The SDK validates
@@ -46,8 +46,7 @@ ISOLATION_SCOPES = ("None", "Regional")
 _RG = "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity"
 
 
-def register(router: Router) -> None:
-    p = 10  # above any catch-all of generic resources
+def register(router: Router, p: int) -> None:
     router.add(
         "GET", "/subscriptions/{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
         list_by_subscription, priority=p, name="msi.identities.listBySubscription",
@@ -61,11 +60,6 @@ def register(router: Router) -> None:
     router.add("PUT", one, put_identity, priority=p, name="msi.identities.createOrUpdate")
     router.add("PATCH", one, patch_identity, priority=p, name="msi.identities.update")
     router.add("DELETE", one, delete_identity, priority=p, name="msi.identities.delete")
-    # These build on this module, so they are imported when routes are assembled.
-    from local_azure.providers import msi_federated, msi_system
-
-    msi_system.register(router, p)
-    msi_federated.register(router, p)
 
 
 # ---------------------------------------------------------------------- ids and lookups

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from local_azure.providers import defaults, regions
-from local_azure.providers.defaults import Defaults, Seed
+from local_azure.providers import regions
+from local_azure.providers.resources import defaults
+from local_azure.providers.resources.defaults import Defaults, Seed
 from local_azure.providers.scopes import Ref
 
 __all__ = ["KINDS", "Kind", "Ref", "Seed", "display_location", "kind_of"]

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from local_azure.kernel import JSON, ArmError, Context, Request, Response, Router
-from local_azure.providers import rbac_scopes
+from local_azure.providers.authorization import rbac_scopes
 from local_azure.providers.listing import page, public
 from local_azure.providers.versions import ResourceType, gate
 

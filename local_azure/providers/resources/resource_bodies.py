@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from local_azure.kernel import JSON, ArmError, Context, Request
-from local_azure.providers import catalog, regions, sql
-from local_azure.providers.catalog import Kind, Ref
+from local_azure.providers import regions
+from local_azure.providers.resources import catalog, sql
+from local_azure.providers.resources.catalog import Kind, Ref
 
 
 def checked_name(kind: Kind, ref: Ref) -> Ref:

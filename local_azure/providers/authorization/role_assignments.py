@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from local_azure import rbac_conditions
 from local_azure.kernel import JSON, ArmError, Context, Request, Response
-from local_azure.providers import rbac_scopes, role_definitions
-from local_azure.providers import role_assignment_index as index
+from local_azure.providers.authorization import rbac_scopes, role_definitions
+from local_azure.providers.authorization import role_assignment_index as index
+from local_azure.providers.authorization.role_definitions import GUID, RA_TYPE
 from local_azure.providers.listing import public
-from local_azure.providers.role_definitions import GUID, RA_TYPE
 from local_azure.providers.versions import ResourceType, gate
 from local_azure.store import Principal
 

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from typing import Any
 
 from local_azure.kernel import JSON, ArmError, Context
-from local_azure.providers import msi
-from local_azure.providers.catalog import Kind, Ref
+from local_azure.providers.managed_identity import identities
+from local_azure.providers.resources.catalog import Kind, Ref
 from local_azure.store import Principal
 
 SA = "SystemAssigned"
@@ -184,7 +184,7 @@ def _lookup(ctx: Context, ref: Ref, identity_id: str) -> JSON:
             "Expect fully qualified resource Id that start with '/subscriptions/{subscriptionId}' "
             "or '/providers/{resourceProviderNamespace}/'.",
         )
-    found = msi.identity_principal(ctx, identity_id)
+    found = identities.identity_principal(ctx, identity_id)
     if found is None:
         inner = (
             '{"error":{"code":"BadRequest","message":"Resource \''

@@ -9,11 +9,11 @@ the subscriptions and groups they contain.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 from local_azure.kernel import JSON, ArmError, Context
 from local_azure.providers import scopes
+from local_azure.providers.scopes import management_group_chain
 from local_azure.store import Store
 
 MG_PREFIX = "/providers/Microsoft.Management/managementGroups/"
@@ -80,16 +80,6 @@ def missing_subscription() -> ArmError:
         "MissingSubscription",
         "The request did not have a subscription or a valid tenant level resource provider.",
     )
-
-
-def management_group_chain(store: Store, subscription_id: str) -> list[str]:
-    """Management-group ids above a subscription, nearest first (the resources provider's)."""
-    try:
-        resources = importlib.import_module("local_azure.providers.resources")
-        return [str(m) for m in resources.management_group_chain(store, subscription_id)]
-    except (ImportError, AttributeError):
-        doc = store.get(f"/subscriptions/{subscription_id}") or {}
-        return [str(m) for m in doc.get("_managementGroups") or []]
 
 
 def management_group_ancestors(store: Store, mg_id: str) -> list[str]:

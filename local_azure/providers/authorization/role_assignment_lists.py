@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 from local_azure.kernel import JSON, ArmError, Context, Request, Response
-from local_azure.providers import rbac_scopes
-from local_azure.providers import role_assignment_index as index
+from local_azure.providers.authorization import rbac_scopes
+from local_azure.providers.authorization import role_assignment_index as index
+from local_azure.providers.authorization.role_assignments import ROLE_ASSIGNMENTS
+from local_azure.providers.authorization.role_definitions import GUID, RA_TYPE
 from local_azure.providers.listing import Seek, seek_page
-from local_azure.providers.role_assignments import ROLE_ASSIGNMENTS
-from local_azure.providers.role_definitions import GUID, RA_TYPE
 from local_azure.providers.versions import gate
 
 _WS = r"[\s+]+"  # '+' is a space in query strings that were not decoded as forms

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from local_azure.kernel import JSON, ArmError, Context
-from local_azure.providers.catalog import Ref
+from local_azure.providers.resources.catalog import Ref
 
 ADMIN_TYPE = "Microsoft.Sql/servers/administrators"
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")

@@ -9,25 +9,23 @@ newest first, and locations as display names, as ARM shows them.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable, Sequence
 
 from local_azure.kernel import JSON, ArmError, Context, Request, Response, Router
-from local_azure.providers import catalog, regions
-from local_azure.providers.discovery import (
+from local_azure.providers import authorization, managed_identity, regions
+from local_azure.providers.listing import page
+from local_azure.providers.resources import catalog
+from local_azure.providers.resources.discovery import (
     MANAGEMENT_GROUP_API_VERSIONS,
     RESOURCES_API_VERSIONS,
 )
-from local_azure.providers.listing import page
 from local_azure.providers.scopes import require_subscription
+from local_azure.providers.versions import ResourceType
 
-# (module, attribute) of the identity and authorization providers' declared resource types.
-_FOREIGN = (
-    ("Microsoft.ManagedIdentity", "msi", "USER_ASSIGNED"),
-    ("Microsoft.ManagedIdentity", "msi_federated", "FEDERATED"),
-    ("Microsoft.Authorization", "role_assignments", "ROLE_ASSIGNMENTS"),
-    ("Microsoft.Authorization", "role_definitions", "ROLE_DEFINITIONS"),
-    ("Microsoft.Authorization", "authorization", "PERMISSIONS"),
+# The resource types the identity and authorization providers declare, namespace first.
+_FOREIGN: tuple[tuple[str, tuple[ResourceType, ...]], ...] = (
+    (managed_identity.NAMESPACE, managed_identity.RESOURCE_TYPES),
+    (authorization.NAMESPACE, authorization.RESOURCE_TYPES),
 )
 
 
@@ -65,18 +63,10 @@ def _types() -> dict[str, list[tuple[str, Sequence[str], Iterable[str]]]]:
     for kind in catalog.KINDS.values():
         namespace, rest = kind.type.split("/", 1)
         out.setdefault(namespace, []).append((rest, kind.api_versions, names))
-    for namespace, module_name, attribute in _FOREIGN:
-        try:
-            module = importlib.import_module(
-                f"local_azure.providers.{module_name}"
-            )
-        except ModuleNotFoundError:
-            continue
-        declared = getattr(module, attribute, None)
-        if declared is not None:
-            locations = list(getattr(declared, "locations", ()) or ())
+    for namespace, declared in _FOREIGN:
+        for rtype in declared:
             out.setdefault(namespace, []).append(
-                (str(declared.name), tuple(declared.api_versions), locations)
+                (rtype.name, tuple(rtype.api_versions), list(rtype.locations or ()))
             )
     out["Microsoft.Resources"] = [(t, RESOURCES_API_VERSIONS, []) for t in _RESOURCES_TYPES]
     out["Microsoft.Management"] = [("managementGroups", MANAGEMENT_GROUP_API_VERSIONS, [])]

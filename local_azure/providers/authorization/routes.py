@@ -12,19 +12,15 @@ id as the path.
 from __future__ import annotations
 
 from local_azure.kernel import JSON, Context, Request, Response, Router
-from local_azure.providers import (
-    rbac_scopes,
-    role_assignment_lists,
-    role_definitions,
-)
-from local_azure.providers.listing import page
-from local_azure.providers.role_assignments import (
+from local_azure.providers.authorization import rbac_scopes, role_assignment_lists, role_definitions
+from local_azure.providers.authorization.role_assignments import (
     delete_assignment,
     get_assignment,
     put_assignment,
     seed_assignment,
 )
-from local_azure.providers.role_definitions import seed_builtin_roles
+from local_azure.providers.authorization.role_definitions import seed_builtin_roles
+from local_azure.providers.listing import page
 from local_azure.providers.versions import ResourceType, gate
 
 __all__ = ["register", "seed_assignment", "seed_builtin_roles"]

@@ -1,7 +1,4 @@
-"""Microsoft.Resources: resource groups, their deletion job, and the provider's route assembly.
-
-`register` also registers discovery (metadata, tenants, subscriptions, locations) and the
-generic resource routes, so the server assembles this provider with one call.
+"""Microsoft.Resources: resource groups and their deletion job.
 
 Deleting a resource group is a long-running operation in Azure: 202 with a Location header
 naming a deletion job under `/subscriptions/{s}/operationresults/{token}`. The emulator deletes
@@ -18,8 +15,7 @@ import json
 import re
 
 from local_azure.kernel import JSON, ArmError, Context, Request, Response, Router
-from local_azure.providers import discovery, generic, provider_registry, regions
-from local_azure.providers.identity_blocks import remove_principals
+from local_azure.providers import regions
 from local_azure.providers.listing import (
     matches,
     page,
@@ -27,14 +23,15 @@ from local_azure.providers.listing import (
     parse_tags,
     public,
 )
+from local_azure.providers.resources import discovery
+from local_azure.providers.resources.identity_blocks import remove_principals
 from local_azure.providers.scopes import (
     group_id,
     require_resource_group,
     require_subscription,
 )
-from local_azure.store import Store
 
-__all__ = ["management_group_chain", "register", "require_resource_group"]
+__all__ = ["register", "require_resource_group"]
 
 GROUP_TYPE = "Microsoft.Resources/resourceGroups"
 MANAGEMENT_GROUP_PREFIX = "/providers/Microsoft.Management/managementGroups/"
@@ -45,8 +42,6 @@ _NAME = re.compile(r"^[-\w._()]+$")
 
 
 def register(router: Router) -> None:
-    discovery.register(router)
-    provider_registry.register(router)
     v = API_VERSIONS
     group = "/subscriptions/{sub}/resourcegroups/{rg}"
     router.add(
@@ -68,26 +63,6 @@ def register(router: Router) -> None:
         api_versions=v,
         name="resourceGroups.operationResult",
     )
-    generic.register(router, v)
-
-
-# ---------------------------------------------------------------------- cross-provider helpers
-
-
-def management_group_chain(store: Store, subscription_id: str) -> list[str]:
-    """Management-group ids above a subscription, nearest first (following `_parent` links)."""
-    sub = store.get(f"/subscriptions/{subscription_id}")
-    if sub is None:
-        return []
-    listed = [str(m) for m in sub.get("_managementGroups") or []]
-    chain: list[str] = []
-    current: str | None = listed[0] if listed else None
-    while current and current.lower() not in {c.lower() for c in chain}:
-        chain.append(current)
-        doc = store.get(current)
-        current = doc.get("_parent") if doc else None
-    chain += [m for m in listed if m.lower() not in {c.lower() for c in chain}]
-    return chain
 
 
 def validate_group_name(name: str) -> None:

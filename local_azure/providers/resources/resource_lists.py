@@ -20,8 +20,9 @@ from local_azure.kernel import (
     Response,
     no_api_version,
 )
-from local_azure.providers import catalog, regions
+from local_azure.providers import regions
 from local_azure.providers.listing import matches, page, parse_filter
+from local_azure.providers.resources import catalog
 from local_azure.providers.scopes import (
     require_resource_group,
     require_subscription,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from local_azure.kernel import JSON, ArmError, Context, Request, Response, Router
 from local_azure.providers.listing import page
-from local_azure.providers.msi import API_VERSIONS, LOCATIONS, NAMESPACE
+from local_azure.providers.managed_identity.identities import API_VERSIONS, LOCATIONS, NAMESPACE
 from local_azure.providers.versions import ResourceType, gate
 
 SYSTEM_IDENTITY_TYPE = "Microsoft.ManagedIdentity/Identities"
