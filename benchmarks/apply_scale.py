@@ -31,10 +31,10 @@ from identity_reconciler.azure.clients import connect_emulator
 from identity_reconciler.azure.localworld import world_for
 from identity_reconciler.azure.reader import read_live
 from identity_reconciler.core import roles
-from identity_reconciler.emulator.api import start
-from identity_reconciler.emulator.kernel import Settings
 from identity_reconciler.plan import compute_plan
 from identity_reconciler.spec import validate
+from local_azure.api import start
+from local_azure.kernel import Settings
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-bench-prod-uks-01"

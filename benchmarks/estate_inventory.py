@@ -35,13 +35,13 @@ from identity_reconciler.core.state import (
     PrincipalKind,
     PrincipalRef,
 )
-from identity_reconciler.emulator.api import start
 from identity_reconciler.plan import compute_plan
 from identity_reconciler.plan.audit import Naming, audit
 from identity_reconciler.plan.drift import drift_report
 from identity_reconciler.spec import validate
 from identity_reconciler.spec.export import export_specs
 from identity_reconciler.spec.naming import naming_regex
+from local_azure.api import start
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-myapp-prod-uks-01"

@@ -381,7 +381,7 @@ def running_local_session(
     IDENTITY_RECONCILER_LOCAL_CLIENT_ID picks the service principal as in-process; whether RBAC
     is enforced is then the running emulator's choice (`emulator serve --enforce-rbac`).
     """
-    from identity_reconciler.emulator.tokens import TOKEN_PATH
+    from local_azure.api import TOKEN_PATH
 
     endpoint = environ.get(LOCAL_ENDPOINT_ENV, "").strip().rstrip("/")
     ca_bundle = environ.get(LOCAL_CA_BUNDLE_ENV, "").strip()
@@ -417,8 +417,8 @@ def _open_local(
     settings: Any,
 ) -> Session:
     from identity_reconciler.azure.localworld import world_for
-    from identity_reconciler.emulator import api
-    from identity_reconciler.emulator.kernel import Settings
+    from local_azure import api
+    from local_azure.api import Settings
 
     client_id = os.environ.get(LOCAL_CLIENT_ID_ENV, "").strip() or None
     if client_id:

@@ -86,9 +86,7 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "emulator_command", None) != "serve":
         print("usage: identity-reconciler emulator serve [options]  (see --help)", file=sys.stderr)
         return 1
-    from identity_reconciler.emulator.api import start
-    from identity_reconciler.emulator.app import EmulatorError, check_loopback
-    from identity_reconciler.emulator.kernel import Settings
+    from local_azure.api import EmulatorError, Settings, check_loopback, start
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="emulator: %(message)s")
     try:

@@ -18,8 +18,8 @@ from identity_reconciler.core.state import (
     PrincipalKind,
     PrincipalRef,
 )
-from identity_reconciler.emulator.api import RunningEmulator
-from identity_reconciler.emulator.kernel import Settings
+from local_azure.api import RunningEmulator
+from local_azure.kernel import Settings
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-myapp-prod-uks-01"

@@ -30,7 +30,7 @@ from identity_reconciler.core.state import (
     PrincipalKind,
     PrincipalRef,
 )
-from identity_reconciler.emulator.api import RunningEmulator
+from local_azure.api import RunningEmulator
 
 SUB = "11111111-1111-1111-1111-111111111111"
 TENANT = "22222222-2222-2222-2222-222222222222"

@@ -18,7 +18,7 @@ from identity_reconciler.core.state import (
     PrincipalKind,
     PrincipalRef,
 )
-from identity_reconciler.emulator.api import RunningEmulator
+from local_azure.api import RunningEmulator
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-myapp-prod-uks-01"
@@ -34,7 +34,7 @@ KV_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 @pytest.fixture(scope="module")
 def session() -> Iterator[Session]:
     # One emulator for this module's sequence of writes (module scope: fresh_emulator is not).
-    from identity_reconciler.emulator.api import running
+    from local_azure.api import running
 
     with running() as emu, connect_emulator(emu.info) as s:
         yield s

@@ -13,8 +13,8 @@ import pytest
 from identity_reconciler.apply import retry
 from identity_reconciler.azure import errors
 from identity_reconciler.core.findings import Severity
-from identity_reconciler.emulator import rbac_conditions
 from identity_reconciler.spec import validate
+from local_azure import rbac_conditions
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from apply_support import SITE, SPECS, cli, converged, local, plan_to, sdk_session, watch_local
 
-from identity_reconciler.emulator.kernel import Settings
+from local_azure.kernel import Settings
 
 SUB = "11111111-1111-1111-1111-111111111111"
 

@@ -17,7 +17,7 @@ from azure.mgmt.msi.v2024_11_30.models import Identity
 
 from identity_reconciler.cli import main
 from identity_reconciler.core import ownership
-from identity_reconciler.emulator.api import RunningEmulator, start
+from local_azure.api import RunningEmulator, start
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-myapp-prod-uks-01"

@@ -46,9 +46,9 @@ from identity_reconciler.azure.localworld import world_for
 from identity_reconciler.cli import main
 from identity_reconciler.core import roles
 from identity_reconciler.core.state import DesiredState
-from identity_reconciler.emulator import api
-from identity_reconciler.emulator.app import STATE_FILE
-from identity_reconciler.emulator.store import Store
+from local_azure import api
+from local_azure.app import STATE_FILE
+from local_azure.store import Store
 
 MAX_ATTEMPTS = 3
 VARIANTS = ("in-process", "external")

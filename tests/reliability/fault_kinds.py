@@ -29,8 +29,8 @@ from identity_reconciler.azure.errors import ArmError as ClientError
 from identity_reconciler.azure.errors import arm_errors
 from identity_reconciler.core import armid
 from identity_reconciler.core.state import DesiredGrant, PrincipalKind
-from identity_reconciler.emulator.api import RunningEmulator
-from identity_reconciler.emulator.kernel import ArmError, Context, Handler, Request, Response
+from local_azure.api import RunningEmulator
+from local_azure.kernel import ArmError, Context, Handler, Request, Response
 
 TINY_BUCKETS = {
     "writes": {"burst": 8, "per_second": 16},

@@ -28,9 +28,9 @@ from identity_reconciler.azure.errors import ArmError as ClientError
 from identity_reconciler.azure.localworld import world_for
 from identity_reconciler.azure.reader import read_live
 from identity_reconciler.core.state import DesiredState
-from identity_reconciler.emulator.api import RunningEmulator, running
-from identity_reconciler.emulator.kernel import Settings as EmulatorSettings
 from identity_reconciler.plan import compute_plan
+from local_azure.api import RunningEmulator, running
+from local_azure.kernel import Settings as EmulatorSettings
 
 __all__ = ["KINDS", "MAX_ATTEMPTS", "SeedResult", "kind_for", "run_seed"]
 

@@ -27,10 +27,10 @@ from typing import Any
 from identity_reconciler import cli
 from identity_reconciler.azure.errors import ArmUnavailable
 from identity_reconciler.cmds import apply, audit, drift, export, plan
-from identity_reconciler.emulator import api
-from identity_reconciler.emulator.app import EmulatorError
 from identity_reconciler.plan.model import Plan, PlanFileError
 from identity_reconciler.spec import RULES, validate
+from local_azure import api
+from local_azure.app import EmulatorError
 
 SESSION_COMMANDS = (plan, apply, drift, export, audit)
 
