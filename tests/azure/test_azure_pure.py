@@ -195,7 +195,7 @@ def http_error(cls: type[HttpResponseError], status: int, code: str, message: st
         (ServiceRequestError("Connection refused"), errors.ArmUnavailable),
     ],
 )
-def test_translate(exc: Exception, expected: type[errors.ArmError]) -> None:
+def test_translate(exc: Exception, expected: type[errors.ArmRequestError]) -> None:
     out = errors.translate(exc)
     assert type(out) is expected
     if isinstance(exc, HttpResponseError) and exc.status_code:
@@ -279,6 +279,6 @@ def test_known_types_need_no_lookup_and_unknown_ones_ask_once_per_namespace() ->
     widget = catalog.get("Contoso.Things/widgets", lookup)
     assert (widget.name, widget.api_version) == ("Contoso.Things/widgets", "2024-05-01")
     assert catalog.get("contoso.things/WIDGETS", lookup) is widget
-    with pytest.raises(errors.ArmError, match="not registered"):
+    with pytest.raises(errors.ArmRequestError, match="not registered"):
         catalog.get("Contoso.Things/gizmos", lookup)
     assert asked == ["Contoso.Things"]

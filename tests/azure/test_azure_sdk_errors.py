@@ -45,7 +45,7 @@ def session_as(emu: RunningEmulator, token: str, **kw: Any) -> Session:
                    tenant_id=emu.info.tenant_id, **kw)
 
 
-def assert_request_id(exc: errors.ArmError) -> None:
+def assert_request_id(exc: errors.ArmRequestError) -> None:
     assert exc.request_id
     assert f"x-ms-request-id: {exc.request_id}" in str(exc)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from identity_reconciler.cli import main
-from identity_reconciler.cmds import plan as plan_cmd
+from identity_reconciler.cmds import shared as plan_cmd
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = str(REPO / "specs")
