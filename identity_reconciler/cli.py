@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
-import logging
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import NamedTuple, Protocol, cast
 
@@ -29,6 +27,7 @@ from identity_reconciler.cmds.common import (
     add_global_options,
     run_environment,
 )
+from identity_reconciler.core import gctune
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.logsetup import redact
 
@@ -152,9 +151,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     name = command_in(argv)
     entry = COMMANDS.get(name) if name else None
-    parser = build_parser(None if entry and entry.whole_cli else [name] if name and entry else [])
-    args = parser.parse_args(argv)
-    # What the imports made lives as long as the process: keep it out of every collection.
+    # Importing a command (pydantic models, the SDK) allocates much and frees little: collect
+    # rarely meanwhile, then freeze what the imports made, which lives as long as the process.
+    with gctune.loading():
+        parser = build_parser(
+            None if entry and entry.whole_cli else [name] if name and entry else []
+        )
+        args = parser.parse_args(argv)
     gc.freeze()
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
@@ -172,6 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"hint: {redact(exc.hint)}", file=sys.stderr)
             return exc.exit_code
         except Exception as exc:  # a bug: one line, and the traceback when asked for
+            import logging
+            import traceback
+
             logging.getLogger("identity_reconciler.cli").debug(
                 "unexpected error", extra=_error_fields(exc)
             )
