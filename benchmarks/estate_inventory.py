@@ -40,7 +40,7 @@ from identity_reconciler.emulator.api import start
 from identity_reconciler.plan import compute_plan
 from identity_reconciler.plan.audit import Naming, audit
 from identity_reconciler.plan.drift import drift_report
-from identity_reconciler.reconcile import apply_live, plan_live
+from identity_reconciler.reconcile.live import apply_live, plan_live
 from identity_reconciler.spec import validate
 from identity_reconciler.spec.export import export_specs
 from identity_reconciler.spec.naming import naming_regex

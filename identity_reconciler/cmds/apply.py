@@ -26,7 +26,8 @@ from identity_reconciler.apply import (
     render_summary_text,
 )
 from identity_reconciler.azure.clients import Session
-from identity_reconciler.cmds.shared import add_target_arguments, load_desired, use_color
+from identity_reconciler.cmds.common import use_color
+from identity_reconciler.cmds.shared import add_target_arguments, load_desired
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState
 from identity_reconciler.plan import (
@@ -36,14 +37,12 @@ from identity_reconciler.plan import (
     Plan,
     render_text,
 )
-from identity_reconciler.reconcile import (
+from identity_reconciler.reconcile.live import apply_live, open_live, plan_live
+from identity_reconciler.reconcile.saved import (
     Refused,
-    apply_live,
     check_applicable,
     check_spec_digest,
     check_tenant,
-    open_live,
-    plan_live,
     read_plan_file,
 )
 

@@ -25,7 +25,7 @@ from identity_reconciler.plan.audit_render import (
     render_audit_markdown,
     render_audit_text,
 )
-from identity_reconciler.reconcile import check_world, open_live
+from identity_reconciler.reconcile.live import check_world, open_live
 from identity_reconciler.spec import load_documents
 from identity_reconciler.spec.models import DEFAULT_NAMING
 from identity_reconciler.spec.naming import naming_regex

@@ -35,7 +35,7 @@ from identity_reconciler.plan.drift_render import (
     render_drift_markdown,
     render_drift_text,
 )
-from identity_reconciler.reconcile import apply_live, check_world, open_live, plan_live
+from identity_reconciler.reconcile.live import apply_live, check_world, open_live, plan_live
 
 EXAMPLE = "identity-reconciler drift specs/ --format markdown > drift.md"
 

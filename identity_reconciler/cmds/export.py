@@ -21,7 +21,7 @@ from identity_reconciler.core import armid
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.findings import Severity, format_text
 from identity_reconciler.core.findings import summary as findings_summary
-from identity_reconciler.reconcile import check_world, open_live
+from identity_reconciler.reconcile.live import check_world, open_live
 from identity_reconciler.spec import validate
 from identity_reconciler.spec.export import DEFAULT_SCHEMA_REF, Export, export_specs
 

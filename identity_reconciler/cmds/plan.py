@@ -16,16 +16,16 @@ from pathlib import Path
 
 from identity_reconciler import terminal
 from identity_reconciler.cmds import github
+from identity_reconciler.cmds.common import use_color
 from identity_reconciler.cmds.shared import (
     add_target_arguments,
     load_desired,
-    use_color,
     write_atomic,
 )
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState, SafetyPolicy
 from identity_reconciler.plan import Plan, render_json, render_markdown, render_text
-from identity_reconciler.reconcile import open_live, plan_live
+from identity_reconciler.reconcile.live import open_live, plan_live
 
 EXAMPLE = (
     "identity-reconciler plan specs/ --cloud local --out plan.json --detailed-exitcode"

@@ -13,7 +13,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from identity_reconciler import terminal
 from identity_reconciler.azure.clients import CLOUD_NAMES, DEFAULT_LOCAL_STATE
 from identity_reconciler.cmds import github
 from identity_reconciler.core.findings import format_text, summary
@@ -40,11 +39,6 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help=f"with --cloud local: emulator state directory (default {DEFAULT_LOCAL_STATE}/)",
     )
-
-
-def use_color(args: argparse.Namespace) -> bool:
-    """Colour only for a person at a terminal, and never when NO_COLOR is set."""
-    return terminal.color_enabled(sys.stdout, no_color=getattr(args, "no_color", False))
 
 
 def load_desired(paths: list[str], *, annotate: bool = False) -> DesiredState | None:

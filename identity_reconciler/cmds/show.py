@@ -11,9 +11,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from identity_reconciler.cmds.shared import use_color
+from identity_reconciler.cmds.common import use_color
 from identity_reconciler.plan import render_json, render_markdown, render_text
-from identity_reconciler.reconcile import read_plan_file
+from identity_reconciler.reconcile.saved import read_plan_file
 
 EXAMPLE = "identity-reconciler show plan.json --format markdown > comment.md"
 

@@ -8,11 +8,14 @@ changed since, and when the credentials reach another tenant than it was made fo
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from identity_reconciler.azure.clients import Session
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState
 from identity_reconciler.plan import Plan, PlanFileError, check_safety
+
+if TYPE_CHECKING:  # `show` reads plan files without the Azure SDK
+    from identity_reconciler.azure.clients import Session
 
 
 class Refused(UserError):

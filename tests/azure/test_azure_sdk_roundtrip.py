@@ -23,7 +23,7 @@ from identity_reconciler.core.state import (
 )
 from identity_reconciler.emulator.api import RunningEmulator
 from identity_reconciler.plan import Plan
-from identity_reconciler.reconcile import apply_live, plan_live
+from identity_reconciler.reconcile.live import apply_live, plan_live
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-myapp-prod-uks-01"

@@ -39,7 +39,13 @@ def loaded(*argv: str) -> list[str]:
 
 @pytest.mark.parametrize(
     "argv",
-    [("--version",), ("--help",), ("validate", "specs/"), ("validate", "--help")],
+    [
+        ("--version",),
+        ("--help",),
+        ("validate", "specs/"),
+        ("validate", "--help"),
+        ("show", "no-such-plan.json"),  # reads plan files, never Azure
+    ],
     ids=" ".join,
 )
 def test_offline_commands_load_nothing_of_azure(argv: tuple[str, ...]) -> None:

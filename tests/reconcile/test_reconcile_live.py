@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from identity_reconciler.core.errors import UserError
-from identity_reconciler.reconcile import open_live, plan_live
+from identity_reconciler.reconcile.live import open_live, plan_live
 from identity_reconciler.spec import validate
 
 REPO = Path(__file__).resolve().parents[2]
