@@ -153,12 +153,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     entry = COMMANDS.get(name) if name else None
     # Importing a command (pydantic models, the SDK) allocates much and frees little: collect
     # rarely meanwhile, then freeze what the imports made, which lives as long as the process.
+    # Freezing before the threshold drops back spares the collection that would follow.
     with gctune.loading():
         parser = build_parser(
             None if entry and entry.whole_cli else [name] if name and entry else []
         )
         args = parser.parse_args(argv)
-    gc.freeze()
+        gc.freeze()
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 1
