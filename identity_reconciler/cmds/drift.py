@@ -29,13 +29,13 @@ from identity_reconciler.plan import (
     Plan,
     check_safety,
 )
-from identity_reconciler.plan.drift import DriftReport, drift_report
+from identity_reconciler.plan.drift import DriftReport
 from identity_reconciler.plan.drift_render import (
     render_drift_json,
     render_drift_markdown,
     render_drift_text,
 )
-from identity_reconciler.reconcile.live import apply_live, check_world, open_live, plan_live
+from identity_reconciler.reconcile.live import apply_live, check_world, drift_live, open_live
 
 EXAMPLE = "identity-reconciler drift specs/ --format markdown > drift.md"
 
@@ -76,12 +76,12 @@ def _measure(
     session: Session, desired: DesiredState, args: argparse.Namespace
 ) -> tuple[Plan, DriftReport]:
     started = time.monotonic()
-    plan, live = plan_live(session, desired, adopt=args.adopt)
+    plan, report = drift_live(session, desired, adopt=args.adopt)
     terminal.say(
         f"Read live state ({args.cloud}): {plan.live_requests} ARM requests in "
         f"{time.monotonic() - started:.1f} s"
     )
-    return plan, drift_report(plan, desired, live, adopt=args.adopt)
+    return plan, report
 
 
 def render(report: DriftReport, fmt: str) -> str:

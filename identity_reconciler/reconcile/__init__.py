@@ -6,6 +6,7 @@
 - `live.open_live(cloud, world=..., state_dir=..., desired=...)`: the session for `--cloud
   NAME` (`check_world` alone, for commands that check their options before anything else).
 - `live.plan_live(session, desired, adopt=...)`: read live → `compute_plan` → Azure SQL users.
+- `live.drift_live(session, desired, adopt=...)`: the same, told as drift.
 - `live.apply_live(session, plan, options=...)`: apply a plan, with the SQL runner it needs.
 - `saved.read_plan_file`, `check_applicable`, `check_tenant`, `check_spec_digest`: what a
   saved plan must pass before any write (`show` uses the first without loading the SDK).

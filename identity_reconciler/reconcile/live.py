@@ -1,8 +1,8 @@
 """Plan and apply against live Azure (or the local emulator): the one copy of the sequence.
 
-`plan_live` is what `plan`, `apply SPECS` and `drift` all run; the cloud the plan records is the
-session's, so `apply SPECS` without `--cloud` (which opens the default cloud) and `plan --cloud
-X` record the cloud that was actually read.
+`plan_live` is what `plan`, `apply SPECS` and `drift` (through `drift_live`) all run. The cloud
+the plan records is the session's, so `apply SPECS` without `--cloud` (which opens the default
+cloud) and `plan --cloud X` record the cloud that was actually read.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from identity_reconciler.azure.reader import read_live
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState, LiveState
 from identity_reconciler.plan import Plan, compute_plan
+from identity_reconciler.plan.drift import DriftReport, drift_report
 from identity_reconciler.reconcile.sql_plan import plan_with_sql
 
 
@@ -61,6 +62,15 @@ def plan_live(session: Session, desired: DesiredState, *, adopt: bool = False) -
     plan = compute_plan(desired, live, adopt=adopt, cloud=session.cloud)
     plan = plan_with_sql(session, desired, live, plan, adopt=adopt)
     return LivePlan(plan, live)
+
+
+def drift_live(
+    session: Session, desired: DesiredState, *, adopt: bool = False
+) -> tuple[Plan, DriftReport]:
+    """The correcting plan, and the same comparison told as drift (plus what a plan leaves
+    alone on purpose: grants added by hand, identities that lost their ownership tag)."""
+    plan, live = plan_live(session, desired, adopt=adopt)
+    return plan, drift_report(plan, desired, live, adopt=adopt)
 
 
 def apply_live(
