@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 1
-    with run_environment(args) as settings:
+    with run_environment(args):
         try:
             return int(args._run(args))
         except KeyboardInterrupt:
@@ -177,13 +177,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exc.exit_code
         except Exception as exc:  # a bug: one line, and the traceback when asked for
             import logging
-            import traceback
 
-            logging.getLogger("identity_reconciler.cli").debug(
-                "unexpected error", extra=_error_fields(exc)
+            # At -v and more: the traceback, through logging (so --log-format json stays JSON).
+            logging.getLogger("identity_reconciler.cli").info(
+                "unexpected error", exc_info=exc, extra=_error_fields(exc)
             )
-            if settings.verbosity > 0:
-                sys.stderr.write(redact("".join(traceback.format_exception(exc))))
             print(
                 f"bug: identity-reconciler failed unexpectedly ({type(exc).__name__}: "
                 f"{redact(str(exc))}); {REPORT_BUG}",

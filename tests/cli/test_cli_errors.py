@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -58,10 +59,21 @@ def test_a_bug_shows_its_traceback_with_v(
     monkeypatch.setattr(validate_cmd, "validate", _bug)
     assert main(["validate", SPECS, "-v"]) == cli.EXIT_BUG
     err = capsys.readouterr().err
-    assert err.startswith("Traceback (most recent call last):")
+    assert "Traceback (most recent call last):" in err
     assert "in _bug" in err
     assert "ValueError: boom" in err
     assert err.splitlines()[-1].startswith("bug: identity-reconciler failed unexpectedly")
+
+
+def test_with_json_logs_the_traceback_is_a_json_field(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(validate_cmd, "validate", _bug)
+    assert main(["--log-format", "json", "-v", "validate", SPECS]) == cli.EXIT_BUG
+    *logs, apology = capsys.readouterr().err.splitlines()
+    (record,) = (json.loads(line) for line in logs if '"unexpected error"' in line)
+    assert "ValueError: boom" in record["exc"]
+    assert apology.startswith("bug: ")
 
 
 def test_a_user_error_prints_its_lines_hint_and_exit_code(
