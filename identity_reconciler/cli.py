@@ -148,18 +148,21 @@ def command_in(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    whole_process = argv is None  # the console script: this process is ours alone
     argv = list(sys.argv[1:] if argv is None else argv)
     name = command_in(argv)
     entry = COMMANDS.get(name) if name else None
     # Importing a command (pydantic models, the SDK) allocates much and frees little: collect
-    # rarely meanwhile, then freeze what the imports made, which lives as long as the process.
-    # Freezing before the threshold drops back spares the collection that would follow.
+    # rarely meanwhile. In a process of our own, then freeze what the imports made, which lives
+    # as long as the process (before the threshold drops back, which would collect it first);
+    # a caller's process keeps its own garbage collectable.
     with gctune.loading():
         parser = build_parser(
             None if entry and entry.whole_cli else [name] if name and entry else []
         )
         args = parser.parse_args(argv)
-        gc.freeze()
+        if whole_process:
+            gc.freeze()
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 1
