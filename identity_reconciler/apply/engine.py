@@ -28,7 +28,7 @@ from identity_reconciler.apply.stale import (
     target_of,
 )
 from identity_reconciler.azure.clients import Session
-from identity_reconciler.azure.errors import ArmError
+from identity_reconciler.azure.errors import ArmRequestError
 from identity_reconciler.azure.execute import (
     WriteResult,
     current_fingerprint,
@@ -37,6 +37,7 @@ from identity_reconciler.azure.execute import (
     run_operation,
 )
 from identity_reconciler.core import armid
+from identity_reconciler.core.errors import UserError
 from identity_reconciler.plan import (
     Change,
     ChangeKind,
@@ -47,7 +48,7 @@ from identity_reconciler.plan import (
 )
 
 
-class StalePlan(Exception):
+class StalePlan(UserError):
     """The up-front check found objects that changed since the plan: nothing was written."""
 
     def __init__(self, stale: list[Stale]) -> None:
@@ -190,7 +191,7 @@ class _Applier:
             return made.principal_id
         found = self._read(lambda: principal_id_of(self.session, p.kind, p.id))
         if not found:
-            raise ArmError(
+            raise ArmRequestError(
                 0,
                 "PrincipalUnknown",
                 f"the principal of {p.id} is not known: it was not created by this apply and "

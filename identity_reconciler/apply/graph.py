@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from identity_reconciler.core import armid
+from identity_reconciler.core.errors import UserError
 from identity_reconciler.plan import KNOWN_AFTER_APPLY, Change, ChangeKind
 
 FIC_SEGMENT = "/federatedidentitycredentials/"
@@ -35,7 +36,7 @@ ARM_KINDS = frozenset(
 )
 
 
-class GraphError(ValueError):
+class GraphError(UserError):
     """The plan's dependencies cannot be ordered: unknown address or a cycle."""
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from identity_reconciler.apply.executor import Outcome, Status
 from identity_reconciler.apply.graph import Graph
 from identity_reconciler.apply.retry import Cancelled
-from identity_reconciler.azure.errors import ArmError
+from identity_reconciler.azure.errors import ArmRequestError
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def failure_of(exc: BaseException) -> Failure:
     if isinstance(cause, BaseException):
         exc = cause
     suffix = f" (after {' and '.join(completed)} succeeded)" if completed else ""
-    if isinstance(exc, ArmError):
+    if isinstance(exc, ArmRequestError):
         return Failure(exc.code, exc.message + suffix, exc.status, exc.request_id)
     if isinstance(exc, Cancelled | KeyboardInterrupt):
         return Failure("Interrupted", "interrupted while waiting to retry" + suffix)

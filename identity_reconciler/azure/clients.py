@@ -28,7 +28,7 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-from identity_reconciler.azure.errors import ArmError, arm_errors
+from identity_reconciler.azure.errors import ArmRequestError, arm_errors
 from identity_reconciler.azure.local_credential import emulator_credential
 from identity_reconciler.azure.resource_types import ResourceType, TypeCatalog
 from identity_reconciler.core.state import DesiredState
@@ -275,7 +275,7 @@ class Session:
             else:
                 tenant = next(iter(self.subscriptions().tenants.list())).tenant_id
         if not tenant:
-            raise ArmError(0, "TenantUnknown", "could not learn the tenant id from ARM")
+            raise ArmRequestError(0, "TenantUnknown", "could not learn the tenant id from ARM")
         self._tenant_id = str(tenant)
         return self._tenant_id
 

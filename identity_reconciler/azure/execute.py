@@ -23,7 +23,7 @@ from azure.core.exceptions import AzureError, HttpResponseError
 
 from identity_reconciler.azure import convert
 from identity_reconciler.azure.clients import Session
-from identity_reconciler.azure.errors import ArmError, NotFound, translate
+from identity_reconciler.azure.errors import ArmRequestError, NotFound, translate
 from identity_reconciler.azure.resource_types import canonical_type
 from identity_reconciler.core import armid
 from identity_reconciler.core.state import LiveGrant
@@ -121,14 +121,16 @@ def _raw(body: Mapping[str, Any] | None) -> bytes:
 def _identity_parts(identity_id: str) -> tuple[str, str, str]:
     scope = armid.parse_scope(identity_id)
     if (scope.resource_type or "").lower() != armid.USER_ASSIGNED_TYPE.lower():
-        raise ArmError(0, "InvalidOperation", f"{identity_id} is not a user-assigned identity id")
+        raise ArmRequestError(
+            0, "InvalidOperation", f"{identity_id} is not a user-assigned identity id"
+        )
     return scope.subscription_id or "", scope.resource_group or "", scope.name or ""
 
 
 def _fic_parts(fic_id: str) -> tuple[str, str, str, str]:
     cut = fic_id.lower().rfind(FIC_SEGMENT)
     if cut < 0:
-        raise ArmError(0, "InvalidOperation", f"{fic_id} is not a federated credential id")
+        raise ArmRequestError(0, "InvalidOperation", f"{fic_id} is not a federated credential id")
     sub, rg, ident = _identity_parts(fic_id[:cut])
     return sub, rg, ident, fic_id[cut + len(FIC_SEGMENT) :].strip("/")
 
@@ -137,7 +139,7 @@ def identity_of_credential(fic_id: str) -> str:
     """The identity id a federated credential id sits under."""
     cut = fic_id.lower().rfind(FIC_SEGMENT)
     if cut < 0:
-        raise ArmError(0, "InvalidOperation", f"{fic_id} is not a federated credential id")
+        raise ArmRequestError(0, "InvalidOperation", f"{fic_id} is not a federated credential id")
     return convert.canonical_id(fic_id[:cut])
 
 
@@ -145,7 +147,7 @@ def split_grant_id(assignment_id: str) -> tuple[str, str]:
     """(scope, name) of a role assignment id."""
     cut = assignment_id.lower().rfind(ROLE_ASSIGNMENTS)
     if cut < 0:
-        raise ArmError(0, "InvalidOperation", f"{assignment_id} is not a role assignment id")
+        raise ArmRequestError(0, "InvalidOperation", f"{assignment_id} is not a role assignment id")
     return assignment_id[:cut] or "/", assignment_id[cut + len(ROLE_ASSIGNMENTS) :].strip("/")
 
 
@@ -169,7 +171,7 @@ def resource_type_of(resource_id: str) -> str:
 def run_operation(
     session: Session, kind: str, operation: OperationLike, *, hook: ResponseHook | None = None
 ) -> WriteResult:
-    """Send one planned write through the SDK client for `kind`; ArmError on failure."""
+    """Send one planned write through the SDK client for `kind`; ArmRequestError on failure."""
     method = operation.method.upper()
     if kind == IDENTITY:
         return _identity(session, method, operation, hook)
@@ -179,7 +181,9 @@ def run_operation(
         return _block(session, operation, hook)
     if kind == GRANT:
         return _grant(session, method, operation, hook)
-    raise ArmError(0, "UnsupportedOperation", f"{method} of a {kind} change is not supported")
+    raise ArmRequestError(
+        0, "UnsupportedOperation", f"{method} of a {kind} change is not supported"
+    )
 
 
 def _identity(
@@ -192,7 +196,7 @@ def _identity(
             ops.delete(rg, name, **_options(hook))
             return WriteResult()
         if method != "PUT":
-            raise ArmError(0, "UnsupportedOperation", f"{method} of an identity")
+            raise ArmRequestError(0, "UnsupportedOperation", f"{method} of an identity")
         result = ops.create_or_update(
             rg, name, _raw(op.body), content_type="application/json", **_options(hook)
         )
@@ -211,7 +215,7 @@ def _credential(
             ops.delete(rg, ident, name, **_options(hook))
             return WriteResult()
         if method != "PUT":
-            raise ArmError(0, "UnsupportedOperation", f"{method} of a federated credential")
+            raise ArmRequestError(0, "UnsupportedOperation", f"{method} of a federated credential")
         result = ops.create_or_update(
             rg, ident, name, _raw(op.body), content_type="application/json", **_options(hook)
         )
@@ -250,7 +254,7 @@ def _grant(
             ops.delete_by_id(op.id, **_options(hook))
             return WriteResult()
         if method != "PUT":
-            raise ArmError(0, "UnsupportedOperation", f"{method} of a role assignment")
+            raise ArmRequestError(0, "UnsupportedOperation", f"{method} of a role assignment")
         result = ops.create_by_id(
             op.id,
             _raw(with_principal_type(op.body)),
@@ -302,7 +306,9 @@ def current_fingerprint(
     """
     kind, object_id = str(change.kind), change.id
     if not object_id:
-        raise ArmError(0, "InvalidOperation", f"a {kind} change without an id has no live object")
+        raise ArmRequestError(
+            0, "InvalidOperation", f"a {kind} change without an id has no live object"
+        )
     try:
         with _sdk():
             if kind == IDENTITY:
@@ -325,7 +331,7 @@ def current_fingerprint(
     if kind in BLOCK_KINDS:
         body = _resource_body(session, object_id, hook)
         return convert.resource_identity(object_id, resource_type_of(object_id), body).fingerprint
-    raise ArmError(0, "UnsupportedOperation", f"no live object for a {kind} change")
+    raise ArmRequestError(0, "UnsupportedOperation", f"no live object for a {kind} change")
 
 
 def find_equal_grant(

@@ -16,7 +16,7 @@ from typing import Any
 
 from identity_reconciler.azure import convert
 from identity_reconciler.azure.clients import Session
-from identity_reconciler.azure.errors import ArmError, NotFound
+from identity_reconciler.azure.errors import ArmRequestError, NotFound
 from identity_reconciler.azure.execute import (
     BLOCK_KINDS,
     FEDERATED_CREDENTIAL,
@@ -72,7 +72,7 @@ class _Wanted:
         if kind == GRANT:
             try:
                 scope_text, _ = split_grant_id(object_id)
-            except ArmError:
+            except ArmRequestError:
                 return  # not yet known (a principal created by this apply): checked later
             self.keys.add(fingerprint_key(kind, object_id))
             scope = _scope_of(scope_text)

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from identity_reconciler.azure.errors import ArmError
+from identity_reconciler.azure.errors import ArmRequestError
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class TypeCatalog:
                         self._learned[full.lower()] = ResourceType(full, chosen)
                 self._namespaces.add(namespace.lower())
             if lkey not in self._learned:
-                raise ArmError(
+                raise ArmRequestError(
                     0,
                     "UnknownResourceType",
                     f"resource type {resource_type!r} is not registered with provider "

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-HELP = "Run the embedded local Azure (an ARM emulator over HTTPS on 127.0.0.1)."
+from identity_reconciler.core.errors import UserError
+
 EXAMPLE = "identity-reconciler emulator serve --state .emulator --port 8443"
 
 
@@ -92,17 +93,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         check_loopback(args.host)
     except EmulatorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise UserError(str(exc)) from None
     if args.page_size < 1:
-        print("error: --page-size must be at least 1", file=sys.stderr)
-        return 1
+        raise UserError("--page-size must be at least 1")
     if args.state and Path(args.state).exists() and not Path(args.state).is_dir():
-        print(f"error: --state '{args.state}' exists and is not a directory", file=sys.stderr)
-        return 1
+        raise UserError(f"--state '{args.state}' exists and is not a directory")
     if args.world and not Path(args.world).is_file():
-        print(f"error: world file '{args.world}' does not exist", file=sys.stderr)
-        return 1
+        raise UserError(f"world file '{args.world}' does not exist")
     settings = Settings(
         seed=args.seed,
         latency_ms=args.latency_ms,
@@ -130,8 +127,7 @@ def run(args: argparse.Namespace) -> int:
                 port=args.port,
             )
         except Exception as exc:  # world or state problems: one line, no traceback
-            print(f"error: cannot start the emulator: {exc}", file=sys.stderr)
-            return 1
+            raise UserError(f"cannot start the emulator: {exc}") from exc
         try:
             print(json.dumps(emu.info.as_json()), flush=True)
             while not stop.wait(0.5):

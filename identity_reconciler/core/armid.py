@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from identity_reconciler.core.errors import UserError
+
 GUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
@@ -27,7 +29,7 @@ FIC_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCr
 ROLE_DEFINITION_PREFIX = "/providers/Microsoft.Authorization/roleDefinitions/"
 
 
-class ArmIdError(ValueError):
+class ArmIdError(UserError):
     """An ARM id or scope that cannot be parsed; the message says what was expected."""
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from identity_reconciler.core import armid
+from identity_reconciler.core.errors import UserError
 
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
@@ -37,7 +38,8 @@ BROAD_WRITE_ROLE_GUIDS: frozenset[str] = frozenset({OWNER, CONTRIBUTOR})
 CATALOG_FILE = "builtin-roles.json"
 RENAMES_FILE = "builtin-role-renames.json"
 
-class UnknownRoleError(ValueError):
+
+class UnknownRoleError(UserError):
     """A role name that is neither a built-in role nor a former name of one."""
 
     def __init__(self, name: str, suggestions: Sequence[str]) -> None:

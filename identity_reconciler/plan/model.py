@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from identity_reconciler.core.errors import UserError
+
 FORMAT_VERSION = "1.0"
 # Shown wherever a value exists only once apply has run (a new identity's principalId).
 KNOWN_AFTER_APPLY = "(known after apply)"
@@ -25,7 +27,7 @@ ALLOWED_ACTIONS: frozenset[tuple[str, ...]] = frozenset(
 )
 
 
-class PlanFileError(ValueError):
+class PlanFileError(UserError):
     """A plan file that cannot be trusted: not JSON, unknown format, malformed, or edited."""
 
 

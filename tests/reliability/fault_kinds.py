@@ -25,7 +25,7 @@ from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreatePara
 
 from identity_reconciler.apply import RetryPolicy
 from identity_reconciler.azure.clients import Session, connect_emulator
-from identity_reconciler.azure.errors import ArmError as ClientError
+from identity_reconciler.azure.errors import ArmRequestError as ClientError
 from identity_reconciler.azure.errors import arm_errors
 from identity_reconciler.core import armid
 from identity_reconciler.core.state import DesiredGrant, PrincipalKind

@@ -6,16 +6,19 @@ with the run's own Entra token (`azure/sql_connect.py`) reads the catalog (`sql/
 `sql/planner.py` decides the T-SQL and `plan/sql_changes.py` puts it in the plan. Whatever cannot
 be checked is said in the plan — a missing server or admin is an error at the spec line, and on
 the local emulator, which has no SQL endpoint, every database is reported "not checked" — so a
-plan is never green about databases nobody looked at. Applying the result is `sql_apply.py`.
+plan is never green about databases nobody looked at. Applying the result is
+`apply/sql_apply.py`; both reach databases through `apply/sql_connector.py`.
+
+It sits in the orchestration layer because it needs both `azure/` (ARM and SQL reads) and
+`plan/` (the plan it extends), which the layers below may not import together.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Callable
 
-from identity_reconciler.azure import sql_connect
+from identity_reconciler.apply.sql_connector import NO_LOCAL_ENDPOINT, Connector, default_connector
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import scrub
 from identity_reconciler.azure.sql_admin import SqlServer, read_server
@@ -24,7 +27,6 @@ from identity_reconciler.core.state import DesiredSqlDatabase, DesiredState, Liv
 from identity_reconciler.plan import Plan
 from identity_reconciler.plan.sql_changes import add_sql, principal_expectations
 from identity_reconciler.sql import (
-    Connection,
     DatabasePlan,
     LiveSqlDatabase,
     SqlIssue,
@@ -32,28 +34,6 @@ from identity_reconciler.sql import (
     plan_database,
     read_database,
 )
-
-# (endpoint host name, database) -> an open connection, autocommit off.
-Connector = Callable[[str, str], Connection]
-
-NO_LOCAL_ENDPOINT = "no SQL endpoint on the local emulator"
-
-
-def default_connector(session: Session) -> Connector | None:
-    """Connections as the session's credential; None on the local emulator (no SQL there)."""
-    if session.cloud == "local":
-        return None
-
-    def connect(endpoint: str, database: str) -> Connection:
-        conn: Connection = sql_connect.connect(
-            endpoint, database, session.credential, cloud=session.cloud
-        )
-        return conn
-
-    return connect
-
-
-# --------------------------------------------------------------------------- plan
 
 
 def _issue(db: DesiredSqlDatabase, code: str, message: str, *, error: bool) -> DatabasePlan:
