@@ -216,7 +216,20 @@ def test_connections_beyond_the_cap_are_closed_at_once(capped: RunningEmulator) 
         finally:
             for sock in extra:
                 sock.close()
-    assert _served(capped)  # and the cap frees up as connections end
+    assert _served_within(capped, 10.0)  # and the cap frees up as connections end
+
+
+def _served_within(emu: RunningEmulator, seconds: float) -> bool:
+    """Served again once the server has seen the closed sockets end (on a loaded machine its
+    handshake threads notice the close a little later; the cap must still free up)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return _served(emu)
+        except requests.exceptions.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def test_fifty_concurrent_clients_are_served_without_an_error(
