@@ -16,6 +16,7 @@ from identity_reconciler.apply.executor import Outcome, Status
 from identity_reconciler.apply.graph import Graph
 from identity_reconciler.apply.retry import Cancelled
 from identity_reconciler.azure.errors import ArmRequestError
+from identity_reconciler.core.words import count
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,10 @@ def render_summary_text(result: ApplyResult) -> str:
         lines.append("Notes:")
         lines += [f"  * {a.address}: {'; '.join(a.notes)}" for a in noted]
     counts = f"{len(result.done)} done, {len(result.failed)} failed, {len(result.skipped)} skipped"
-    cost = f"{result.seconds:.1f} s, {result.requests} ARM requests, {result.retries} retries" + (
+    cost = (
+        f"{result.seconds:.1f} s, {count(result.requests, 'ARM request')}, "
+        f"{count(result.retries, 'retry')}"
+    ) + (
         f", {result.throttled} throttled" if result.throttled else ""
     )
     if result.interrupted:

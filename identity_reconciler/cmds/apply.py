@@ -30,6 +30,7 @@ from identity_reconciler.cmds.common import use_color
 from identity_reconciler.cmds.shared import add_target_arguments, load_desired
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState
+from identity_reconciler.core.words import count
 from identity_reconciler.plan import (
     ALLOW_DELETE_IDENTITY,
     ALLOW_MASS_CHANGE,
@@ -162,7 +163,7 @@ def _approve(plan: Plan, args: argparse.Namespace) -> bool:
 
 def _execute(session: Session, plan: Plan, args: argparse.Namespace) -> ApplyResult:
     check_tenant(session, plan)
-    terminal.say(f"Applying {len(plan.changes)} change(s) ({plan.target.cloud})...")
+    terminal.say(f"Applying {count(len(plan.changes), 'change')} ({plan.target.cloud})...")
     options = ApplyOptions(
         parallelism=args.parallelism, retry=RetryPolicy(principal_wait=args.principal_wait)
     )

@@ -22,6 +22,7 @@ from identity_reconciler.cmds import github
 from identity_reconciler.cmds.shared import add_target_arguments, load_desired
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState
+from identity_reconciler.core.words import count
 from identity_reconciler.plan import (
     ALLOW_DELETE_IDENTITY,
     ALLOW_MASS_CHANGE,
@@ -126,7 +127,8 @@ def _fix(
         raise UserError(reason)
     result: ApplyResult | None = None
     if plan.has_changes:
-        terminal.say(f"Correcting {len(plan.changes)} difference(s) ({plan.target.cloud})...")
+        fixing = count(len(plan.changes), "difference")
+        terminal.say(f"Correcting {fixing} ({plan.target.cloud})...")
         try:
             result = apply_live(session, plan)
         except StalePlan as exc:
@@ -143,7 +145,7 @@ def _fix(
         print(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False))
     elif args.format == "markdown":
         fixed = len(result.done) if result is not None else 0
-        print(f"**drift --fix applied {fixed} correction(s).**\n")
+        print(f"**drift --fix applied {count(fixed, 'correction')}.**\n")
         sys.stdout.write(render_drift_markdown(after))
     else:
         sys.stdout.write("\nAfter --fix: " + render_drift_text(after))

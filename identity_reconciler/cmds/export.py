@@ -21,6 +21,7 @@ from identity_reconciler.core import armid
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.findings import Severity, format_text
 from identity_reconciler.core.findings import summary as findings_summary
+from identity_reconciler.core.words import count
 from identity_reconciler.reconcile.live import check_world, open_live
 from identity_reconciler.spec import validate
 from identity_reconciler.spec.export import DEFAULT_SCHEMA_REF, Export, export_specs
@@ -119,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
     for target, file in zip(targets, exported.files, strict=True):
         line = (
-            f"wrote {target}: {file.identities} identities, {file.resources} resources, "
-            f"{file.grants} grants"
+            f"wrote {target}: {count(file.identities, 'identity')}, "
+            f"{count(file.resources, 'resource')}, {count(file.grants, 'grant')}"
         )
         if file.unowned:
             line += f" ({len(file.unowned)} not owned yet: plan with --adopt to take them over)"

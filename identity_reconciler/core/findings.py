@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
+from identity_reconciler.core.words import count
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -104,4 +106,7 @@ def format_json(findings: Sequence[Finding], *, files: int) -> str:
 def summary(findings: Sequence[Finding], *, files: int) -> str:
     """`N files, N errors, N warnings`: one fixed shape, easy to grep in CI logs."""
     tally = counts(findings)
-    return f"{files} files, {tally[Severity.ERROR]} errors, {tally[Severity.WARNING]} warnings"
+    return (
+        f"{count(files, 'file')}, {count(tally[Severity.ERROR], 'error')}, "
+        f"{count(tally[Severity.WARNING], 'warning')}"
+    )

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from identity_reconciler.core.words import count
 from identity_reconciler.plan.drift import Drift, DriftReport
 
 MAX_BYTES = 65_536
@@ -37,7 +38,7 @@ def headline(data: Mapping[str, Any]) -> str:
         return NO_DRIFT
     fixable = int(data.get("fixable") or 0)
     return (
-        f"Drift: live Azure differs from the specs in {len(items)} place(s); "
+        f"Drift: live Azure differs from the specs in {count(len(items), 'place')}; "
         f"{fixable} can be corrected with drift --fix."
     )
 
@@ -111,14 +112,15 @@ def render_drift_markdown(
     items = list(data.get("items") or ())
     target = data.get("target") or {}
     subs = ", ".join(f"`{s}`" for s in target.get("subscriptions") or ()) or "none"
-    head = [f"### identity-reconciler drift: {len(items)} difference(s)", ""]
+    head = [f"### identity-reconciler drift: {count(len(items), 'difference')}", ""]
     if not items:
         head += [f"**{NO_DRIFT}**", ""]
     else:
         head += [f"**{headline(data)}**", "", f"{tally(data)}.", ""]
     errors = list(data.get("errors") or ())
     if errors:
-        head += ["> [!WARNING]", f"> **{len(errors)} error(s): the comparison is incomplete.**"]
+        incomplete = f"> **{count(len(errors), 'error')}: the comparison is incomplete.**"
+        head += ["> [!WARNING]", incomplete]
         head += [f"> - {_esc(_located(e))}" for e in errors[:50]]
         head.append("")
     tail = [
@@ -147,7 +149,8 @@ def render_drift_markdown(
         body = [*table, "", *details, *closing]
     if shown < len(items):
         body += [
-            f"> [!NOTE]\n> {len(items) - shown} of {len(items)} differences are not shown to "
+            f"> [!NOTE]\n> {len(items) - shown} of {count(len(items), 'difference')} "
+            f"{'is' if len(items) - shown == 1 else 'are'} not shown to "
             f"keep this under {max_bytes // 1024} KB; run `drift --format json` for all of them.",
             "",
         ]

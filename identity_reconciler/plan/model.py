@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from identity_reconciler.core.errors import UserError
+from identity_reconciler.core.words import count
 
 FORMAT_VERSION = "1.0"
 # Shown wherever a value exists only once apply has run (a new identity's principalId).
@@ -252,7 +253,7 @@ class Plan(_Model):
             where = ".".join(str(p) for p in first["loc"]) or "(top)"
             raise PlanFileError(
                 f"the plan file is malformed at {where}: {first['msg']} "
-                f"({exc.error_count()} problem(s))"
+                f"({count(exc.error_count(), 'problem')})"
             ) from None
         if checksum_of(plan.to_dict()) != stored:
             raise PlanFileError("plan checksum mismatch after reading: the file is not canonical")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState
+from identity_reconciler.core.words import count
 from identity_reconciler.plan import Plan, PlanFileError, check_safety
 
 if TYPE_CHECKING:  # `show` reads plan files without the Azure SDK
@@ -40,7 +41,8 @@ def check_applicable(plan: Plan, flags: list[str]) -> None:
             f"  {e.source + ': ' if e.source else ''}{e.message}" for e in plan.errors
         )
         raise Refused(
-            f"the plan has {len(plan.errors)} error(s); fix the specs and plan again:\n{details}"
+            f"the plan has {count(len(plan.errors), 'error')}; fix the specs and plan again:\n"
+            f"{details}"
         )
     violations = check_safety(plan, flags)
     if violations:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from identity_reconciler.core import armid, roles
 from identity_reconciler.core.findings import Finding, Severity
 from identity_reconciler.core.state import SourceRef
+from identity_reconciler.core.words import count
 from identity_reconciler.spec.models import (
     IDENTITY_HOST_TYPES,
     ResourceRef,
@@ -140,7 +141,7 @@ class DocContext:
             self.report(
                 path,
                 "IR020",
-                f"scope type {value.type!r} needs {len(types)} name part(s), "
+                f"scope type {value.type!r} needs {count(len(types), 'name part')}, "
                 f"name {value.name!r} has {len(names)}",
                 "for a child resource write name: parent/child",
             )

@@ -135,7 +135,7 @@ def test_text_and_markdown(estate_state: Path, capsys: pytest.CaptureFixture[str
     assert main(["audit", "--cloud", "local", "--state-dir", str(estate_state),
                  "--subscription", SUB]) == 0
     text = capsys.readouterr().out
-    assert text.startswith("Audit: 2 managed identities with 3 grants in 1 subscription(s)")
+    assert text.startswith("Audit: 2 managed identities with 3 grants in 1 subscription")
     assert "error   AUD001 privileged-broad-scope:" in text
     assert main(["audit", "--cloud", "local", "--state-dir", str(estate_state),
                  "--subscription", SUB, "--format", "markdown", "--fail-on", "error"]) == 2

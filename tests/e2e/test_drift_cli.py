@@ -135,7 +135,7 @@ def test_markdown_is_an_issue_body(state: Path, capsys: pytest.CaptureFixture[st
                "--format", "markdown"])
     md = capsys.readouterr().out
     assert rc == 2
-    assert md.startswith("### identity-reconciler drift: 1 difference(s)\n")
+    assert md.startswith("### identity-reconciler drift: 1 difference\n")
     assert f"| - | `federated_credential.{RG}/{IDENTITY}/github-production` |" in md
     assert "```diff" in md
 

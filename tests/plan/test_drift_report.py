@@ -234,7 +234,7 @@ def test_views_agree_and_json_is_complete() -> None:
     assert "not fixed by --fix" in text
     assert text.rstrip().endswith("Drift: 1 missing live, 0 changed, 1 only live, 0 not owned.")
     md = render_drift_markdown(r)
-    assert md.startswith("### identity-reconciler drift: 2 difference(s)\n")
+    assert md.startswith("### identity-reconciler drift: 2 differences\n")
     assert f"| - | `federated_credential.{RG}/id-myapp/github-main` |" in md
     assert "| no |" in md
     assert "| yes |" in md

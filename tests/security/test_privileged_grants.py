@@ -101,7 +101,7 @@ def test_privileged_grant_needs_an_allowance_and_the_flag(
     assert "privileged grant at a broad scope" in out
     assert "Traceback" not in out + err
     assert main(["apply", str(plan_file), "--allow-privileged", "--state-dir", state]) == 1
-    assert "error(s); fix the specs" in capsys.readouterr().err
+    assert "error; fix the specs" in capsys.readouterr().err
     assert watch.writes() == 0
 
     specs = _write(tmp_path, role, scope, ALLOWANCE)
