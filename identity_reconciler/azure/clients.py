@@ -425,6 +425,8 @@ def _open_local(
         settings = dataclasses.replace(settings or Settings(), enforce_rbac=True)
     directory = Path(state_dir) if state_dir is not None else Path.cwd() / DEFAULT_LOCAL_STATE
     directory.mkdir(parents=True, exist_ok=True)
+    from identity_reconciler.emulator.world import WorldError
+
     seed: str | Path | dict[str, Any] = world if world is not None else world_for(desired)
     stack = contextlib.ExitStack()
     try:
@@ -432,6 +434,13 @@ def _open_local(
             api.running(state_dir=directory, world=seed, settings=settings)
         )
         session = connect_emulator(running.info, client_id=client_id)
+    except WorldError as exc:
+        stack.close()
+        if world is not None:
+            raise ValueError(str(exc)) from None
+        # Built from the specs: speak of what the specs name, not of the emulator's input.
+        detail = str(exc).removeprefix("world: ").rsplit(": ", 1)[-1]
+        raise ValueError(f"the local Azure cannot hold what the specs name: {detail}") from None
     except BaseException:
         stack.close()
         raise

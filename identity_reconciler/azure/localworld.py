@@ -82,7 +82,22 @@ class _WorldBuilder:
                 dbs = entry.setdefault("databases", [])
                 if scope.names[1].lower() not in {str(d).lower() for d in dbs}:
                     dbs.append(scope.names[1])
+        elif len(scope.types) > 1:
+            self._child(rg, scope)
         return entry
+
+    @staticmethod
+    def _child(rg: dict[str, Any], scope: armid.Scope) -> None:
+        """A child resource (a queue, a blob container, a slot) as its own entry."""
+        rtype = scope.resource_type or ""
+        name = "/".join(scope.names)
+        for res in rg["resources"]:
+            if (
+                str(res.get("type", "")).lower() == rtype.lower()
+                and str(res.get("name", "")).lower() == name.lower()
+            ):
+                return
+        rg["resources"].append({"type": rtype, "name": name})
 
     def management_group(self, name: str) -> None:
         groups = self.world["management_groups"]

@@ -71,6 +71,12 @@ class Kind:
     name_error: tuple[str, str] = ("InvalidResourceName", "")
     fixed_names: tuple[str, ...] = ()
     qualified_name: bool = False  # `name` shows the parent too ("site/slot"), as Web does
+    any_api_version: bool = False  # a generic type: any well-formed api-version is accepted
+
+    def accepts(self, api_version: str) -> bool:
+        if self.any_api_version:
+            return API_VERSION_RE.match(api_version) is not None
+        return api_version in self.api_versions
 
 
 KINDS: dict[str, Kind] = {
@@ -225,10 +231,57 @@ KINDS: dict[str, Kind] = {
 }
 
 NAMESPACES = frozenset(k.split("/")[0] for k in KINDS)
+_KNOWN_NAMESPACES = frozenset(n.lower() for n in NAMESPACES)
+
+API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-(preview|beta|alpha|privatepreview))?$")
+RESOURCE_TYPE_RE = re.compile(
+    r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+(/[A-Za-z][A-Za-z0-9]*)+$"
+)
+# Namespaces served by their own providers: never a generic resource.
+_OWN_NAMESPACES = frozenset(
+    {
+        "microsoft.managedidentity",
+        "microsoft.authorization",
+        "microsoft.resources",
+        "microsoft.management",
+    }
+)
 
 
 def kind_of(resource_type: str) -> Kind | None:
-    return KINDS.get(resource_type.lower())
+    """The seeded kind of a type; any other well-formed type is a generic resource.
+
+    Estates hold far more types than the emulator models (registries, Service Bus, Event Hubs,
+    ...). As grant scopes they only need to exist, so each is served as a plain document with
+    its tags, location and properties, under any api-version. In a namespace modelled here,
+    only children of a modelled type are generic (vault secrets, blob containers).
+    """
+    known = KINDS.get(resource_type.lower())
+    if known is not None:
+        return known
+    if not RESOURCE_TYPE_RE.match(resource_type):
+        return None
+    namespace, *types = resource_type.lower().split("/")
+    if namespace in _OWN_NAMESPACES:
+        return None
+    if namespace in _KNOWN_NAMESPACES and f"{namespace}/{types[0]}" not in KINDS:
+        return None  # a namespace served here knows its top-level types (InvalidResourceType)
+    return _GENERIC.setdefault(resource_type.lower(), _generic(resource_type))
+
+
+_GENERIC: dict[str, Kind] = {}  # first spelling seen wins, as ARM keeps the first casing
+
+
+def _generic(spelling: str) -> Kind:
+    return Kind(
+        spelling,
+        (),
+        defaults.generic,
+        identity=None,
+        any_api_version=True,
+        name_pattern=re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.()-]{0,259}$"),
+        qualified_name=spelling.count("/") > 1,
+    )
 
 
 def display_location(kind: Kind, location: str) -> str:

@@ -117,7 +117,7 @@ def _resolve(ctx: Context, req: Request, params: dict[str, str]) -> Target:
             f"'{params['ns']}' for api version '{version}'.",
         )
     group = require_resource_group(ctx, params["sub"], params["rg"])
-    if version not in kind.api_versions:
+    if not kind.accepts(version):
         raise ArmError(
             400,
             "NoRegisteredProviderFound",
