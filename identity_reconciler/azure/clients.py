@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import logging
 import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -409,6 +410,10 @@ def running_local_session(
     )
 
 
+# The location inside the emulator's input ("subscriptions[0].resource_groups[1]...: ").
+_WORLD_PATH = re.compile(r"^[\w.\[\]]+: ")
+
+
 def _open_local(
     *,
     world: str | Path | None,
@@ -439,7 +444,7 @@ def _open_local(
         if world is not None:
             raise ValueError(str(exc)) from None
         # Built from the specs: speak of what the specs name, not of the emulator's input.
-        detail = str(exc).removeprefix("world: ").rsplit(": ", 1)[-1]
+        detail = _WORLD_PATH.sub("", str(exc).removeprefix("world: "), count=1)
         raise ValueError(f"the local Azure cannot hold what the specs name: {detail}") from None
     except BaseException:
         stack.close()

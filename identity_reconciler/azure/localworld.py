@@ -77,7 +77,9 @@ class _WorldBuilder:
                 entry["kind"] = _SITE_KIND
             rg["resources"].append(entry)
         if rtype.lower() == "microsoft.sql/servers":
-            entry.setdefault("entra_admin", {"login": "sqladmins", "object_id": _SQL_ADMIN_ID})
+            if "entra_admin" not in entry:
+                entry["entra_admin"] = {"login": "sqladmins", "object_id": _SQL_ADMIN_ID}
+                self._principal(_SQL_ADMIN_ID, "Group", "sqladmins")
             if len(scope.types) > 1 and scope.types[1].lower() == "databases":
                 dbs = entry.setdefault("databases", [])
                 if scope.names[1].lower() not in {str(d).lower() for d in dbs}:
@@ -98,6 +100,11 @@ class _WorldBuilder:
             ):
                 return
         rg["resources"].append({"type": rtype, "name": name})
+
+    def _principal(self, object_id: str, kind: str, name: str) -> None:
+        principals = self.world.setdefault("principals", [])
+        if not any(str(p.get("object_id", "")).lower() == object_id for p in principals):
+            principals.append({"object_id": object_id, "kind": kind, "display_name": name})
 
     def management_group(self, name: str) -> None:
         groups = self.world["management_groups"]

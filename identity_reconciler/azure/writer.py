@@ -16,6 +16,7 @@ from azure.mgmt.msi.v2024_11_30.models import FederatedIdentityCredential, Ident
 from identity_reconciler.azure import convert
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import NotFound, arm_errors
+from identity_reconciler.azure.identity_blocks import primary_identity
 from identity_reconciler.azure.reader import get_resource_body, list_credentials
 from identity_reconciler.azure.resource_types import canonical_type
 from identity_reconciler.core import armid, ownership
@@ -197,17 +198,21 @@ def set_identity_block(
     if patch is None:
         return convert.resource_identity(resource_id, rtype_name, current)
     ops = session.resources(sub).resources
+    primary = primary_identity(current, rtype.primary_property, attach=attach, detach=detach)
     with arm_errors():
         if rtype.patch:
+            update: dict[str, Any] = {"identity": patch}
+            if primary:
+                update["properties"] = primary
             poller = ops.begin_update_by_id(
                 resource_id,
-                {"identity": patch},
+                update,
                 api_version=rtype.api_version,
                 polling_interval=_LRO_POLL_SECONDS,
             )
         else:
             body = {k: v for k, v in current.items() if k in ("location", "tags", "kind", "sku")}
-            body["properties"] = current.get("properties") or {}
+            body["properties"] = {**(current.get("properties") or {}), **primary}
             body["identity"] = patch
             poller = ops.begin_create_or_update_by_id(
                 resource_id, body, api_version=rtype.api_version, polling_interval=_LRO_POLL_SECONDS

@@ -12,14 +12,16 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
-from identity_reconciler.core import armid
+from identity_reconciler.core import armid, identity_hosts
 from identity_reconciler.core.ownership import OWNER_TAG, OWNER_TAG_VALUE
 from identity_reconciler.spec.rules import CONFIGURABLE_RULES
 
 IDENTITY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
 FIC_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-_]{2,119}$")
 LOCATION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ]{0,63}$")
-RESOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.()-]{0,259}$")
+RESOURCE_NAME_RE = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9_.()-]{0,259}(/[A-Za-z0-9][A-Za-z0-9_.()-]{0,259})*$"
+)
 RESOURCE_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+(/[A-Za-z0-9]+)+$")
 SQL_SERVER_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 SQL_DATABASE_RE = re.compile(r"^[^<>*%&:\\/?\x00-\x1f]{1,128}(?<![. ])$")
@@ -27,14 +29,7 @@ SQL_ROLE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_$#@ .-]{0,127}$")
 TAG_KEY_FORBIDDEN = set("<>%&\\?/")
 
 # Resource types whose identity block identity-reconciler manages, by their canonical casing.
-IDENTITY_HOST_TYPES: dict[str, str] = {
-    t.lower(): t
-    for t in (
-        "Microsoft.Web/sites",  # App Service and Function Apps
-        "Microsoft.Compute/virtualMachines",
-        "Microsoft.App/containerApps",
-    )
-}
+IDENTITY_HOST_TYPES: dict[str, str] = {h.type.lower(): h.type for h in identity_hosts.TABLE}
 DEFAULT_AUDIENCE = "api://AzureADTokenExchange"
 MAX_FEDERATED_CREDENTIALS = 20
 MAX_TAGS = 50
@@ -108,7 +103,7 @@ def _resource_name(value: str) -> str:
     if not RESOURCE_NAME_RE.match(value):
         raise SpecValueError(
             f"resource name {value!r} must start with a letter or digit and hold only "
-            "letters, digits, '-', '_', '.', '(' or ')'",
+            "letters, digits, '-', '_', '.', '(' or ')' (a child: parent/child)",
             "write the resource's name as Azure shows it",
         )
     return value

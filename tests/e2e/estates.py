@@ -53,3 +53,35 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     rc = main(list(argv))
     captured = capsys.readouterr()
     return rc, captured.out, captured.err
+
+DATA_RG = "rg-data-prod-uks-01"
+DATA_RG_ID = f"/subscriptions/{SHOP_SUB}/resourceGroups/{DATA_RG}"
+SQL_SERVER = f"{DATA_RG_ID}/providers/Microsoft.Sql/servers/sql-data-prod-uks-01"
+
+# Every kind of resource people attach identities to, in one data platform.
+DATA_PLATFORM = f"""\
+subscription: {SHOP_SUB}
+defaults: {{location: uksouth, resource_group: {DATA_RG}, tags: {{app: data, env: prod}}}}
+identities:
+  - name: id-data-ingest-prod-uks-01
+    assigned_to:
+      - {{type: Microsoft.DataFactory/factories, name: adf-data-prod-uks-01}}
+      - {{type: Microsoft.Sql/servers, name: sql-data-prod-uks-01}}
+      - {{type: Microsoft.DocumentDB/databaseAccounts, name: cosmos-data-prod-uks-01}}
+      - {{type: Microsoft.Logic/workflows, name: logic-data-prod-uks-01}}
+      - {{type: Microsoft.ContainerService/managedClusters, name: aks-data-prod-uks-01}}
+      - {{type: Microsoft.ContainerInstance/containerGroups, name: ci-data-prod-uks-01}}
+      - {{type: Microsoft.Compute/virtualMachineScaleSets, name: vmss-data-prod-uks-01}}
+      - {{type: Microsoft.App/jobs, name: job-data-prod-uks-01}}
+      - {{type: Microsoft.Web/sites, name: func-data-prod-uks-01}}
+      - {{type: Microsoft.Web/sites/slots, name: func-data-prod-uks-01/staging}}
+    roles:
+      - role: Storage Blob Data Contributor
+        scope: {{type: Microsoft.Storage/storageAccounts, name: stdataproduks01}}
+resources:
+  - {{type: Microsoft.ApiManagement/service, name: apim-data-prod-uks-01}}
+  - {{type: Microsoft.Automation/automationAccounts, name: aa-data-prod-uks-01}}
+  - {{type: Microsoft.DataFactory/factories, name: adf-data-prod-uks-01,
+     roles: [{{role: Storage Blob Data Reader,
+              scope: {{type: Microsoft.Storage/storageAccounts, name: stdataproduks01}}}}]}}
+"""
