@@ -156,6 +156,16 @@ def list_scope_grants(session: Session, scope: str, subscription_id: str = "") -
     return [g for g in grants if armid.key(g.scope) == armid.key(scope)]
 
 
+MANAGEMENT_GROUP_API = "2023-04-01"
+
+
+def list_management_groups(session: Session, subscription_id: str) -> list[str]:
+    """The ids of the management groups the caller can see (tenant-wide, one paged list)."""
+    path = "/providers/Microsoft.Management/managementGroups"
+    items = _pages(session, subscription_id, path, MANAGEMENT_GROUP_API)
+    return sorted({str(b["id"]) for b in items if b.get("id")}, key=str.lower)
+
+
 def get_resource_body(
     session: Session, resource_id: str, resource_type: str
 ) -> dict[str, Any] | None:

@@ -17,7 +17,12 @@ from pathlib import Path
 
 from identity_reconciler.azure.clients import open_session
 from identity_reconciler.azure.errors import ArmError
-from identity_reconciler.azure.inventory import EstateScope, missing_resource_groups, read_estate
+from identity_reconciler.azure.inventory import (
+    EstateScope,
+    list_subscriptions,
+    missing_resource_groups,
+    read_estate,
+)
 from identity_reconciler.cmds.plan import add_target_arguments, write_atomic
 from identity_reconciler.core import armid
 from identity_reconciler.core.findings import Severity, format_text
@@ -25,7 +30,7 @@ from identity_reconciler.core.findings import summary as findings_summary
 from identity_reconciler.spec import validate
 from identity_reconciler.spec.export import DEFAULT_SCHEMA_REF, Export, export_specs
 
-HELP = "write specs from the live identities, attachments and grants of a subscription"
+HELP = "write specs from the live identities, attachments and grants of subscriptions"
 EXAMPLE = (
     "identity-reconciler export --subscription 11111111-1111-1111-1111-111111111111 "
     "--resource-group rg-myapp-prod-uks-01 --out specs/ --cloud local"
@@ -40,7 +45,14 @@ def _guid(text: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--subscription", required=True, type=_guid, metavar="S", help="subscription to export"
+        "--subscription",
+        action="append",
+        default=[],
+        type=_guid,
+        metavar="S",
+        help="subscription to export (repeatable; default: every subscription the caller can "
+        "see). Grants of exported identities are written wherever they are in the "
+        "subscriptions read and the management groups the caller sees",
     )
     parser.add_argument(
         "--resource-group",
@@ -61,17 +73,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read(args: argparse.Namespace) -> Export | None:
-    scope = EstateScope((args.subscription,), frozenset(g.lower() for g in args.resource_group))
     started = time.monotonic()
     with open_session(args.cloud, world=args.world, state_dir=args.state_dir) as session:
-        missing = missing_resource_groups(session, args.subscription, args.resource_group)
+        subs = tuple(dict.fromkeys(args.subscription)) or tuple(list_subscriptions(session))
+        missing = set(args.resource_group)
+        for sub in subs:
+            missing &= set(missing_resource_groups(session, sub, sorted(missing)))
         if missing:
-            names = ", ".join(missing)
+            names = ", ".join(sorted(missing))
             print(
-                f"error: no resource group {names} in subscription {args.subscription}",
+                f"error: no resource group {names} in subscription {', '.join(subs)}",
                 file=sys.stderr,
             )
             return None
+        scope = EstateScope(subs, frozenset(g.lower() for g in args.resource_group))
         live = read_estate(session, scope, credentials=True)
     print(
         f"Read live state ({args.cloud}): {live.requests} ARM requests in "
@@ -80,7 +95,7 @@ def _read(args: argparse.Namespace) -> Export | None:
     )
     return export_specs(
         live,
-        subscription_id=args.subscription,
+        subscription_ids=subs,
         resource_groups=args.resource_group,
         schema_ref=args.schema_ref,
     )

@@ -60,9 +60,12 @@ def host_type(resource_type: str) -> str | None:
 
 
 class _Exporter:
-    def __init__(self, live: LiveState, subscription_id: str, groups: frozenset[str]) -> None:
+    def __init__(
+        self, live: LiveState, subscriptions: Iterable[str], groups: frozenset[str]
+    ) -> None:
         self.live = live
-        self.sub = subscription_id.lower()
+        self.subs = frozenset(s.lower() for s in subscriptions)
+        self.sub = ""  # the subscription of the file being written
         self.groups = groups
         self.notes: list[str] = []
         self.catalog = roles.catalog()
@@ -79,20 +82,22 @@ class _Exporter:
     # ------------------------------------------------------------------ files
 
     def export(self, schema_ref: str) -> Export:
-        by_group: dict[str, tuple[list[LiveIdentity], list[LiveResourceIdentity]]] = {}
+        Lists = tuple[list[LiveIdentity], list[LiveResourceIdentity]]
+        by_group: dict[tuple[str, str], Lists] = {}
 
-        def bucket(rg: str) -> tuple[list[LiveIdentity], list[LiveResourceIdentity]]:
-            for known, lists in by_group.items():
-                if known.lower() == rg.lower():
+        def bucket(sub: str, rg: str) -> Lists:
+            for (known_sub, known), lists in by_group.items():
+                if known_sub == sub.lower() and known.lower() == rg.lower():
                     return lists
-            return by_group.setdefault(rg, ([], []))
+            return by_group.setdefault((sub.lower(), rg), ([], []))
 
         for ident in self.live.identities.values():
-            if ident.subscription_id.lower() == self.sub and self.in_scope(ident.resource_group):
-                bucket(ident.resource_group)[0].append(ident)
+            sub = ident.subscription_id.lower()
+            if sub in self.subs and self.in_scope(ident.resource_group):
+                bucket(sub, ident.resource_group)[0].append(ident)
         for res in self.live.resources.values():
             parsed = _scope(res.resource_id)
-            if parsed is None or parsed.subscription_id != self.sub:
+            if parsed is None or parsed.subscription_id not in self.subs:
                 continue
             if not self.in_scope(parsed.resource_group) or not res.system_principal_id:
                 continue
@@ -105,20 +110,33 @@ class _Exporter:
                     f"{', '.join(IDENTITY_HOST_TYPES.values())}); not exported"
                 )
                 continue
-            bucket(parsed.resource_group or "")[1].append(res)
+            bucket(parsed.subscription_id or "", parsed.resource_group or "")[1].append(res)
         out = Export(notes=self.notes)
-        for rg in sorted(by_group, key=str.lower):
-            identities, resources = by_group[rg]
-            out.files.append(self.file(rg, identities, resources, schema_ref))
+        names = Counter(rg.lower() for _, rg in by_group)
+        for sub, rg in sorted(by_group, key=lambda k: (k[1].lower(), k[0])):
+            identities, resources = by_group[(sub, rg)]
+            # One file per resource group; a name two subscriptions share gets the
+            # subscription's first block, so neither file overwrites the other.
+            name = f"{rg}.yaml" if names[rg.lower()] == 1 else f"{rg}.{sub[:8]}.yaml"
+            out.files.append(
+                self.file(
+                    sub, rg, identities=identities, resources=resources, schema_ref=schema_ref,
+                    name=name,
+                )
+            )
         return out
 
     def file(
         self,
+        sub: str,
         rg: str,
+        *,
         identities: list[LiveIdentity],
         resources: list[LiveResourceIdentity],
         schema_ref: str,
+        name: str,
     ) -> ExportedFile:
+        self.sub = sub
         identities = sorted(identities, key=lambda i: i.name.lower())
         resources = sorted(resources, key=lambda r: armid.key(r.resource_id))
         locations = Counter(i.location for i in identities)
@@ -146,7 +164,7 @@ class _Exporter:
         unowned = tuple(i.name for i in identities if not ownership.is_owned_identity(i.tags))
         header = _header(schema_ref, self.sub, rg, unowned)
         return ExportedFile(
-            name=f"{rg}.yaml",
+            name=name,
             resource_group=rg,
             text=header + dump_document(doc),
             identities=len(identities),
@@ -332,13 +350,15 @@ def _header(schema_ref: str, subscription: str, rg: str, unowned: tuple[str, ...
 def export_specs(
     live: LiveState,
     *,
-    subscription_id: str,
+    subscription_ids: Iterable[str],
     resource_groups: Iterable[str] = (),
     schema_ref: str = DEFAULT_SCHEMA_REF,
 ) -> Export:
-    """Spec files for the identities and system-assigned resources of one subscription.
+    """Spec files for the identities and system-assigned resources of some subscriptions.
 
-    `resource_groups` (names, any case) narrows what is exported; empty exports every group.
+    Every grant of an exported identity is written, wherever its scope is in `live` (another
+    subscription, a management group). `resource_groups` (names, any case) narrows what is
+    exported; empty exports every group.
     """
     groups = frozenset(g.lower() for g in resource_groups)
-    return _Exporter(live, subscription_id, groups).export(schema_ref)
+    return _Exporter(live, subscription_ids, groups).export(schema_ref)

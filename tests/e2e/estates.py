@@ -85,3 +85,34 @@ resources:
      roles: [{{role: Storage Blob Data Reader,
               scope: {{type: Microsoft.Storage/storageAccounts, name: stdataproduks01}}}}]}}
 """
+
+SHARED_RG = "rg-shared-prod-uks-01"
+SHARED_ACR = (
+    f"/subscriptions/{SHARED_SUB}/resourceGroups/{SHARED_RG}"
+    "/providers/Microsoft.ContainerRegistry/registries/crsharedproduks01"
+)
+PLATFORM_MG = "/providers/Microsoft.Management/managementGroups/mg-contoso-platform"
+MG_READER_ROLES = ("Reader", "Security Reader", "Cost Management Reader")
+
+# Two subscriptions: the shop's, and shared services holding the registry every app pulls
+# from; the platform identity reads the whole management group.
+TWO_SUBSCRIPTIONS = {
+    "shop.yaml": f"""\
+subscription: {SHOP_SUB}
+defaults: {{location: uksouth, resource_group: {SHOP_RG}, tags: {{app: shop, env: prod}}}}
+identities:
+  - name: id-shop-prod-uks-01
+    roles:
+      - {{role: AcrPull, scope: "{SHARED_ACR}"}}
+      - role: Azure Service Bus Data Sender
+        scope: {{type: Microsoft.ServiceBus/namespaces/queues, name: sb-shop-prod-uks-01/orders}}
+""",
+    "platform.yaml": f"""\
+subscription: {SHARED_SUB}
+defaults: {{location: uksouth, resource_group: {SHARED_RG}, tags: {{app: platform, env: prod}}}}
+identities:
+  - name: id-platform-inventory-prod-uks-01
+    roles:
+{"".join(f'      - {{role: {r}, scope: {{management_group: mg-contoso-platform}}}}{chr(10)}'
+         for r in MG_READER_ROLES)}""",
+}
