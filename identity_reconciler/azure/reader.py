@@ -265,7 +265,22 @@ def read_live(
         grants=grants,
         principals=frozenset(principals),
         requests=session.requests - before,
+        assignment_counts=assignment_counts(grants_lists, plan.subscriptions),
     )
+
+
+def assignment_counts(
+    lists: Iterable[list[LiveGrant]], subscriptions: Iterable[str]
+) -> dict[str, int]:
+    """Assignments at or below each subscription, every principal's (for ARM's limit on them)."""
+    ids: dict[str, set[str]] = {s.lower(): set() for s in subscriptions}
+    for grants in lists:
+        for g in grants:
+            key = armid.key(g.scope)
+            parts = key.split("/")
+            if len(parts) > 2 and parts[1] == "subscriptions" and parts[2] in ids:
+                ids[parts[2]].add(armid.key(g.id))
+    return {s: len(found) for s, found in ids.items()}
 
 
 def _keep_grants(

@@ -50,9 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         type=_guid,
         metavar="S",
-        help="subscription to export (repeatable; default: every subscription the caller can "
-        "see). Grants of exported identities are written wherever they are in the "
-        "subscriptions read and the management groups the caller sees",
+        help="subscription to export (default: every subscription the caller can see); grants "
+        "of exported identities are written wherever they are in the subscriptions read and "
+        "the management groups the caller sees",
     )
     parser.add_argument(
         "--resource-group",
