@@ -30,6 +30,7 @@ from identity_reconciler.spec.values import (
     MAX_FEDERATED_CREDENTIALS,
     MAX_TAGS,
     FicName,
+    FicSubject,
     Guid,
     HostType,
     HttpsUrl,
@@ -143,7 +144,7 @@ class RoleGrant(SpecModel):
 class FederatedCredentialSpec(SpecModel):
     name: FicName
     issuer: HttpsUrl
-    subject: Annotated[NonBlank, Field(max_length=600)]
+    subject: FicSubject
     audiences: Annotated[
         list[Annotated[NonBlank, Field(max_length=600)]], Field(min_length=1)
     ] = Field(

@@ -138,6 +138,20 @@ def _https_url(value: str) -> str:
     return value
 
 
+def _subject(value: str) -> str:
+    """Azure compares a token's subject to the credential's character for character."""
+    wild = next((c for c in "*?" if c in value), None)
+    if wild is not None:
+        raise SpecValueError(
+            f"subject {value!r} contains {wild!r}, but Azure matches subjects exactly: no "
+            "token would ever match it",
+            "list one credential per subject instead (up to 20 per identity), e.g. "
+            "repo:contoso/myapp:environment:production for a GitHub environment or "
+            "repo:contoso/myapp:ref:refs/heads/main for a branch",
+        )
+    return value
+
+
 def _non_blank(value: str) -> str:
     if not value.strip():
         raise SpecValueError("must not be blank", "write a value or remove the key")
@@ -218,6 +232,12 @@ FicName = Annotated[
     str, AfterValidator(_fic_name), Field(json_schema_extra=_pattern(FIC_NAME_RE))
 ]
 HttpsUrl = Annotated[str, Field(max_length=600), AfterValidator(_https_url)]
+FicSubject = Annotated[
+    str,
+    Field(max_length=600, description="the token's subject, matched exactly (no wildcards)"),
+    AfterValidator(_non_blank),
+    AfterValidator(_subject),
+]
 ResourceType = Annotated[str, AfterValidator(_resource_type)]
 SqlServerName = Annotated[str, AfterValidator(_sql_server)]
 SqlDatabaseName = Annotated[str, AfterValidator(_sql_database)]
