@@ -43,7 +43,7 @@ ARM_RESOURCE = "https://management.azure.com/"
 @dataclass(frozen=True)
 class EmulatorInfo:
     endpoint: str  # "https://127.0.0.1:PORT"
-    ca_bundle: str  # path to the CA PEM
+    ca_bundle: str  # absolute path to the CA PEM
     identity_endpoint: str  # App Service-style MI endpoint URL
     identity_header: str  # secret for X-IDENTITY-HEADER
     tenant_id: str
@@ -71,7 +71,8 @@ class RunningEmulator:
         self.context: Context = app.ctx
         self.info = EmulatorInfo(
             endpoint=server.base_url,
-            ca_bundle=str(app.tls.ca),
+            # Absolute: clients started elsewhere (another shell, a CI step) must find it.
+            ca_bundle=str(Path(app.tls.ca).resolve()),
             identity_endpoint=server.base_url + TOKEN_PATH,
             identity_header=app.identity_secret,
             tenant_id=app.ctx.tenant_id,
