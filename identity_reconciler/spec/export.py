@@ -1,7 +1,8 @@
 """Live estate -> spec documents: the inverse of the builder, for adopting an existing estate.
 
 Each document is what a person would have written: one file per resource group, defaults for
-the subscription, resource group and most common location, roles by built-in name, scopes in the
+the subscription, resource group, most common location and the tags every identity shares,
+roles by built-in name, scopes in the
 structured form when they are in the same subscription. Everything is sorted, so exporting the
 same estate twice gives the same bytes, and the output is checked against the builder's own
 reading of it (a scope that would not come back as the same ARM id is written as an ARM id).
@@ -143,11 +144,14 @@ class _Exporter:
         location = min(locations, key=lambda loc: (-locations[loc], loc)) if locations else None
         doc: dict[str, Any] = {"subscription": self.sub}
         doc["defaults"] = {"resource_group": rg, **({"location": location} if location else {})}
+        shared = _shared_tags(identities)
+        if shared:
+            doc["defaults"]["tags"] = shared
         allowances: dict[tuple[str, str], dict[str, Any]] = {}
         grants = 0
         ident_entries = []
         for ident in identities:
-            entry, count = self.identity(ident, rg, location, allowances)
+            entry, count = self.identity(ident, rg, location, allowances, shared)
             ident_entries.append(entry)
             grants += count
         res_entries = []
@@ -181,6 +185,7 @@ class _Exporter:
         rg: str,
         location: str | None,
         allowances: dict[tuple[str, str], dict[str, Any]],
+        shared: dict[str, str],
     ) -> tuple[dict[str, Any], int]:
         entry: dict[str, Any] = {"name": ident.name}
         if ident.resource_group != rg:
@@ -189,7 +194,11 @@ class _Exporter:
             entry["location"] = ident.location
         if ident.isolation_scope:
             entry["isolation_scope"] = ident.isolation_scope
-        tags = {k: v for k, v in sorted(ident.tags.items()) if k.lower() != ownership.OWNER_TAG}
+        tags = {
+            k: v
+            for k, v in sorted(ident.tags.items())
+            if k.lower() != ownership.OWNER_TAG and shared.get(k) != v
+        }
         if tags:
             entry["tags"] = tags
         if ident.federated_credentials is not None:
@@ -317,6 +326,19 @@ class _Exporter:
             names=tuple(str(value["name"]).split("/")),
         )
         return value if rebuilt.key == scope.key else scope.id
+
+
+def _shared_tags(identities: list[LiveIdentity]) -> dict[str, str]:
+    """Tags every identity of a file carries with the same value: written once, in defaults.
+
+    Only from two identities on: a single identity's tags read better on the identity.
+    """
+    if len(identities) < 2:
+        return {}
+    common = {k: v for k, v in identities[0].tags.items() if k.lower() != ownership.OWNER_TAG}
+    for ident in identities[1:]:
+        common = {k: v for k, v in common.items() if ident.tags.get(k) == v}
+    return dict(sorted(common.items()))
 
 
 def _credential(name: str, issuer: str, subject: str, audiences: Iterable[str]) -> dict[str, Any]:
