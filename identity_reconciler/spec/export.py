@@ -235,8 +235,9 @@ class _Exporter:
                 ref["subscription"] = parsed.subscription_id
             if (parsed.resource_group or "") != ident.resource_group:
                 ref["resource_group"] = parsed.resource_group
-            ref.update({"type": canonical, "name": parsed.name})
-            sort = (canonical.lower(), (parsed.resource_group or "").lower(), parsed.name.lower())
+            name = "/".join(parsed.names)  # a slot is app/slot
+            ref.update({"type": canonical, "name": name})
+            sort = (canonical.lower(), (parsed.resource_group or "").lower(), name.lower())
             out.append((sort, ref))
         return [ref for _, ref in sorted(out, key=lambda item: item[0])]
 
@@ -251,7 +252,7 @@ class _Exporter:
         if parsed.resource_group != rg:
             entry["resource_group"] = parsed.resource_group
         entry["type"] = host_type(res.resource_type)
-        entry["name"] = parsed.name
+        entry["name"] = "/".join(parsed.names)
         entry["system_assigned"] = True
         grants = self.grants(
             res.system_principal_id or "", parsed.resource_group or "", res.resource_id, allowances

@@ -71,6 +71,20 @@ def test_every_identity_host_type_applies_and_converges(
     )
     assert factory.identity is not None
     assert factory.identity.type == "SystemAssigned,UserAssigned"
+    emu.stop()
+
+    # export writes every one of them back (a slot as app/slot), and plans clean
+    exported = tmp_path / "exported"
+    rc, out, err = cli(capsys, "export", "--subscription", SHOP_SUB, "--out", str(exported),
+                       *local)
+    assert rc == 0, out + err
+    text = (exported / "rg-data-prod-uks-01.yaml").read_text()
+    assert "name: func-data-prod-uks-01/staging" in text
+    for host in identity_hosts.TABLE:
+        if host.type not in ("Microsoft.Compute/virtualMachines", "Microsoft.App/containerApps"):
+            assert host.type in text, host.type
+    rc, out, err = cli(capsys, "plan", str(exported), *local, "--detailed-exitcode")
+    assert rc == 0, out + err
 
 
 @pytest.mark.parametrize(
