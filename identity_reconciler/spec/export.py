@@ -204,9 +204,18 @@ class _Exporter:
         if ident.federated_credentials is not None:
             # Written even when empty: a listed set is managed, so credentials added outside
             # git later show up as drift.
+            creds = sorted(ident.federated_credentials, key=lambda c: c.name.lower())
+            for c in creds:
+                if any(w in c.subject for w in "*?"):
+                    self.notes.append(
+                        f"identity {ident.name}: federated credential {c.name} has subject "
+                        f"{c.subject!r}; Azure matches subjects exactly, so it trusts no token. "
+                        "Not exported: plan will delete it; list the exact subjects instead"
+                    )
             entry["federated_credentials"] = [
                 _credential(c.name, c.issuer, c.subject, c.audiences)
-                for c in sorted(ident.federated_credentials, key=lambda c: c.name.lower())
+                for c in creds
+                if not any(w in c.subject for w in "*?")
             ]
         attached = self.attachments(ident)
         if attached:
