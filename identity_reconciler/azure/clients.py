@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import logging
 import os
-import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -410,10 +409,6 @@ def running_local_session(
     )
 
 
-# The location inside the emulator's input ("subscriptions[0].resource_groups[1]...: ").
-_WORLD_PATH = re.compile(r"^[\w.\[\]]+: ")
-
-
 def _open_local(
     *,
     world: str | Path | None,
@@ -421,17 +416,16 @@ def _open_local(
     desired: DesiredState | None,
     settings: Any,
 ) -> Session:
-    from identity_reconciler.azure.localworld import world_for
+    from identity_reconciler.azure.localworld import refused, world_for
     from identity_reconciler.emulator import api
     from identity_reconciler.emulator.kernel import Settings
+    from identity_reconciler.emulator.world import WorldError
 
     client_id = os.environ.get(LOCAL_CLIENT_ID_ENV, "").strip() or None
     if client_id:
         settings = dataclasses.replace(settings or Settings(), enforce_rbac=True)
     directory = Path(state_dir) if state_dir is not None else Path.cwd() / DEFAULT_LOCAL_STATE
     directory.mkdir(parents=True, exist_ok=True)
-    from identity_reconciler.emulator.world import WorldError
-
     seed: str | Path | dict[str, Any] = world if world is not None else world_for(desired)
     stack = contextlib.ExitStack()
     try:
@@ -441,11 +435,7 @@ def _open_local(
         session = connect_emulator(running.info, client_id=client_id)
     except WorldError as exc:
         stack.close()
-        if world is not None:
-            raise ValueError(str(exc)) from None
-        # Built from the specs: speak of what the specs name, not of the emulator's input.
-        detail = _WORLD_PATH.sub("", str(exc).removeprefix("world: "), count=1)
-        raise ValueError(f"the local Azure cannot hold what the specs name: {detail}") from None
+        raise (ValueError(str(exc)) if world is not None else refused(exc)) from None
     except BaseException:
         stack.close()
         raise

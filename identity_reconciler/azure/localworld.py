@@ -9,6 +9,7 @@ them into the packaged default world (which keeps the seed scenario working alon
 from __future__ import annotations
 
 import copy
+import re
 from importlib import resources
 from typing import Any
 
@@ -122,6 +123,19 @@ def _scope(value: str) -> armid.Scope | None:
         return armid.parse_scope(value)
     except armid.ArmIdError:
         return None
+
+
+# The location inside the emulator's input ("subscriptions[0].resource_groups[1]...: ").
+_WORLD_PATH = re.compile(r"^[\w.\[\]]+: ")
+
+
+def refused(exc: Exception) -> ValueError:
+    """The emulator refused the world built from the specs: say so in the specs' terms.
+
+    The user never wrote (or asked for) a world, so its name and its field paths stay out.
+    """
+    detail = _WORLD_PATH.sub("", str(exc).removeprefix("world: "), count=1)
+    return ValueError(f"the local Azure cannot hold what the specs name: {detail}")
 
 
 def world_for(desired: DesiredState | None, base: dict[str, Any] | None = None) -> dict[str, Any]:
