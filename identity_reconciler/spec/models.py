@@ -154,12 +154,12 @@ class FederatedCredentialSpec(SpecModel):
 
 
 class ResourceRef(SpecModel):
-    """A resource that holds identities (web app, VM, container app)."""
+    """A resource that holds identities: any type in docs/identity-hosts.md."""
 
     subscription: Guid | None = None
     resource_group: ResourceGroupName | None = None
     type: HostType
-    name: ResourceName
+    name: ResourceName = Field(description="resource name (a deployment slot: app/slot)")
 
 
 def _ref_kind(value: Any) -> str | None:
@@ -198,7 +198,7 @@ class ResourceSpec(SpecModel):
     subscription: Guid | None = None
     resource_group: ResourceGroupName | None = None
     type: HostType
-    name: ResourceName
+    name: ResourceName = Field(description="resource name (a deployment slot: app/slot)")
     system_assigned: bool = True
     roles: list[RoleGrant] = Field(default_factory=list)
 
