@@ -119,7 +119,7 @@ def main() -> None:
                     lambda: read_estate(session, scope, credentials=True))
         with tempfile.TemporaryDirectory() as tmp:
             started = time.monotonic()
-            exported = export_specs(full, subscription_id=SUB)
+            exported = export_specs(full, subscription_ids=[SUB])
             paths = []
             for f in exported.files:
                 path = Path(tmp) / f.name

@@ -69,7 +69,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "export": Entry(
         "identity_reconciler.cmds.export",
-        "write specs from the live identities, attachments and grants of a subscription",
+        "write specs from the live identities, attachments and grants of subscriptions",
     ),
     "audit": Entry(
         "identity_reconciler.cmds.audit",

@@ -1,6 +1,7 @@
 """Generated reference docs: `docs/spec-reference.md` from the JSON Schema, `docs/cli-reference.md`
-from the argparse parser. Hand-written references drift; these are regenerated and a test fails
-when the committed files differ from what this module writes.
+from the argparse parser, `docs/identity-hosts.md` from `core.identity_hosts`. Hand-written
+references drift; these are regenerated and a test fails when the committed files differ from
+what this module writes.
 
     python -m identity_reconciler.docs_gen            # rewrite both
     python -m identity_reconciler.docs_gen --check    # exit 1 when either is out of date
@@ -19,6 +20,7 @@ from typing import Any
 
 from identity_reconciler.cli import build_parser
 from identity_reconciler.cmds.cli_model import Command, Option, describe
+from identity_reconciler.core import identity_hosts
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "schemas" / "spec.schema.json"
@@ -203,6 +205,46 @@ def cli_reference(root: Command) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+# ------------------------------------------------------------------------------ identity hosts
+
+
+def identity_hosts_reference() -> str:
+    """docs/identity-hosts.md from the one table of types that hold identities."""
+    lines = [
+        HEADER,
+        "# Resource types that hold identities",
+        "",
+        "`assigned_to:` (user-assigned identities) and `resources:` (system-assigned identities)",
+        "accept these types. A child type is named `parent/child`, e.g. a deployment slot",
+        "`{type: Microsoft.Web/sites/slots, name: app-myapp-prod-uks-01/staging}`. Function",
+        "apps are `Microsoft.Web/sites`. Any resource type, child types included, can be a",
+        "grant scope; this table is only about holding identities.",
+        "",
+        "| Type | What | api-version | Write | Both at once | User-assigned | Primary |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for host in identity_hosts.TABLE:
+        write = "PATCH `identity`" if host.patch else "PUT of the read resource"
+        both = f"`{host.both_spelling}`" if host.both_spelling else "no (one or the other)"
+        most = str(host.max_user_assigned) if host.max_user_assigned else "many"
+        primary = f"`properties.{host.primary_property}`" if host.primary_property else ""
+        lines.append(
+            f"| `{host.type}` | {host.what} | {host.api_version} | {write} | {both} | {most} "
+            f"| {primary} |"
+        )
+    lines += [
+        "",
+        "*Write*: how the identity block is written. Types that PATCH only their tags get a",
+        "PUT of the resource as read, with the new identity block. *Both at once*: how the",
+        "provider spells the combined type, or that it takes the system-assigned identity or a",
+        "single user-assigned one (validate reports IR036 otherwise). *Primary*: the property",
+        "naming the primary user-assigned identity; apply keeps it on an identity that stays",
+        "attached, else sets it to the first attached one.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------------------------ main
 
 
@@ -212,6 +254,7 @@ def generated(schema_path: Path = SCHEMA) -> dict[str, str]:
     return {
         "spec-reference.md": spec_reference(schema),
         "cli-reference.md": cli_reference(describe(build_parser())),
+        "identity-hosts.md": identity_hosts_reference(),
     }
 
 

@@ -37,6 +37,7 @@ from local_azure.kernel import Context, Router, Settings
 from local_azure.server import HttpsServer
 from local_azure.tls import server_context
 from local_azure.tokens import TOKEN_LIFETIME_S, TOKEN_PATH
+from local_azure.world import WorldError
 
 __all__ = [
     "TOKEN_PATH",
@@ -45,6 +46,7 @@ __all__ = [
     "FaultKnobs",
     "RunningEmulator",
     "Settings",
+    "WorldError",
     "check_loopback",
     "running",
     "start",
@@ -56,7 +58,7 @@ ARM_RESOURCE = "https://management.azure.com/"
 @dataclass(frozen=True)
 class EmulatorInfo:
     endpoint: str  # "https://127.0.0.1:PORT"
-    ca_bundle: str  # path to the CA PEM
+    ca_bundle: str  # absolute path to the CA PEM
     identity_endpoint: str  # App Service-style MI endpoint URL
     identity_header: str  # secret for X-IDENTITY-HEADER
     tenant_id: str
@@ -84,7 +86,8 @@ class RunningEmulator:
         self.context: Context = app.ctx
         self.info = EmulatorInfo(
             endpoint=server.base_url,
-            ca_bundle=str(app.tls.ca),
+            # Absolute: clients started elsewhere (another shell, a CI step) must find it.
+            ca_bundle=str(Path(app.tls.ca).resolve()),
             identity_endpoint=server.base_url + TOKEN_PATH,
             identity_header=app.identity_secret,
             tenant_id=app.ctx.tenant_id,

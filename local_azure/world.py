@@ -217,9 +217,12 @@ def _seed_group(ctx: Context, subscription_id: str, g: ResourceGroup) -> None:
     for r in g.resources:
         kind = catalog.kind_of(r.type)
         assert kind is not None  # checked by the schema
-        namespace, type_name = kind.type.split("/")
-        ref = Ref(subscription_id, doc["name"], namespace, (type_name,), (r.name,))
+        namespace, *types = kind.type.split("/")
+        names = tuple(r.name.split("/"))
         location = r.location or g.location
+        ref = Ref(subscription_id, doc["name"], namespace, tuple(types), names)
+        _seed_parents(ctx, ref, doc, location)
+        type_name = types[0]
         body: JSON = {
             "location": location,
             "kind": r.kind,
@@ -266,6 +269,22 @@ def _seed_group(ctx: Context, subscription_id: str, g: ResourceGroup) -> None:
                 doc,
                 {"properties": props},
             )
+
+
+def _seed_parents(ctx: Context, child: Ref, group: JSON, location: str) -> None:
+    """A child resource (a queue, a blob container) needs its parents: seed absent ones."""
+    for depth in range(1, len(child.types)):
+        kind = catalog.kind_of("/".join((child.namespace, *child.types[:depth])))
+        assert kind is not None  # a prefix of a well-formed type is well-formed
+        ref = Ref(
+            child.subscription_id,
+            child.resource_group,
+            child.namespace,
+            child.types[:depth],
+            child.names[:depth],
+        )
+        body: JSON = {"location": location} if depth == 1 else {}
+        _write_absent(ctx, kind, ref, group, body)
 
 
 def _write_absent(ctx: Context, kind: catalog.Kind, ref: Ref, group: JSON, body: JSON) -> None:

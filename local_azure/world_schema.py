@@ -122,15 +122,23 @@ class Resource(_Strict):
     @model_validator(mode="after")
     def _known_type(self) -> Resource:
         found = catalog.kind_of(self.type)
-        if found is None or not found.tracked or "/" in found.type.split("/", 1)[1]:
-            tops = [k.type for k in catalog.KINDS.values() if k.type.count("/") == 1]
-            raise ValueError(f"type '{self.type}' is not one of: {', '.join(tops)}")
+        if found is None or not found.tracked:
+            raise ValueError(
+                f"type '{self.type}' is not a resource type (Namespace/type[/child...], "
+                "e.g. Microsoft.ContainerRegistry/registries)"
+            )
+        depth = found.type.count("/")
+        if len(self.name.split("/")) != depth:
+            raise ValueError(
+                f"'{self.name}' names {len(self.name.split('/'))} level(s) but type "
+                f"'{found.type}' has {depth} (a child is named parent/child)"
+            )
         is_sql = found.type == "Microsoft.Sql/servers"
         if (self.entra_admin is not None or self.databases) and not is_sql:
             raise ValueError("entra_admin and databases are only allowed on Microsoft.Sql/servers")
         if self.system_assigned and (found.identity is None or not found.system_assigned):
             raise ValueError(f"type '{found.type}' has no system-assigned identity")
-        if not found.name_pattern.match(self.name):
+        if not found.name_pattern.match(self.name.split("/")[-1]):
             raise ValueError(f"'{self.name}' is not a valid name for {found.type}")
         return self
 

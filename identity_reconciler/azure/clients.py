@@ -416,9 +416,9 @@ def _open_local(
     desired: DesiredState | None,
     settings: Any,
 ) -> Session:
-    from identity_reconciler.azure.localworld import world_for
+    from identity_reconciler.azure.localworld import refused, world_for
     from local_azure import api
-    from local_azure.api import Settings
+    from local_azure.api import Settings, WorldError
 
     client_id = os.environ.get(LOCAL_CLIENT_ID_ENV, "").strip() or None
     if client_id:
@@ -432,6 +432,9 @@ def _open_local(
             api.running(state_dir=directory, world=seed, settings=settings)
         )
         session = connect_emulator(running.info, client_id=client_id)
+    except WorldError as exc:
+        stack.close()
+        raise (ValueError(str(exc)) if world is not None else refused(exc)) from None
     except BaseException:
         stack.close()
         raise

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from azure.core.exceptions import AzureError, HttpResponseError
 
-from identity_reconciler.azure import convert
+from identity_reconciler.azure import convert, identity_blocks
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import ArmRequestError, NotFound, translate
 from identity_reconciler.azure.resource_types import canonical_type
@@ -223,19 +223,39 @@ def _credential(
 
 
 def _block(session: Session, op: OperationLike, hook: ResponseHook | None) -> WriteResult:
-    """PATCH of a resource's identity block, with the api-version its provider accepts."""
+    """The planned identity PATCH, written as the type takes it (`identity_blocks`)."""
     rid = op.id
     rtype_name = resource_type_of(rid)
     sub = _subscription_of(rid)
     rtype = session.resource_type(rtype_name, sub)
-    with _sdk():
-        poller = session.resources(sub).resources.begin_update_by_id(
-            rid,
-            dict(op.body or {}),
-            api_version=rtype.api_version,
-            polling_interval=_LRO_POLL_SECONDS,
-            **_options(hook),
+    body = dict(op.body or {})
+    current = None
+    if rtype.primary_property or not rtype.patch:
+        current = _resource_body(session, rid, hook) or {}
+        attach, detach = identity_blocks.split_patch(body)
+        primary = identity_blocks.primary_identity(
+            current, rtype.primary_property, attach=attach, detach=detach
         )
+        if primary:
+            body["properties"] = {**(body.get("properties") or {}), **primary}
+    ops = session.resources(sub).resources
+    with _sdk():
+        if current is not None and not rtype.patch:
+            poller = ops.begin_create_or_update_by_id(
+                rid,
+                identity_blocks.put_body(current, body),
+                api_version=rtype.api_version,
+                polling_interval=_LRO_POLL_SECONDS,
+                **_options(hook),
+            )
+        else:
+            poller = ops.begin_update_by_id(
+                rid,
+                body,
+                api_version=rtype.api_version,
+                polling_interval=_LRO_POLL_SECONDS,
+                **_options(hook),
+            )
         result = poller.result()
     answered = dict(result.as_dict()) if result is not None else {}
     if "identity" not in answered:  # some providers answer without the block: read it back

@@ -9,6 +9,7 @@ them into the packaged default world (which keeps the seed scenario working alon
 from __future__ import annotations
 
 import copy
+import re
 from importlib import resources
 from typing import Any
 
@@ -77,12 +78,34 @@ class _WorldBuilder:
                 entry["kind"] = _SITE_KIND
             rg["resources"].append(entry)
         if rtype.lower() == "microsoft.sql/servers":
-            entry.setdefault("entra_admin", {"login": "sqladmins", "object_id": _SQL_ADMIN_ID})
+            if "entra_admin" not in entry:
+                entry["entra_admin"] = {"login": "sqladmins", "object_id": _SQL_ADMIN_ID}
+                self._principal(_SQL_ADMIN_ID, "Group", "sqladmins")
             if len(scope.types) > 1 and scope.types[1].lower() == "databases":
                 dbs = entry.setdefault("databases", [])
                 if scope.names[1].lower() not in {str(d).lower() for d in dbs}:
                     dbs.append(scope.names[1])
+        elif len(scope.types) > 1:
+            self._child(rg, scope)
         return entry
+
+    @staticmethod
+    def _child(rg: dict[str, Any], scope: armid.Scope) -> None:
+        """A child resource (a queue, a blob container, a slot) as its own entry."""
+        rtype = scope.resource_type or ""
+        name = "/".join(scope.names)
+        for res in rg["resources"]:
+            if (
+                str(res.get("type", "")).lower() == rtype.lower()
+                and str(res.get("name", "")).lower() == name.lower()
+            ):
+                return
+        rg["resources"].append({"type": rtype, "name": name})
+
+    def _principal(self, object_id: str, kind: str, name: str) -> None:
+        principals = self.world.setdefault("principals", [])
+        if not any(str(p.get("object_id", "")).lower() == object_id for p in principals):
+            principals.append({"object_id": object_id, "kind": kind, "display_name": name})
 
     def management_group(self, name: str) -> None:
         groups = self.world["management_groups"]
@@ -100,6 +123,19 @@ def _scope(value: str) -> armid.Scope | None:
         return armid.parse_scope(value)
     except armid.ArmIdError:
         return None
+
+
+# The location inside the emulator's input ("subscriptions[0].resource_groups[1]...: ").
+_WORLD_PATH = re.compile(r"^[\w.\[\]]+: ")
+
+
+def refused(exc: Exception) -> ValueError:
+    """The emulator refused the world built from the specs: say so in the specs' terms.
+
+    The user never wrote (or asked for) a world, so its name and its field paths stay out.
+    """
+    detail = _WORLD_PATH.sub("", str(exc).removeprefix("world: "), count=1)
+    return ValueError(f"the local Azure cannot hold what the specs name: {detail}")
 
 
 def world_for(desired: DesiredState | None, base: dict[str, Any] | None = None) -> dict[str, Any]:

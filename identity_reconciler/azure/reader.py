@@ -156,6 +156,16 @@ def list_scope_grants(session: Session, scope: str, subscription_id: str = "") -
     return [g for g in grants if armid.key(g.scope) == armid.key(scope)]
 
 
+MANAGEMENT_GROUP_API = "2023-04-01"
+
+
+def list_management_groups(session: Session, subscription_id: str) -> list[str]:
+    """The ids of the management groups the caller can see (tenant-wide, one paged list)."""
+    path = "/providers/Microsoft.Management/managementGroups"
+    items = _pages(session, subscription_id, path, MANAGEMENT_GROUP_API)
+    return sorted({str(b["id"]) for b in items if b.get("id")}, key=str.lower)
+
+
 def get_resource_body(
     session: Session, resource_id: str, resource_type: str
 ) -> dict[str, Any] | None:
@@ -255,7 +265,22 @@ def read_live(
         grants=grants,
         principals=frozenset(principals),
         requests=session.requests - before,
+        assignment_counts=assignment_counts(grants_lists, plan.subscriptions),
     )
+
+
+def assignment_counts(
+    lists: Iterable[list[LiveGrant]], subscriptions: Iterable[str]
+) -> dict[str, int]:
+    """Assignments at or below each subscription, every principal's (for ARM's limit on them)."""
+    ids: dict[str, set[str]] = {s.lower(): set() for s in subscriptions}
+    for grants in lists:
+        for g in grants:
+            key = armid.key(g.scope)
+            parts = key.split("/")
+            if len(parts) > 2 and parts[1] == "subscriptions" and parts[2] in ids:
+                ids[parts[2]].add(armid.key(g.id))
+    return {s: len(found) for s, found in ids.items()}
 
 
 def _keep_grants(

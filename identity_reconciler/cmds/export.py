@@ -15,7 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-from identity_reconciler.azure.inventory import EstateScope, missing_resource_groups, read_estate
+from identity_reconciler.azure.inventory import (
+    EstateScope,
+    list_subscriptions,
+    missing_resource_groups,
+    read_estate,
+)
 from identity_reconciler.cmds.shared import add_target_arguments, write_atomic
 from identity_reconciler.core import armid
 from identity_reconciler.core.errors import UserError
@@ -40,7 +45,14 @@ def _guid(text: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--subscription", required=True, type=_guid, metavar="S", help="subscription to export"
+        "--subscription",
+        action="append",
+        default=[],
+        type=_guid,
+        metavar="S",
+        help="subscription to export (default: every subscription the caller can see); grants "
+        "of exported identities are written wherever they are in the subscriptions read and "
+        "the management groups the caller sees",
     )
     parser.add_argument(
         "--resource-group",
@@ -61,13 +73,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read(args: argparse.Namespace) -> Export:
-    scope = EstateScope((args.subscription,), frozenset(g.lower() for g in args.resource_group))
     started = time.monotonic()
     with open_live(args.cloud, world=args.world, state_dir=args.state_dir) as session:
-        missing = missing_resource_groups(session, args.subscription, args.resource_group)
+        subs = tuple(dict.fromkeys(args.subscription)) or tuple(list_subscriptions(session))
+        missing = set(args.resource_group)
+        for sub in subs:
+            missing &= set(missing_resource_groups(session, sub, sorted(missing)))
         if missing:
-            names = ", ".join(missing)
-            raise UserError(f"no resource group {names} in subscription {args.subscription}")
+            names = ", ".join(sorted(missing))
+            raise UserError(f"no resource group {names} in subscription {', '.join(subs)}")
+        scope = EstateScope(subs, frozenset(g.lower() for g in args.resource_group))
         live = read_estate(session, scope, credentials=True)
     print(
         f"Read live state ({args.cloud}): {live.requests} ARM requests in "
@@ -76,7 +91,7 @@ def _read(args: argparse.Namespace) -> Export:
     )
     return export_specs(
         live,
-        subscription_id=args.subscription,
+        subscription_ids=subs,
         resource_groups=args.resource_group,
         schema_ref=args.schema_ref,
     )

@@ -269,3 +269,6 @@ class LiveState:
     principals: frozenset[str] = frozenset()
     # ARM requests the read took: the plan's cost is part of its quality.
     requests: int = 0
+    # Role assignments of every principal per subscription (lower-case id), at or below it:
+    # for ARM's fixed per-subscription limit. Absent: not counted.
+    assignment_counts: dict[str, int] = field(default_factory=dict)

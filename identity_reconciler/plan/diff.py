@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from identity_reconciler import __version__
 from identity_reconciler.core.state import DesiredState, LiveState
-from identity_reconciler.plan import safety
+from identity_reconciler.plan import limits, safety
 from identity_reconciler.plan.context import DiffContext
 from identity_reconciler.plan.diff_grants import plan_grants
 from identity_reconciler.plan.diff_identities import plan_identities
@@ -46,6 +46,9 @@ def compute_plan(
     plan_resources(ctx)
     plan_grants(ctx)
     changes = ctx.changes()
+    near, over = limits.check(changes, live)
+    ctx.notices += near
+    ctx.errors += over
     stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Plan.sealed(
         format_version=FORMAT_VERSION,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from identity_reconciler.core import armid
-from identity_reconciler.core.findings import Finding
+from identity_reconciler.core import armid, identity_hosts
+from identity_reconciler.core.findings import Finding, Severity
 from identity_reconciler.core.ownership import OWNER_TAG, OWNER_TAG_VALUE, with_marker
 from identity_reconciler.core.state import (
     DesiredGrant,
@@ -161,6 +161,15 @@ class StateBuilder:
                     f"{acc.user_assigned[key][1]}", "list each resource once in assigned_to",
                 )
                 continue
+            host = identity_hosts.find(acc.resource_type)
+            if host and host.max_user_assigned and len(acc.user_assigned) >= host.max_user_assigned:
+                ctx.report(
+                    at, "IR036", f"{host.what} take at most {host.max_user_assigned} "
+                    f"user-assigned identity; {scope.name!r} already has one at "
+                    f"{next(iter(acc.user_assigned.values()))[1]}",
+                    "attach one identity and grant it what the others hold",
+                )
+                continue
             acc.user_assigned[key] = (identity_id, ctx.src(at))
         principal = PrincipalRef(PrincipalKind.USER_ASSIGNED, identity_id)
         for j, grant in enumerate(ident.roles):
@@ -262,6 +271,22 @@ class StateBuilder:
 
     # ------------------------------------------------------------------ the whole
 
+    def _check_hosts(self) -> None:
+        """Types that take the system-assigned identity or a user-assigned one, not both."""
+        for acc in self.resources.values():
+            host = identity_hosts.find(acc.resource_type)
+            if host is None or host.allows_both or not acc.system_assigned:
+                continue
+            for _, src in acc.user_assigned.values():
+                self.findings.append(Finding(
+                    src.file, src.line, src.column, Severity.ERROR, "IR036",
+                    f"{host.what} take the system-assigned identity or a user-assigned one, "
+                    f"not both; {acc.resource_id.rsplit('/', 1)[-1]!r} has system_assigned "
+                    f"at {acc.system_source}",
+                    "drop system_assigned or this attachment",
+                ))
+
+
     def finish(self, digest: str) -> Built:
         by_name: dict[str, list[IdentityFact]] = {}
         for fact in self.identities.values():
@@ -270,6 +295,7 @@ class StateBuilder:
         sql_dbs = self.sql.finish(
             self.identities, by_name, system_names, complete=self.complete, findings=self.findings
         )
+        self._check_hosts()
         resources = {
             key: DesiredResourceIdentity(
                 resource_id=acc.resource_id, resource_type=acc.resource_type,

@@ -30,6 +30,7 @@ from identity_reconciler.spec.values import (
     MAX_FEDERATED_CREDENTIALS,
     MAX_TAGS,
     FicName,
+    FicSubject,
     Guid,
     HostType,
     HttpsUrl,
@@ -143,7 +144,7 @@ class RoleGrant(SpecModel):
 class FederatedCredentialSpec(SpecModel):
     name: FicName
     issuer: HttpsUrl
-    subject: Annotated[NonBlank, Field(max_length=600)]
+    subject: FicSubject
     audiences: Annotated[
         list[Annotated[NonBlank, Field(max_length=600)]], Field(min_length=1)
     ] = Field(
@@ -153,12 +154,12 @@ class FederatedCredentialSpec(SpecModel):
 
 
 class ResourceRef(SpecModel):
-    """A resource that holds identities (web app, VM, container app)."""
+    """A resource that holds identities: any type in docs/identity-hosts.md."""
 
     subscription: Guid | None = None
     resource_group: ResourceGroupName | None = None
     type: HostType
-    name: ResourceName
+    name: ResourceName = Field(description="resource name (a deployment slot: app/slot)")
 
 
 def _ref_kind(value: Any) -> str | None:
@@ -197,7 +198,7 @@ class ResourceSpec(SpecModel):
     subscription: Guid | None = None
     resource_group: ResourceGroupName | None = None
     type: HostType
-    name: ResourceName
+    name: ResourceName = Field(description="resource name (a deployment slot: app/slot)")
     system_assigned: bool = True
     roles: list[RoleGrant] = Field(default_factory=list)
 

@@ -166,7 +166,7 @@ class DocContext:
         subscription: str | None,
         resource_group: str | None,
     ) -> armid.Scope | None:
-        """A resource that holds identities (web app, VM, container app) by id or by parts."""
+        """A resource that holds identities (docs/identity-hosts.md) by id or by parts."""
         if isinstance(value, str):
             try:
                 scope = armid.parse_scope(value)
@@ -190,11 +190,27 @@ class DocContext:
                 "add subscription: / resource_group: to it or to the file's defaults",
             )
             return None
+        namespace, _, type_path = value.type.partition("/")
+        types, names = tuple(type_path.split("/")), tuple(value.name.split("/"))
+        if len(types) != len(names):
+            self.report(
+                (*path, "name"), "IR020",
+                f"type {value.type!r} needs {len(types)} name part(s), "
+                f"name {value.name!r} has {len(names)}",
+                "name a slot as app/slot, e.g. app-myapp-prod-uks-01/staging",
+            )
+            return None
         try:
-            return armid.parse_scope(armid.resource_id(sub, rg, value.type, value.name))
+            scope = armid.parse_scope(
+                armid.Scope(
+                    armid.ScopeKind.RESOURCE, subscription_id=sub, resource_group=rg,
+                    namespace=namespace, types=types, names=names,
+                ).id
+            )
         except armid.ArmIdError as exc:
             self.report(path, "IR020", f"bad resource: {exc}", None)
             return None
+        return _canonical_type(scope)
 
     # ------------------------------------------------------------------ roles
 

@@ -212,13 +212,13 @@ def test_operator_without_ids_gets_stable_ones() -> None:
                             {
                                 "name": "rg",
                                 "location": "uksouth",
-                                "resources": [{"type": "Microsoft.Foo/bars", "name": "b"}],
+                                "resources": [{"type": "Foo.bars", "name": "b"}],
                             }
                         ],
                     }
                 ]
             },
-            "resource_groups[0].resources[0]: type 'Microsoft.Foo/bars' is not one of",
+            "resource_groups[0].resources[0]: type 'Foo.bars' is not a resource type",
         ),
         (
             {

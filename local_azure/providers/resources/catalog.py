@@ -72,6 +72,13 @@ class Kind:
     name_error: tuple[str, str] = ("InvalidResourceName", "")
     fixed_names: tuple[str, ...] = ()
     qualified_name: bool = False  # `name` shows the parent too ("site/slot"), as Web does
+    any_api_version: bool = False  # a generic type: any well-formed api-version is accepted
+    tags_only_patch: bool = False  # PATCH updates tags alone (Logic, AKS, container groups)
+
+    def accepts(self, api_version: str) -> bool:
+        if self.any_api_version:
+            return API_VERSION_RE.match(api_version) is not None
+        return api_version in self.api_versions
 
 
 KINDS: dict[str, Kind] = {
@@ -225,11 +232,89 @@ KINDS: dict[str, Kind] = {
     )
 }
 
+# Identity hosts with no richer model here: documents with an identity block, nothing more.
+# (type, api-versions, combined spelling), from each provider's REST specification.
+_TAGS_ONLY_PATCH = frozenset(
+    {
+        "microsoft.logic/workflows",
+        "microsoft.containerservice/managedclusters",
+        "microsoft.containerinstance/containergroups",
+    }
+)
+_HOSTS = (
+    ("Microsoft.Logic/workflows", ("2016-06-01", "2019-05-01"), SPACED),
+    ("Microsoft.DataFactory/factories", ("2017-09-01-preview", "2018-06-01"), UNSPACED),
+    ("Microsoft.ApiManagement/service", ("2022-08-01", "2023-09-01", "2024-05-01"), SPACED),
+    (
+        "Microsoft.ContainerService/managedClusters",
+        ("2024-02-01", "2024-05-01", "2024-09-01", "2025-01-01"),
+        SPACED,
+    ),
+    ("Microsoft.ContainerInstance/containerGroups", ("2023-05-01", "2024-11-01-preview"), SPACED),
+    ("Microsoft.Automation/automationAccounts", ("2022-08-08", "2023-11-01"), SPACED),
+    ("Microsoft.DocumentDB/databaseAccounts", ("2024-08-15", "2024-11-15"), UNSPACED),
+)
+KINDS.update(
+    {
+        t.lower(): Kind(
+            t,
+            versions,
+            defaults.generic,
+            identity=both,
+            name_pattern=re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"),
+            tags_only_patch=t.lower() in _TAGS_ONLY_PATCH,
+        )
+        for t, versions, both in _HOSTS
+    }
+)
+
 NAMESPACES = frozenset(k.split("/")[0] for k in KINDS)
+
+API_VERSION_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(-(preview|beta|alpha|privatepreview))?$")
+RESOURCE_TYPE_RE = re.compile(
+    r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+(/[A-Za-z][A-Za-z0-9]*)+$"
+)
+# Namespaces served by their own providers: never a generic resource.
+_OWN_NAMESPACES = frozenset(
+    {
+        "microsoft.managedidentity",
+        "microsoft.authorization",
+        "microsoft.resources",
+        "microsoft.management",
+    }
+)
 
 
 def kind_of(resource_type: str) -> Kind | None:
-    return KINDS.get(resource_type.lower())
+    """The seeded kind of a type; any other well-formed type is a generic resource.
+
+    Estates hold far more types than the emulator models (registries, Service Bus, Event Hubs,
+    ...). As grant scopes they only need to exist, so each is served as a plain document with
+    its tags, location and properties, under any api-version.
+    """
+    known = KINDS.get(resource_type.lower())
+    if known is not None:
+        return known
+    if not RESOURCE_TYPE_RE.match(resource_type):
+        return None
+    if resource_type.split("/", 1)[0].lower() in _OWN_NAMESPACES:
+        return None
+    return _GENERIC.setdefault(resource_type.lower(), _generic(resource_type))
+
+
+_GENERIC: dict[str, Kind] = {}  # first spelling seen wins, as ARM keeps the first casing
+
+
+def _generic(spelling: str) -> Kind:
+    return Kind(
+        spelling,
+        (),
+        defaults.generic,
+        identity=None,
+        any_api_version=True,
+        name_pattern=re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.()-]{0,259}$"),
+        qualified_name=spelling.count("/") > 1,
+    )
 
 
 def display_location(kind: Kind, location: str) -> str:

@@ -316,3 +316,8 @@ def sql_database(seed: Seed) -> JSON:
 
 def sql_admin(seed: Seed) -> JSON:
     return {"properties": {"administratorType": "ActiveDirectory", "tenantId": seed.tenant_id}}
+
+
+def generic(seed: Seed) -> JSON:
+    """Any type the emulator does not model: a document that exists, nothing more."""
+    return {"properties": {"provisioningState": "Succeeded"}}

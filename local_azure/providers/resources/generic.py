@@ -117,7 +117,7 @@ def _resolve(ctx: Context, req: Request, params: dict[str, str]) -> Target:
             f"'{params['ns']}' for api version '{version}'.",
         )
     group = require_resource_group(ctx, params["sub"], params["rg"])
-    if version not in kind.api_versions:
+    if not kind.accepts(version):
         raise ArmError(
             400,
             "NoRegisteredProviderFound",
@@ -263,6 +263,8 @@ def write(
 def patch(ctx: Context, req: Request, params: dict[str, str]) -> Response:
     target = _instance(ctx, req, params)
     kind, body = target.kind, req.json()
+    if kind.tags_only_patch:  # the provider's PATCH is "update tags": the rest is ignored
+        body = {"tags": body["tags"]} if "tags" in body else {}
     with ctx.store.transaction():
         existing = _existing(ctx, target)
         ref = resource_bodies.with_stored_name(target.ref, existing)

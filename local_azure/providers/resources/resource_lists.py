@@ -54,7 +54,7 @@ def list_type_in_subscription(ctx: Context, req: Request, params: dict[str, str]
             f"The resource type '{params['rest']}' could not be found in the namespace "
             f"'{params['ns']}' for api version '{version}'.",
         )
-    if version not in kind.api_versions:
+    if not kind.accepts(version):
         raise ArmError(
             400,
             "NoRegisteredProviderFound",
