@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "plan": "identity_reconciler.cmds.plan",
     "drift": "identity_reconciler.cmds.drift",
     "apply": "identity_reconciler.cmds.apply",
+    "destroy": "identity_reconciler.cmds.destroy",
     "show": "identity_reconciler.cmds.show",
     "export": "identity_reconciler.cmds.export",
     "audit": "identity_reconciler.cmds.audit",

@@ -173,6 +173,23 @@ def get_resource_body(
         return None
 
 
+def list_system_principals(session: Session, subscription_id: str) -> set[str]:
+    """The principal ids of every system-assigned identity in a subscription (lower case).
+
+    One paged generic-resources list: ARM's list answers carry each resource's `identity`
+    block, so no resource is read singly.
+    """
+    with arm_errors():
+        items = [dict(r.as_dict()) for r in session.resources(subscription_id).resources.list()]
+    out: set[str] = set()
+    for body in items:
+        block = body.get("identity") or {}
+        pid = block.get("principal_id") or block.get("principalId")
+        if pid and "systemassigned" in str(block.get("type", "")).lower().replace(" ", ""):
+            out.add(str(pid).lower())
+    return out
+
+
 def read_resource(session: Session, resource_id: str, resource_type: str) -> LiveResourceIdentity:
     rtype = canonical_type(resource_type)
     body = get_resource_body(session, resource_id, rtype)
@@ -220,8 +237,10 @@ def read_live(
         res_futs = {rid: submit(read_resource, rid, t) for rid, t in plan.resources.items()}
 
         identities: dict[str, LiveIdentity] = {}
+        every_principal: set[str] = set()  # of every user-assigned identity listed
         for ident in _results(ident_futs, pool):
             for live in ident:
+                every_principal.add(live.principal_id.lower())
                 k = armid.key(live.id)
                 if k in wanted_ids or ownership.is_owned_identity(live.tags):
                     identities[k] = live
@@ -245,6 +264,14 @@ def read_live(
         mgs={armid.key(m) for m in plan.management_groups},
         principals=principals,
     )
+    known = every_principal | {p.lower() for p in principals}
+    if any(_maybe_orphan(g, known) for g in grants.values()):
+        # Only then is the evidence worth one more paged list per subscription: every
+        # system-assigned principal there, so that an orphan is proven, never guessed.
+        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+            futs = [pool.submit(list_system_principals, session, s) for s in plan.subscriptions]
+            for found in _results(futs, pool):
+                known |= found
     tenant = next((i.tenant_id for i in identities.values() if i.tenant_id), "")
     if not tenant and plan.subscriptions:
         tenant = session.tenant_id(plan.subscriptions[0])
@@ -253,8 +280,19 @@ def read_live(
         identities=identities,
         resources=live_resources,
         grants=grants,
-        principals=frozenset(principals),
+        principals=frozenset(known),
+        principals_complete=True,
         requests=session.requests - before,
+    )
+
+
+def _maybe_orphan(grant: LiveGrant, known: set[str]) -> bool:
+    return (
+        grant.principal_id.lower() not in known
+        and ownership.DESCRIPTION_MARKER in (grant.description or "")
+        and ownership.is_owned_assignment(
+            grant.name, grant.scope, grant.role_definition_guid, grant.principal_id
+        )
     )
 
 

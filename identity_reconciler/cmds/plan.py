@@ -26,6 +26,7 @@ from identity_reconciler.cmds import github
 from identity_reconciler.core.findings import format_text, summary
 from identity_reconciler.core.state import DesiredState, SafetyPolicy
 from identity_reconciler.plan import Plan, compute_plan, render_json, render_markdown, render_text
+from identity_reconciler.plan.destroy import destroy_state
 from identity_reconciler.spec import validate
 
 HELP = "show what apply would change: validate specs, read live Azure in bulk, diff"
@@ -203,6 +204,8 @@ def run(args: argparse.Namespace) -> int:
     if desired is None:
         return EXIT_ERROR
     desired = with_thresholds(desired, args)
+    if getattr(args, "destroy", False):  # `destroy SPECS`: aim at nothing those specs own
+        desired = destroy_state(desired)
     try:
         plan = make_plan(args, desired)
     except ArmError as exc:

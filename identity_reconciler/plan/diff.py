@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from identity_reconciler import __version__
 from identity_reconciler.core.state import DesiredState, LiveState
-from identity_reconciler.plan import safety
+from identity_reconciler.plan import protect, safety
 from identity_reconciler.plan.context import DiffContext
 from identity_reconciler.plan.diff_grants import plan_grants
 from identity_reconciler.plan.diff_identities import plan_identities
@@ -45,6 +45,7 @@ def compute_plan(
     plan_identities(ctx)
     plan_resources(ctx)
     plan_grants(ctx)
+    protect.check_identities(ctx)
     changes = ctx.changes()
     stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Plan.sealed(

@@ -157,7 +157,10 @@ def item_of_change(change: Change) -> DriftItem:
         summary = f"in the specs, missing live ({_MISSING_HINT.get(kind, 'changed outside git?')})"
     elif change.actions == ("delete",):
         drift = Drift.EXTRA
-        summary = f"live, not in the specs ({_EXTRA_HINT.get(kind, 'changed outside git?')})"
+        hint = _EXTRA_HINT.get(kind, "changed outside git?")
+        if change.reason == "delete_because_principal_deleted":
+            hint = "made by identity-reconciler for a principal that no longer exists"
+        summary = f"live, not in the specs ({hint})"
     elif change.reason == "update_because_adopted":
         drift = Drift.NOT_OWNED
         summary = "live without the ownership tag; --fix adopts it (adds the tag)"

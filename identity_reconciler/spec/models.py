@@ -120,6 +120,9 @@ ScopeSpec = Annotated[
 
 class RoleGrant(SpecModel):
     role: NonBlank = Field(description="built-in role name, or role definition id / GUID")
+    prevent_destroy: bool = Field(
+        False, description="a plan that deletes or re-creates this grant is an error"
+    )
     scope: ScopeSpec
     condition: Annotated[str, Field(max_length=MAX_CONDITION)] | None = Field(
         None, description="ABAC condition (condition_version 2.0)"
@@ -177,6 +180,9 @@ AttachmentSpec = Annotated[
 
 class IdentitySpec(SpecModel):
     name: IdentityName
+    prevent_destroy: bool = Field(
+        False, description="a plan that deletes or re-creates this identity is an error"
+    )
     subscription: Guid | None = None
     resource_group: ResourceGroupName | None = None
     location: Location | None = None
@@ -269,6 +275,40 @@ class Defaults(SpecModel):
     tags: Tags = Field(default_factory=dict)
 
 
+# --------------------------------------------------------------------------- managed scope
+
+
+class ManagedGroupSpec(SpecModel):
+    subscription: Guid | None = Field(None, description="defaults to the file's subscription")
+    name: ResourceGroupName
+
+
+ManagedGroupEntry = Annotated[
+    Annotated[ResourceGroupName, Tag("id")] | Annotated[ManagedGroupSpec, Tag("structured")],
+    Discriminator(
+        _ref_kind,
+        custom_error_type="managed_group_type",
+        custom_error_message="a resource group is a name or a mapping {subscription, name}",
+    ),
+]
+
+
+class ManagedSpec(SpecModel):
+    """What the repository owns, whichever spec files exist today; declared once, in one file.
+
+    Owned objects inside these scopes that no spec declares are deleted by plan.
+    """
+
+    subscriptions: list[Guid] = Field(
+        default_factory=list, description="whole subscriptions: every resource group in them"
+    )
+    resource_groups: list[ManagedGroupEntry] = Field(
+        default_factory=list,
+        description="resource groups: a name (in the file's subscription) or "
+        "{subscription, name}",
+    )
+
+
 class SpecDocument(SpecModel):
     """One YAML document of a spec file."""
 
@@ -280,3 +320,6 @@ class SpecDocument(SpecModel):
     resources: list[ResourceSpec] = Field(default_factory=list)
     sql: list[SqlDatabaseSpec] = Field(default_factory=list)
     policy: PolicySpec | None = None
+    managed: ManagedSpec | None = Field(
+        None, description="the subscriptions and resource groups this repository manages"
+    )

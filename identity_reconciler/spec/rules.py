@@ -48,6 +48,7 @@ RULES: dict[str, Rule] = {
         Rule("IR033", "duplicate-declaration", _E, "a resource, attachment or SQL user twice"),
         Rule("IR034", "duplicate-credential", _E, "federated credentials that collide"),
         Rule("IR035", "conflicting-policy", _E, "two files set one policy value differently"),
+        Rule("IR036", "managed-scope", _E, "managed: twice, or an identity outside it"),
         Rule("IR101", "naming", _W, "identity name does not follow the naming pattern"),
         Rule("IR102", "privileged-broad-scope", _E, "privileged role at subscription/MG scope"),
         Rule("IR103", "owner-contributor", _W, "Owner or Contributor at any scope"),

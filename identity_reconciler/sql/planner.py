@@ -244,7 +244,8 @@ class _Planner:
 
     def plan_leftover(self, live: LiveUser) -> None:
         self.existing += 1 + len(live.roles)
-        if not self.desired.prune:
+        retired = fold(live.name) in {fold(n) for n in self.desired.retire}
+        if not self.desired.prune and not retired:
             self.issue(
                 "sql_user_not_pruned",
                 f"user {live.name!r} in {self.label} was created by identity-reconciler "

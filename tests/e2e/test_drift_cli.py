@@ -114,16 +114,21 @@ def test_what_a_plan_leaves_alone_is_still_drift(
 
 def test_a_system_identity_switched_off(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with open_session("local", state_dir=state) as session:
+        old = str(session.resources(SUB).resources.get_by_id(
+            FUNC, api_version="2023-12-01").identity.principal_id).lower()
         switch_off(session, FUNC)
     rc, report = drift(capsys, state)
     assert rc == 2
     assert by_address(report) == {
         f"system_assigned.{RG}/sites/func-myapp-prod-uks-01": ("missing_live", True),
-        # its grant went with its principal; fixing re-creates it for the new principal
+        # fixing re-creates its grant for the new principal ...
         f"grant.{RG}/sites/func-myapp-prod-uks-01/Storage Blob Data Reader@{RG}/"
         "storageAccounts/stmyappproduks01": ("missing_live", True),
+        # ... and deletes the one left behind for the principal that is gone
+        f"grant.deleted-principal-{old}/Storage Blob Data Reader@{RG}/"
+        "storageAccounts/stmyappproduks01": ("only_live", True),
     }
-    system = report["items"][0]
+    system = next(i for i in report["items"] if i["kind"] == "system_assigned")
     assert "switched off outside git?" in system["summary"]
     assert system["source"].endswith("specs/myapp-func-prod.yaml:16:5")
 
