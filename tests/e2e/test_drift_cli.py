@@ -114,8 +114,10 @@ def test_what_a_plan_leaves_alone_is_still_drift(
 
 def test_a_system_identity_switched_off(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with open_session("local", state_dir=state) as session:
-        old = str(session.resources(SUB).resources.get_by_id(
-            FUNC, api_version="2023-12-01").identity.principal_id).lower()
+        identity = session.resources(SUB).resources.get_by_id(
+            FUNC, api_version="2023-12-01").identity
+        assert identity is not None
+        old = str(identity.principal_id).lower()
         switch_off(session, FUNC)
     rc, report = drift(capsys, state)
     assert rc == 2
