@@ -28,6 +28,7 @@ from identity_reconciler.apply import (
     render_summary_json,
     render_summary_text,
 )
+from identity_reconciler.apply.applied import ALREADY_APPLIED, already_applied
 from identity_reconciler.apply.sql_apply import SqlChangeRunner
 from identity_reconciler.apply.sql_users import plan_with_sql
 from identity_reconciler.azure.clients import Session, open_session
@@ -292,7 +293,20 @@ def _run(args: argparse.Namespace) -> int:
             if not _approve(plan, args):
                 print("Apply cancelled; nothing was written.", file=sys.stderr)
                 return EXIT_ERROR
-        result = _execute(session, plan, args)
+        try:
+            result = _execute(session, plan, args)
+        except StalePlan:
+            # A plan applied once is stale by construction: with its specs, tell the two apart.
+            if desired is not None and already_applied(session, desired, plan):
+                sys.stdout.write(ALREADY_APPLIED + "\n")
+                return EXIT_OK
+            if desired is None:
+                print(
+                    "note: if this plan was applied already, pass --specs SPECS... and apply "
+                    "confirms it instead of refusing it",
+                    file=sys.stderr,
+                )
+            raise
     return _summary(result, args)
 
 
