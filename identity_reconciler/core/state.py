@@ -152,6 +152,24 @@ class DesiredSqlDatabase:
 
 
 @dataclass(frozen=True)
+class AcknowledgedGrant:
+    """A role assignment made outside git that drift accepts, with a reason, until `expires`.
+
+    The principal is an identity or resource the specs declare (`principal`), or a principal
+    object id (`principal_id`); exactly one is set.
+    """
+
+    scope: str
+    role_definition_guid: str
+    role_name: str
+    reason: str
+    expires: str  # YYYY-MM-DD, inclusive
+    principal: PrincipalRef | None = None
+    principal_id: str | None = None
+    source: SourceRef | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class PrivilegeAllowance:
     """An explicit, justified allowance for a privileged role at a broad scope."""
 
@@ -178,6 +196,7 @@ class DesiredState:
     sql: tuple[DesiredSqlDatabase, ...] = ()
     safety: SafetyPolicy = field(default_factory=SafetyPolicy)
     allow_privileged: tuple[PrivilegeAllowance, ...] = ()
+    acknowledged: tuple[AcknowledgedGrant, ...] = ()
     # The managed scope: owned objects inside it that the specs do not declare are deletion
     # candidates. Resource group ids (armid.key form) and subscription ids (lower case); from
     # the specs' `managed:` block when there is one (`managed_declared`), else the groups of

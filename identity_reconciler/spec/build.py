@@ -22,6 +22,7 @@ from identity_reconciler.core.state import (
     PrincipalRef,
     SourceRef,
 )
+from identity_reconciler.spec.acknowledged import AcknowledgedBuilder
 from identity_reconciler.spec.facts import GrantFact, IdentityFact, SystemFact
 from identity_reconciler.spec.managed import ManagedBuilder
 from identity_reconciler.spec.models import MAX_DESCRIPTION, MAX_TAGS, IdentitySpec, RoleGrant
@@ -78,6 +79,7 @@ class StateBuilder:
         self.policy = PolicyBuilder()
         self.sql = SqlBuilder()
         self.managed = ManagedBuilder()
+        self.acknowledged = AcknowledgedBuilder()
         self.protected_identities: dict[str, SourceRef] = {}
         self.protected_grants: dict[tuple[str, str, str], SourceRef] = {}
 
@@ -123,6 +125,7 @@ class StateBuilder:
         if spec.policy is not None:
             self.policy.add(ctx, spec.policy)
         self.managed.add(ctx)
+        self.acknowledged.add(ctx)
         self.findings.extend(ctx.findings)
         ctx.findings.clear()
 
@@ -289,6 +292,9 @@ class StateBuilder:
             for key, acc in self.resources.items()
         }
         self.managed.check(list(self.identities.values()), self.findings)
+        acknowledged = self.acknowledged.finish(
+            by_name, system_names, self.findings, complete=self.complete
+        )
         managed_groups = self.managed_rgs
         if self.managed.declared:
             managed_groups = self.managed.groups
@@ -302,6 +308,7 @@ class StateBuilder:
             sql=sql_dbs,
             safety=self.policy.safety(),
             allow_privileged=tuple(a.allowance for a in self.policy.allowances),
+            acknowledged=acknowledged,
             managed_resource_groups=frozenset(managed_groups),
             managed_subscriptions=frozenset(self.managed.subscriptions),
             managed_declared=self.managed.declared,

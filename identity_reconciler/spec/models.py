@@ -34,6 +34,7 @@ from identity_reconciler.spec.values import (
     HostType,
     HttpsUrl,
     IdentityName,
+    IsoDate,
     Location,
     NonBlank,
     ResourceGroupName,
@@ -275,6 +276,23 @@ class Defaults(SpecModel):
     tags: Tags = Field(default_factory=dict)
 
 
+# --------------------------------------------------------------------------- acknowledged drift
+
+
+class AcknowledgedGrantSpec(SpecModel):
+    """A role assignment made outside git that drift reports as acknowledged, not as drift,
+    until it expires; after `expires` it counts as drift again."""
+
+    principal: NonBlank = Field(
+        description="an identity (or system-assigned resource) name the specs declare, or a "
+        "principal object id"
+    )
+    role: NonBlank = Field(description="built-in role name, or role definition id / GUID")
+    scope: ScopeSpec
+    reason: NonBlank = Field(description="why the grant is kept (required)")
+    expires: IsoDate = Field(description="YYYY-MM-DD: drift reports it again after this day")
+
+
 # --------------------------------------------------------------------------- managed scope
 
 
@@ -320,6 +338,10 @@ class SpecDocument(SpecModel):
     resources: list[ResourceSpec] = Field(default_factory=list)
     sql: list[SqlDatabaseSpec] = Field(default_factory=list)
     policy: PolicySpec | None = None
+    acknowledged: list[AcknowledgedGrantSpec] = Field(
+        default_factory=list,
+        description="role assignments made outside git that drift accepts until they expire",
+    )
     managed: ManagedSpec | None = Field(
         None, description="the subscriptions and resource groups this repository manages"
     )
