@@ -34,7 +34,12 @@ from identity_reconciler.apply.sql_users import plan_with_sql
 from identity_reconciler.azure.clients import Session, open_session
 from identity_reconciler.azure.errors import ArmError
 from identity_reconciler.azure.reader import read_live
-from identity_reconciler.cmds.plan import add_target_arguments, load_desired, use_color
+from identity_reconciler.cmds.plan import (
+    add_target_arguments,
+    add_target_option,
+    load_desired,
+    use_color,
+)
 from identity_reconciler.core.state import DesiredState
 from identity_reconciler.plan import (
     ALLOW_DELETE_IDENTITY,
@@ -46,6 +51,7 @@ from identity_reconciler.plan import (
     compute_plan,
     render_text,
 )
+from identity_reconciler.plan.target import targeted
 
 HELP = "apply a saved plan (or plan and apply specs): ordered, resumable, refuses stale plans"
 EXAMPLE = "identity-reconciler apply plan.json --specs specs/ --cloud local"
@@ -117,6 +123,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long a new principal may take to replicate in Entra (default 300)",
     )
+    add_target_option(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="summary format")
     parser.add_argument("--no-color", action="store_true", help="never colour the plan text")
 
@@ -228,6 +235,7 @@ def _plan_specs(session: Session, desired: DesiredState, args: argparse.Namespac
     live = read_live(session, desired)
     plan = compute_plan(desired, live, adopt=args.adopt, cloud=session.cloud)
     plan = plan_with_sql(session, desired, live, plan, adopt=args.adopt)  # Azure SQL users
+    plan = targeted(plan, args.target, policy=desired.safety)
     stream = sys.stdout if args.format == "text" else sys.stderr
     stream.write(render_text(plan, color=args.format == "text" and use_color(args)))
     stream.flush()
@@ -259,7 +267,13 @@ def _run(args: argparse.Namespace) -> int:
     desired: DesiredState | None
     plan: Plan | None = None
     if is_plan_file(args.paths):
+        if args.target:
+            raise Refused("--target goes with spec paths; a saved plan keeps the targets it "
+                          "was made with")
         plan = read_plan(args.paths[0])
+        if plan.options.targets:
+            print(f"warning: the plan was made with --target {' '.join(plan.options.targets)}: "
+                  "live Azure may still differ from the specs after apply", file=sys.stderr)
         if args.cloud and args.cloud != plan.target.cloud:
             raise Refused(f"the plan was made for cloud {plan.target.cloud!r}, not {args.cloud!r}")
         cloud = plan.target.cloud

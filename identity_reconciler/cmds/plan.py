@@ -27,6 +27,7 @@ from identity_reconciler.core.findings import format_text, summary
 from identity_reconciler.core.state import DesiredState, SafetyPolicy
 from identity_reconciler.plan import Plan, compute_plan, render_json, render_markdown, render_text
 from identity_reconciler.plan.destroy import destroy_state
+from identity_reconciler.plan.target import targeted
 from identity_reconciler.spec import validate
 
 HELP = "show what apply would change: validate specs, read live Azure in bulk, diff"
@@ -100,6 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="take over live objects that match the specs but are not ours",
     )
     parser.add_argument("--no-color", action="store_true", help="never colour the text output")
+    add_target_option(parser)
     safety = parser.add_argument_group("safety thresholds (override the specs' policy)")
     safety.add_argument(
         "--max-delete-percent", type=_percent, metavar="P",
@@ -112,6 +114,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     safety.add_argument(
         "--min-existing", type=_count, metavar="N",
         help="apply the percentages only from N managed objects on (default 10)",
+    )
+
+
+def add_target_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="limit the plan to this address (as the plan prints it) and what it depends on; "
+        "repeatable; for exceptional cases only",
     )
 
 
@@ -183,6 +196,7 @@ def make_plan(args: argparse.Namespace, desired: DesiredState) -> Plan:
             session, desired, live,
             compute_plan(desired, live, adopt=args.adopt, cloud=args.cloud), adopt=args.adopt,
         )
+        plan = targeted(plan, getattr(args, "target", ()), policy=desired.safety)
     elapsed = time.monotonic() - started
     terminal.say(
         f"Read live state ({args.cloud}): {plan.live_requests} ARM requests in {elapsed:.1f} s"
@@ -223,6 +237,8 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(render(plan, args))
     if args.format == "github":
         _to_github(plan, args)
+    if plan.options.targets:
+        print(f"warning: {plan.notices[0].message}", file=sys.stderr)
     if not plan.safety.safe and args.format == "json":
         flags = " ".join(sorted({v.flag for v in plan.safety.violations}))
         print(f"warning: unsafe plan; apply refuses it unless given {flags}", file=sys.stderr)

@@ -179,6 +179,8 @@ class Target(_Model):
 
 class Options(_Model):
     adopt: bool = False
+    # --target: the addresses this partial plan is limited to (with their dependencies).
+    targets: tuple[str, ...] = ()
 
 
 class Plan(_Model):

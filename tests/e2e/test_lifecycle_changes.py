@@ -178,3 +178,59 @@ def test_prevent_destroy_on_a_grant_fails_a_plan_that_deletes_it(
     # Unprotected, the same destroy plans cleanly.
     (specs / "dev.yaml").write_text(spec(OLD))
     assert cli(capsys, "destroy", str(specs), *target)[0] == 0
+
+
+# --------------------------------------------------------------------------- --target
+
+
+TWO = f"""\
+subscription: {SUB}
+defaults: {{location: uksouth, resource_group: {RG}}}
+identities:
+  - name: id-one-dev-uks-01
+    roles:
+      - {{role: Reader, scope: {{resource_group: {RG}}}}}
+  - name: id-two-dev-uks-01
+    roles:
+      - {{role: Reader, scope: {{resource_group: {RG}}}}}
+"""
+ONE_GRANT = f"grant.{RG}/id-one-dev-uks-01/Reader@{RG}"
+ONE_ID = f"identity.{RG}/id-one-dev-uks-01"
+
+
+def test_target_limits_plan_and_apply_to_an_address_and_what_it_depends_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "two.yaml").write_text(TWO)
+    target = ["--cloud", "local", "--state-dir", str(tmp_path / "state")]
+    plan_file = tmp_path / "plan.json"
+    rc, out, err = cli(capsys, "plan", str(specs), *target, "--target", ONE_GRANT,
+                       "--target", "grant.nothing/like/this@here", "--out", str(plan_file))
+    assert rc == 0
+    assert "warning: resource targeting is in effect" in err
+    assert "resource targeting is in effect" in out
+    assert "--target grant.nothing/like/this@here: no change in this plan" in out
+    saved = json.loads(plan_file.read_text())
+    assert [c["address"] for c in saved["changes"]] == [ONE_ID, ONE_GRANT]  # with its identity
+    assert saved["options"]["targets"] == [ONE_GRANT, "grant.nothing/like/this@here"]
+    assert "Plan: 2 to add, 0 to change, 0 to destroy." in out
+    rc, _, err = cli(capsys, "apply", str(plan_file), *target)
+    assert rc == 0
+    assert "the plan was made with --target" in err
+    rc, out, _ = cli(capsys, "plan", str(specs), *target, "--format", "json")
+    assert [c["address"] for c in json.loads(out)["changes"]] == [
+        f"identity.{RG}/id-two-dev-uks-01", f"grant.{RG}/id-two-dev-uks-01/Reader@{RG}",
+    ]
+    # apply with spec paths takes --target too; a saved plan refuses it
+    rc, _, _ = cli(capsys, "apply", str(specs), *target, "--auto-approve",
+                   "--target", f"identity.{RG}/id-two-dev-uks-01")
+    assert rc == 0
+    rc, out, _ = cli(capsys, "plan", str(specs), *target, "--format", "json")
+    assert [c["address"] for c in json.loads(out)["changes"]] == [
+        f"grant.{RG}/id-two-dev-uks-01/Reader@{RG}",
+    ]
+    rc, _, err = cli(capsys, "apply", str(plan_file), *target, "--target", ONE_GRANT)
+    assert rc == 1
+    assert "--target goes with spec paths" in err
