@@ -173,21 +173,26 @@ def get_resource_body(
         return None
 
 
-def list_system_principals(session: Session, subscription_id: str) -> set[str]:
-    """The principal ids of every system-assigned identity in a subscription (lower case).
+def list_system_identities(session: Session, subscription_id: str) -> list[tuple[str, str]]:
+    """(resource name, principal id), lower case, of every system-assigned identity there.
 
     One paged generic-resources list: ARM's list answers carry each resource's `identity`
     block, so no resource is read singly.
     """
     with arm_errors():
         items = [dict(r.as_dict()) for r in session.resources(subscription_id).resources.list()]
-    out: set[str] = set()
+    out: list[tuple[str, str]] = []
     for body in items:
         block = body.get("identity") or {}
         pid = block.get("principal_id") or block.get("principalId")
         if pid and "systemassigned" in str(block.get("type", "")).lower().replace(" ", ""):
-            out.add(str(pid).lower())
+            out.append((str(body.get("name", "")).lower(), str(pid).lower()))
     return out
+
+
+def list_system_principals(session: Session, subscription_id: str) -> set[str]:
+    """The principal ids of every system-assigned identity in a subscription (lower case)."""
+    return {pid for _, pid in list_system_identities(session, subscription_id)}
 
 
 def read_resource(session: Session, resource_id: str, resource_type: str) -> LiveResourceIdentity:
@@ -238,9 +243,13 @@ def read_live(
 
         identities: dict[str, LiveIdentity] = {}
         every_principal: set[str] = set()  # of every user-assigned identity listed
+        clients: set[str] = set()
+        names: set[str] = set()
         for ident in _results(ident_futs, pool):
             for live in ident:
                 every_principal.add(live.principal_id.lower())
+                clients.add(live.client_id.lower())
+                names.add(live.name.lower())
                 k = armid.key(live.id)
                 if k in wanted_ids or ownership.is_owned_identity(live.tags):
                     identities[k] = live
@@ -282,6 +291,8 @@ def read_live(
         grants=grants,
         principals=frozenset(known),
         principals_complete=True,
+        client_ids=frozenset(clients),
+        identity_names=frozenset(names),
         requests=session.requests - before,
     )
 

@@ -302,5 +302,9 @@ class LiveState:
     # user-assigned identity and every system-assigned one), so that an owned grant whose
     # principal is not in it provably lost its principal there.
     principals_complete: bool = False
+    # Client ids and names (lower case) of every user-assigned identity listed: the evidence
+    # that an owned SQL user's principal is gone.
+    client_ids: frozenset[str] = frozenset()
+    identity_names: frozenset[str] = frozenset()
     # ARM requests the read took: the plan's cost is part of its quality.
     requests: int = 0
