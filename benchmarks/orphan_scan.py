@@ -8,7 +8,9 @@ leaves 2K owned grants whose principal is gone.
 Measured, each as plan's live read (`read_live` + `compute_plan`):
   clean    no orphan candidate: the two bulk lists per subscription, nothing more
   orphans  2K candidates: the same lists plus one paged generic-resources list per
-           subscription (every system-assigned principal), then 2K deletes planned
+           subscription read (every system-assigned principal), then, as candidates remain,
+           the list of visible subscriptions and two lists per other one (the local Azure has
+           one other), then 2K deletes planned
   per-grant what a per-object proof would cost: one principal lookup per owned grant whose
            principal is not among the listed identities (counted, not sent: ARM has no such
            call, Microsoft Graph would)

@@ -275,12 +275,7 @@ def read_live(
     )
     known = every_principal | {p.lower() for p in principals}
     if any(_maybe_orphan(g, known) for g in grants.values()):
-        # Only then is the evidence worth one more paged list per subscription: every
-        # system-assigned principal there, so that an orphan is proven, never guessed.
-        with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-            futs = [pool.submit(list_system_principals, session, s) for s in plan.subscriptions]
-            for found in _results(futs, pool):
-                known |= found
+        known |= _orphan_evidence(session, plan.subscriptions, known, grants, parallelism)
     tenant = next((i.tenant_id for i in identities.values() if i.tenant_id), "")
     if not tenant and plan.subscriptions:
         tenant = session.tenant_id(plan.subscriptions[0])
@@ -295,6 +290,43 @@ def read_live(
         identity_names=frozenset(names),
         requests=session.requests - before,
     )
+
+
+def _orphan_evidence(
+    session: Session,
+    read: tuple[str, ...],
+    known: set[str],
+    grants: dict[str, LiveGrant],
+    parallelism: int,
+) -> set[str]:
+    """More principals that exist, asked for only while an owned grant's principal is unknown.
+
+    First every system-assigned principal of the subscriptions read (one paged list each);
+    then, for what is still unknown, the identities of every other subscription these
+    credentials can see (one list of subscriptions, then two lists per subscription), since
+    a grant here may be for an identity elsewhere: an orphan is proven, never guessed.
+    """
+    found: set[str] = set()
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        futs = [pool.submit(list_system_principals, session, s) for s in read]
+        for principals in _results(futs, pool):
+            found |= principals
+        if not any(_maybe_orphan(g, known | found) for g in grants.values()):
+            return found
+        with arm_errors():
+            visible = {
+                str(s.subscription_id).lower()
+                for s in session.subscriptions().subscriptions.list()
+                if s.subscription_id
+            }
+        others = sorted(visible - {s.lower() for s in read})
+        idents = [pool.submit(list_identities, session, s) for s in others]
+        systems = [pool.submit(list_system_principals, session, s) for s in others]
+        for listed in _results(idents, pool):
+            found |= {i.principal_id.lower() for i in listed if i.principal_id}
+        for principals in _results(systems, pool):
+            found |= principals
+    return found
 
 
 def _maybe_orphan(grant: LiveGrant, known: set[str]) -> bool:

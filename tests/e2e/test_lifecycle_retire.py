@@ -190,5 +190,29 @@ def test_an_orphaned_grant_is_planned_for_deletion_with_one_more_list_per_subscr
     orphan = {c for c in changes(plan) if c[0].startswith("grant.deleted-principal-")}
     assert len(orphan) == 1
     assert orphan.pop()[1:] == ("delete", "delete_because_principal_deleted")
-    # identities + role assignments, then the generic resource list that proves the orphan
-    assert plan["live_requests"] == 3
+    # identities + role assignments; then, as a candidate exists, the generic resource list
+    # of the subscription read, the list of visible subscriptions, and the identity and
+    # resource lists of the one other subscription the emulator has
+    assert plan["live_requests"] == 2 + 1 + 1 + 2
+
+
+def test_a_grant_for_an_identity_of_another_subscription_is_not_an_orphan(
+    shop: tuple[Path, list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs, target = shop
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "other.yaml").write_text(
+        "subscription: 33333333-3333-3333-3333-333333333333\n"
+        "defaults: {location: uksouth, resource_group: rg-other}\n"
+        "identities:\n"
+        "  - name: id-other-prod-uks-01\n"
+        "    roles:\n"
+        f"      - {{role: Reader, scope: /subscriptions/{SUB}/resourceGroups/{DEV}}}\n"
+    )
+    rc, out = cli(capsys, "apply", str(other), *target, "--auto-approve")
+    assert rc == 0, out
+    # The shop's specs read only their own subscription, where that identity is not: its
+    # owned grant inside the shop's managed scope looks orphaned until the other visible
+    # subscriptions are listed, which shows that its principal exists.
+    assert changes(plan_json(capsys, str(specs), *target)) == set()
