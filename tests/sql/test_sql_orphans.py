@@ -54,3 +54,15 @@ def test_an_owned_user_whose_identity_lives_is_kept(session: Session) -> None:
     plan = make_plan(session, seed(), catalog)
     assert [c for c in sql_changes(plan) if c.actions == ("delete",)] == []
     assert "sql_user_not_pruned" in {n.code for n in plan.notices}
+
+
+def test_a_user_of_an_identity_in_another_visible_subscription_is_kept(session: Session) -> None:
+    shared = "33333333-3333-3333-3333-333333333333"
+    session.resources(shared).resource_groups.create_or_update("rg-shared", {"location": "uksouth"})
+    elsewhere = session.msi(shared).user_assigned_identities.create_or_update(
+        "rg-shared", "id-shared-prod-uks-01", {"location": "uksouth"}
+    )
+    catalog = FakeCatalog()
+    catalog.add("db-reader-elsewhere", app_id=str(elsewhere.client_id), owned=True)
+    plan = make_plan(session, seed(), catalog)
+    assert [c for c in sql_changes(plan) if c.actions == ("delete",)] == []
