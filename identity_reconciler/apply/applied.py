@@ -15,6 +15,7 @@ from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.reader import read_live
 from identity_reconciler.core.state import DesiredState
 from identity_reconciler.plan import Plan, compute_plan
+from identity_reconciler.plan.destroy import destroy_state
 
 # Notices that say an object the specs want exists but is not ours: the plan did not make it.
 NOT_OURS = frozenset({"takeover_refused", "adoption_blocked", "grant_not_owned"})
@@ -26,6 +27,8 @@ def already_applied(session: Session, desired: DesiredState, plan: Plan) -> bool
     if desired.digest != plan.spec_digest:
         return False
     adopt = plan.options.adopt
+    if plan.options.destroy:  # a destroy plan holds when what its specs own is gone
+        desired = destroy_state(desired)
     live = read_live(session, desired)
     fresh = compute_plan(desired, live, adopt=adopt, cloud=session.cloud)
     fresh = plan_with_sql(session, desired, live, fresh, adopt=adopt)

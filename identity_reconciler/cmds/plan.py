@@ -194,7 +194,11 @@ def make_plan(args: argparse.Namespace, desired: DesiredState) -> Plan:
         # session and the ARM plan, whose new identities their users must wait for).
         plan = plan_with_sql(
             session, desired, live,
-            compute_plan(desired, live, adopt=args.adopt, cloud=args.cloud), adopt=args.adopt,
+            compute_plan(
+                desired, live, adopt=args.adopt, cloud=args.cloud,
+                destroy=getattr(args, "destroy", False),
+            ),
+            adopt=args.adopt,
         )
         plan = targeted(plan, getattr(args, "target", ()), policy=desired.safety)
     elapsed = time.monotonic() - started

@@ -33,12 +33,14 @@ def compute_plan(
     live: LiveState,
     *,
     adopt: bool = False,
+    destroy: bool = False,
     cloud: str = "local",
     now: datetime | None = None,
 ) -> Plan:
     """The changes that make `live` match `desired`, with notices, errors and a safety verdict.
 
     `adopt` accepts unowned live objects equal to desired ones instead of refusing them.
+    `destroy` only records that `desired` came from `plan.destroy.destroy_state`.
     `now` fixes `created_at` (tests, reproducible output).
     """
     ctx = DiffContext(desired, live, adopt=adopt)
@@ -58,7 +60,7 @@ def compute_plan(
             subscriptions=ctx.subscriptions,
         ),
         spec_digest=desired.digest,
-        options=Options(adopt=adopt),
+        options=Options(adopt=adopt, destroy=destroy),
         live_requests=live.requests,
         changes=changes,
         notices=tuple(sorted(ctx.notices, key=_diagnostic_order)),

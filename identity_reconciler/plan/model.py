@@ -179,6 +179,8 @@ class Target(_Model):
 
 class Options(_Model):
     adopt: bool = False
+    # Made by `destroy SPECS`: it aims at a state where what those specs own is gone.
+    destroy: bool = False
     # --target: the addresses this partial plan is limited to (with their dependencies).
     targets: tuple[str, ...] = ()
 

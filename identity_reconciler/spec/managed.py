@@ -3,7 +3,8 @@
 Without a `managed:` block the scope is inferred from the specs (the resource groups of the
 identities they declare), so deleting the last spec file of an environment silently stops
 managing it. A `managed:` block fixes the scope independently of which spec files exist: owned
-objects inside it that no spec declares are deletion candidates. It is declared once (a second
+identities inside it that no spec declares, and owned grants inside it whose principal is gone,
+are deletion candidates. It is declared once (a second
 block is an error naming the first), and every identity the specs declare must lie inside it,
 so a reviewer reads the whole reach of the repository in one place.
 """

@@ -314,7 +314,8 @@ ManagedGroupEntry = Annotated[
 class ManagedSpec(SpecModel):
     """What the repository owns, whichever spec files exist today; declared once, in one file.
 
-    Owned objects inside these scopes that no spec declares are deleted by plan.
+    Owned identities inside these scopes that no spec declares are deleted by plan (with their
+    owned grants), and so are owned grants inside them whose principal no longer exists.
     """
 
     subscriptions: list[Guid] = Field(

@@ -129,9 +129,13 @@ def test_destroy_plans_the_removal_of_what_the_given_specs_own_and_nothing_else(
     }
     out_file = str(tmp_path / "destroy.json")
     assert cli(capsys, "destroy", dev, *target, "--out", out_file)[0] == 0
+    assert json.loads(Path(out_file).read_text())["options"]["destroy"] is True
     rc, out = cli(capsys, "apply", out_file, "--specs", dev, *target, "--allow-delete-identity")
     assert rc == 0, out
     assert live_identities(tmp_path / "state") == {PROD_ID}
+    rc, out = cli(capsys, "apply", out_file, "--specs", dev, *target, "--allow-delete-identity")
+    assert (rc, out) == (0, "Already applied: live Azure matches the specs this plan was made "
+                            "from.\n")
     # The dev file still exists, so a plan of all specs puts dev back: nothing else was touched.
     plan = plan_json(capsys, str(specs), *target)
     assert {c[1] for c in changes(plan)} == {"create"}
