@@ -112,9 +112,10 @@ def render_drift_markdown(
     items = list(data.get("items") or ())
     target = data.get("target") or {}
     subs = ", ".join(f"`{s}`" for s in target.get("subscriptions") or ()) or "none"
-    head = [f"### identity-reconciler drift: {len(items)} difference(s)", ""]
-    if not items:
-        head += [f"**{NO_DRIFT}**", ""]
+    differences = sum(1 for i in items if i.get("drift") != Drift.ACKNOWLEDGED.value)
+    head = [f"### identity-reconciler drift: {differences} difference(s)", ""]
+    if not differences:
+        head += [f"**{headline(data)}**", ""]
     else:
         head += [f"**{headline(data)}**", "", f"{tally(data)}.", ""]
     errors = list(data.get("errors") or ())

@@ -103,6 +103,10 @@ def test_an_acknowledged_grant_is_not_drift_until_it_expires(
     assert out.startswith("No drift: live Azure matches the specs. (1 acknowledged)")
     assert f"  = {HAND}" in out
     assert "acknowledged until 2999-12-31: read access for the data team's migration" in out
+    rc, md = cli(capsys, "drift", str(specs), *target, "--format", "markdown")
+    assert rc == 0
+    assert md.startswith("### identity-reconciler drift: 0 difference(s)\n")
+    assert f"| = | `{HAND}` |" in md
 
     yesterday = date.fromordinal(date.today().toordinal() - 1).isoformat()
     (specs / "acknowledged.yaml").write_text(acknowledge(yesterday))
