@@ -183,6 +183,28 @@ def get_resource_body(
         return None
 
 
+def list_system_identities(session: Session, subscription_id: str) -> list[tuple[str, str]]:
+    """(resource name, principal id), lower case, of every system-assigned identity there.
+
+    One paged generic-resources list: ARM's list answers carry each resource's `identity`
+    block, so no resource is read singly.
+    """
+    with arm_errors():
+        items = [dict(r.as_dict()) for r in session.resources(subscription_id).resources.list()]
+    out: list[tuple[str, str]] = []
+    for body in items:
+        block = body.get("identity") or {}
+        pid = block.get("principal_id") or block.get("principalId")
+        if pid and "systemassigned" in str(block.get("type", "")).lower().replace(" ", ""):
+            out.append((str(body.get("name", "")).lower(), str(pid).lower()))
+    return out
+
+
+def list_system_principals(session: Session, subscription_id: str) -> set[str]:
+    """The principal ids of every system-assigned identity in a subscription (lower case)."""
+    return {pid for _, pid in list_system_identities(session, subscription_id)}
+
+
 def read_resource(session: Session, resource_id: str, resource_type: str) -> LiveResourceIdentity:
     rtype = canonical_type(resource_type)
     body = get_resource_body(session, resource_id, rtype)
@@ -230,8 +252,14 @@ def read_live(
         res_futs = {rid: submit(read_resource, rid, t) for rid, t in plan.resources.items()}
 
         identities: dict[str, LiveIdentity] = {}
+        every_principal: set[str] = set()  # of every user-assigned identity listed
+        clients: set[str] = set()
+        names: set[str] = set()
         for ident in _results(ident_futs, pool):
             for live in ident:
+                every_principal.add(live.principal_id.lower())
+                clients.add(live.client_id.lower())
+                names.add(live.name.lower())
                 k = armid.key(live.id)
                 if k in wanted_ids or ownership.is_owned_identity(live.tags):
                     identities[k] = live
@@ -255,6 +283,9 @@ def read_live(
         mgs={armid.key(m) for m in plan.management_groups},
         principals=principals,
     )
+    known = every_principal | {p.lower() for p in principals}
+    if any(_maybe_orphan(g, known) for g in grants.values()):
+        known |= _orphan_evidence(session, plan.subscriptions, known, grants, parallelism)
     tenant = next((i.tenant_id for i in identities.values() if i.tenant_id), "")
     if not tenant and plan.subscriptions:
         tenant = session.tenant_id(plan.subscriptions[0])
@@ -263,7 +294,10 @@ def read_live(
         identities=identities,
         resources=live_resources,
         grants=grants,
-        principals=frozenset(principals),
+        principals=frozenset(known),
+        principals_complete=True,
+        client_ids=frozenset(clients),
+        identity_names=frozenset(names),
         requests=session.requests - before,
         assignment_counts=assignment_counts(grants_lists, plan.subscriptions),
     )
@@ -281,6 +315,53 @@ def assignment_counts(
             if len(parts) > 2 and parts[1] == "subscriptions" and parts[2] in ids:
                 ids[parts[2]].add(armid.key(g.id))
     return {s: len(found) for s, found in ids.items()}
+
+
+def _orphan_evidence(
+    session: Session,
+    read: tuple[str, ...],
+    known: set[str],
+    grants: dict[str, LiveGrant],
+    parallelism: int,
+) -> set[str]:
+    """More principals that exist, asked for only while an owned grant's principal is unknown.
+
+    First every system-assigned principal of the subscriptions read (one paged list each);
+    then, for what is still unknown, the identities of every other subscription these
+    credentials can see (one list of subscriptions, then two lists per subscription), since
+    a grant here may be for an identity elsewhere: an orphan is proven, never guessed.
+    """
+    found: set[str] = set()
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        futs = [pool.submit(list_system_principals, session, s) for s in read]
+        for principals in _results(futs, pool):
+            found |= principals
+        if not any(_maybe_orphan(g, known | found) for g in grants.values()):
+            return found
+        with arm_errors():
+            visible = {
+                str(s.subscription_id).lower()
+                for s in session.subscriptions().subscriptions.list()
+                if s.subscription_id
+            }
+        others = sorted(visible - {s.lower() for s in read})
+        idents = [pool.submit(list_identities, session, s) for s in others]
+        systems = [pool.submit(list_system_principals, session, s) for s in others]
+        for listed in _results(idents, pool):
+            found |= {i.principal_id.lower() for i in listed if i.principal_id}
+        for principals in _results(systems, pool):
+            found |= principals
+    return found
+
+
+def _maybe_orphan(grant: LiveGrant, known: set[str]) -> bool:
+    return (
+        grant.principal_id.lower() not in known
+        and ownership.DESCRIPTION_MARKER in (grant.description or "")
+        and ownership.is_owned_assignment(
+            grant.name, grant.scope, grant.role_definition_guid, grant.principal_id
+        )
+    )
 
 
 def _keep_grants(

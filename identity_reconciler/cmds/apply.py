@@ -27,7 +27,7 @@ from identity_reconciler.apply import (
 )
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.cmds.common import use_color
-from identity_reconciler.cmds.shared import add_target_arguments, load_desired
+from identity_reconciler.cmds.shared import add_target_arguments, add_target_option, load_desired
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState
 from identity_reconciler.core.words import count
@@ -38,6 +38,7 @@ from identity_reconciler.plan import (
     Plan,
     render_text,
 )
+from identity_reconciler.reconcile.applied import ALREADY_APPLIED, already_applied
 from identity_reconciler.reconcile.live import apply_live, open_live, plan_live
 from identity_reconciler.reconcile.saved import (
     Refused,
@@ -112,6 +113,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long a new principal may take to replicate in Entra (default 300)",
     )
+    add_target_option(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="summary format")
     parser.add_argument("--no-color", action="store_true", help="never colour the plan text")
 
@@ -178,7 +180,7 @@ def _execute(session: Session, plan: Plan, args: argparse.Namespace) -> ApplyRes
 
 
 def _plan_specs(session: Session, desired: DesiredState, args: argparse.Namespace) -> Plan:
-    plan = plan_live(session, desired, adopt=args.adopt).plan
+    plan = plan_live(session, desired, adopt=args.adopt, targets=args.target).plan
     stream = sys.stdout if args.format == "text" else sys.stderr
     stream.write(render_text(plan, color=args.format == "text" and use_color(args)))
     stream.flush()
@@ -190,7 +192,13 @@ def run(args: argparse.Namespace) -> int:
     desired: DesiredState | None
     plan: Plan | None = None
     if is_plan_file(args.paths):
+        if args.target:
+            raise Refused("--target goes with spec paths; a saved plan keeps the targets it "
+                          "was made with")
         plan = read_plan_file(args.paths[0])
+        if plan.options.targets:
+            print(f"warning: the plan was made with --target {' '.join(plan.options.targets)}: "
+                  "live Azure may still differ from the specs after apply", file=sys.stderr)
         if args.cloud and args.cloud != plan.target.cloud:
             raise Refused(f"the plan was made for cloud {plan.target.cloud!r}, not {args.cloud!r}")
         cloud = plan.target.cloud
@@ -222,7 +230,20 @@ def run(args: argparse.Namespace) -> int:
             if not _approve(plan, args):
                 print("Apply cancelled; nothing was written.", file=sys.stderr)
                 return EXIT_ERROR
-        result = _execute(session, plan, args)
+        try:
+            result = _execute(session, plan, args)
+        except StalePlan:
+            # A plan applied once is stale by construction: with its specs, tell the two apart.
+            if desired is not None and already_applied(session, desired, plan):
+                sys.stdout.write(ALREADY_APPLIED + "\n")
+                return EXIT_OK
+            if desired is None:
+                print(
+                    "note: if this plan was applied already, pass --specs SPECS... and apply "
+                    "confirms it instead of refusing it",
+                    file=sys.stderr,
+                )
+            raise
     return _summary(result, args)
 
 

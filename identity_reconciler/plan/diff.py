@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from identity_reconciler import __version__
 from identity_reconciler.core.state import DesiredState, LiveState
-from identity_reconciler.plan import limits, safety
+from identity_reconciler.plan import limits, protect, safety
 from identity_reconciler.plan.context import DiffContext
 from identity_reconciler.plan.diff_grants import plan_grants
 from identity_reconciler.plan.diff_identities import plan_identities
@@ -33,18 +33,21 @@ def compute_plan(
     live: LiveState,
     *,
     adopt: bool = False,
+    destroy: bool = False,
     cloud: str = "local",
     now: datetime | None = None,
 ) -> Plan:
     """The changes that make `live` match `desired`, with notices, errors and a safety verdict.
 
     `adopt` accepts unowned live objects equal to desired ones instead of refusing them.
+    `destroy` only records that `desired` came from `plan.destroy.destroy_state`.
     `now` fixes `created_at` (tests, reproducible output).
     """
     ctx = DiffContext(desired, live, adopt=adopt)
     plan_identities(ctx)
     plan_resources(ctx)
     plan_grants(ctx)
+    protect.check_identities(ctx)
     changes = ctx.changes()
     near, over = limits.check(changes, live)
     ctx.notices += near
@@ -60,7 +63,7 @@ def compute_plan(
             subscriptions=ctx.subscriptions,
         ),
         spec_digest=desired.digest,
-        options=Options(adopt=adopt),
+        options=Options(adopt=adopt, destroy=destroy),
         live_requests=live.requests,
         changes=changes,
         notices=tuple(sorted(ctx.notices, key=_diagnostic_order)),

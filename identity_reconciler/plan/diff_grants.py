@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from identity_reconciler.core import armid, ownership, roles
 from identity_reconciler.core.state import DesiredGrant, LiveGrant, PrincipalKind
-from identity_reconciler.plan import normalise
+from identity_reconciler.plan import normalise, protect
 from identity_reconciler.plan.context import DiffContext, Draft, Fate, SystemFate, where
 from identity_reconciler.plan.model import (
     KNOWN_AFTER_APPLY,
@@ -74,13 +74,18 @@ def plan_grants(ctx: DiffContext) -> None:
         if armid.key(grant.id) in matched:
             continue
         principal = ctx.principals.get(grant.principal_id.lower())
-        if principal is None or not is_owned(grant):
+        if principal is None:
+            if is_orphan(ctx, grant):
+                _delete_orphan(ctx, grant)
+            continue
+        if not is_owned(grant):
             continue
         ctx.existing += 1
         guid = live_guid(grant)
+        address = ctx.names.grant_address(principal.name, role_name(guid), grant.scope)
         draft = ctx.add(
             Draft(
-                address=ctx.names.grant_address(principal.name, role_name(guid), grant.scope),
+                address=address,
                 kind=ChangeKind.GRANT,
                 actions=("delete",),
                 reason=principal.delete_reason,
@@ -92,9 +97,47 @@ def plan_grants(ctx: DiffContext) -> None:
                 operations=(Operation(method="DELETE", id=grant.id),),
             )
         )
+        protect.grant_deleted(ctx, draft, principal.ref_key, grant.scope, guid)
         waiting = ctx.get(principal.waits) if principal.waits else None
         if waiting is not None:
             waiting.depends_on.add(draft.address)
+    protect.make_before_break(ctx)
+
+
+def is_orphan(ctx: DiffContext, grant: LiveGrant) -> bool:
+    """An owned grant (name and marker) whose principal provably no longer exists.
+
+    Provably: the reader listed every identity principal of the subscriptions read
+    (`principals_complete`) and this one is not among them, and the grant lies in the managed
+    scope, where this repository answers for what identity-reconciler made.
+    """
+    return (
+        ctx.live.principals_complete
+        and grant.principal_id.lower() not in ctx.live_principals
+        and is_owned(grant)
+        and ownership.DESCRIPTION_MARKER in (grant.description or "")
+        and ctx.in_managed_scope(grant.scope)
+    )
+
+
+def _delete_orphan(ctx: DiffContext, grant: LiveGrant) -> None:
+    ctx.existing += 1
+    guid = live_guid(grant)
+    who = f"deleted-principal-{grant.principal_id.lower()}"
+    ctx.add(
+        Draft(
+            address=ctx.names.grant_address(who, role_name(guid), grant.scope),
+            kind=ChangeKind.GRANT,
+            actions=("delete",),
+            reason=Reason.DELETE_BECAUSE_PRINCIPAL_DELETED,
+            group=f"{ChangeKind.GRANT.value}.{who}",
+            id=grant.id,
+            before=_live_view(grant),
+            after=None,
+            live_fingerprint=grant.fingerprint,
+            operations=(Operation(method="DELETE", id=grant.id),),
+        )
+    )
 
 
 def _plan_desired(

@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from identity_reconciler.core import ownership
-from identity_reconciler.core.state import DesiredIdentity, FederatedCredential, LiveIdentity
+from identity_reconciler.core.state import (
+    DesiredIdentity,
+    FederatedCredential,
+    LiveIdentity,
+    PrincipalKind,
+    PrincipalRef,
+)
 from identity_reconciler.plan import normalise
 from identity_reconciler.plan.context import (
     DiffContext,
@@ -104,7 +110,9 @@ def plan_identities(ctx: DiffContext) -> None:
                 address=address,
                 kind=ChangeKind.IDENTITY,
                 actions=("delete",),
-                reason=Reason.DELETE_BECAUSE_NOT_IN_SPEC,
+                reason=Reason.DELETE_BECAUSE_DESTROY
+                if key in ctx.desired.retiring
+                else Reason.DELETE_BECAUSE_NOT_IN_SPEC,
                 group=address,
                 id=live.id,
                 before=_live_view(live),
@@ -125,6 +133,7 @@ def _manage_principal(
             group=address,
             delete_reason=reason,
             waits=address if waits else None,
+            ref_key=PrincipalRef(PrincipalKind.USER_ASSIGNED, live.id).key,
         )
 
 

@@ -173,6 +173,14 @@ def _map_lines(
     return out
 
 
+def waits_note(change: PlanData) -> str | None:
+    """Make before break, said in the plan: the creates this delete waits for."""
+    first = [one_line(str(a)) for a in change.get("create_before_destroy") or ()]
+    if not first:
+        return None
+    return f"(create before destroy: deleted only after {', '.join(first)} is created)"
+
+
 def tsql(change: PlanData) -> list[str]:
     """The T-SQL statements a SQL change runs, in order (shown under its attributes)."""
     return [

@@ -49,6 +49,7 @@ RULES: dict[str, Rule] = {
         Rule("IR034", "duplicate-credential", _E, "federated credentials that collide"),
         Rule("IR035", "conflicting-policy", _E, "two files set one policy value differently"),
         Rule("IR036", "identity-host-limit", _E, "more identities than the resource type takes"),
+        Rule("IR037", "managed-scope", _E, "managed: twice, or an identity outside it"),
         Rule("IR101", "naming", _W, "identity name does not follow the naming pattern"),
         Rule("IR102", "privileged-broad-scope", _E, "privileged role at subscription/MG scope"),
         Rule("IR103", "owner-contributor", _W, "Owner or Contributor at any scope"),

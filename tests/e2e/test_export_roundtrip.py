@@ -121,7 +121,7 @@ def test_export_validate_plan_round_trip(
     rc, stdout, stderr = cli(capsys, "export", "--subscription", SUB, "--out", str(out), *target)
     assert rc == 0, stderr
     assert sorted(p.name for p in out.iterdir()) == [f"{RG2}.yaml", f"{RG}.yaml"]
-    assert f"wrote {out / (RG + '.yaml')}: 2 identities, 1 resources, 4 grants (1 not owned" \
+    assert f"wrote {out / (RG + '.yaml')}: 2 identities, 1 resource, 4 grants (1 not owned" \
         in stdout
     assert "validate: 2 files, 0 errors" in stderr
 
