@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from identity_reconciler.apply.graph import ARM_KINDS, FIC_SEGMENT
+from identity_reconciler.apply.graph import ARM_KINDS
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.fingerprints import current_fingerprints, fingerprint_key
 from identity_reconciler.core import armid
@@ -99,8 +99,9 @@ def _under_deleted_parent(plan: Plan) -> set[str]:
     out = set()
     for c in plan.changes:
         if c.kind is ChangeKind.FEDERATED_CREDENTIAL and c.id:
-            cut = c.id.lower().rfind(FIC_SEGMENT)
-            if cut > 0 and armid.key(c.id[:cut]) in replaced:
+            parsed = armid.try_parse_id(c.id)
+            parent = parsed.parent_identity if parsed is not None else None
+            if parent is not None and armid.key(parent) in replaced:
                 out.add(c.address)
     return out
 

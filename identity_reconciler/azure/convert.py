@@ -42,21 +42,8 @@ def canonical_id(value: str) -> str:
     are canonicalised on their scope part. Cached: a subscription's role assignments sit on a
     few hundred scopes, and parsing each of ten thousand again was the bulk of converting them.
     """
-    text = value.strip().rstrip("/")
-    try:
-        return armid.parse_scope(text).id
-    except armid.ArmIdError:
-        pass
-    lower = text.lower()
-    marker = "/providers/microsoft.authorization/"
-    at = lower.rfind(marker)
-    if at > 0:
-        head, tail = text[:at], text[at:]
-        try:
-            return armid.parse_scope(head).id + tail
-        except armid.ArmIdError:
-            return text
-    return text
+    parsed = armid.try_parse_id(value)
+    return parsed.id if parsed is not None else value
 
 
 def canonical_scope(value: str) -> str:

@@ -11,7 +11,6 @@ must see out-of-band credentials to remove them). Calls run concurrently, bounde
 
 from __future__ import annotations
 
-import functools
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -50,22 +49,13 @@ class ReadScope:
     credentials_of: frozenset[str] = frozenset()  # identity keys whose credentials are compared
 
 
-@functools.lru_cache(maxsize=4096)
-def _scope(value: str) -> armid.Scope | None:
-    """A parsed scope, or None; cached, as thousands of grants share a few hundred scopes."""
-    try:
-        return armid.parse_scope(value)
-    except armid.ArmIdError:
-        return None
-
-
 def read_scope(desired: DesiredState) -> ReadScope:
     subs: dict[str, None] = {s.lower(): None for s in desired.subscriptions}
     mgs: dict[str, None] = {}
     resources: dict[str, str] = {}
 
     def note(value: str) -> armid.Scope | None:
-        scope = _scope(value)
+        scope = armid.try_parse(value)
         if scope is not None and scope.subscription_id:
             subs.setdefault(scope.subscription_id, None)
         return scope

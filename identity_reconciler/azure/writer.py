@@ -29,7 +29,6 @@ from identity_reconciler.core.state import (
     LiveResourceIdentity,
 )
 
-ROLE_ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/"
 _LRO_POLL_SECONDS = 2
 
 
@@ -223,15 +222,14 @@ def set_identity_block(
 
 
 def grant_id(scope: str, name: str) -> str:
-    return f"{convert.canonical_scope(scope).rstrip('/')}{ROLE_ASSIGNMENTS}{name}"
+    return armid.role_assignment_id(convert.canonical_scope(scope), name)
 
 
 def _split_grant_id(assignment_id: str) -> tuple[str, str]:
-    cut = assignment_id.lower().rfind(ROLE_ASSIGNMENTS.lower())
-    if cut < 0:
-        raise ValueError(f"{assignment_id!r} is not a role assignment id")
-    scope = assignment_id[:cut] or "/"
-    return scope, assignment_id[cut + len(ROLE_ASSIGNMENTS) :].strip("/")
+    try:
+        return armid.split_role_assignment(assignment_id)
+    except armid.ArmIdError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def put_grant(session: Session, grant: DesiredGrant, principal_id: str) -> LiveGrant:

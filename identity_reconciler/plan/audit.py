@@ -27,7 +27,7 @@ from typing import Any
 from identity_reconciler.core import armid, ownership, roles
 from identity_reconciler.core.findings import Severity
 from identity_reconciler.core.state import DesiredState, LiveGrant, LiveState, PrincipalKind
-from identity_reconciler.plan.names import Namer, parse, role_name
+from identity_reconciler.plan.names import Namer, role_name
 
 SERVICE_PRINCIPAL = "serviceprincipal"
 _BROAD = armid.ScopeKind.SUBSCRIPTION.breadth
@@ -195,7 +195,7 @@ class _Auditor:
     def privileged(self, allowed: dict[tuple[str, str], str]) -> None:
         for pid, (_, address, _) in self.managed.items():
             for g in self.by_principal.get(pid, []):
-                scope = parse(g.scope)
+                scope = armid.try_parse(g.scope)
                 broad = scope is None or scope.kind.breadth >= _BROAD
                 if g.role_definition_guid not in roles.PRIVILEGED_ROLE_GUIDS or not broad:
                     continue

@@ -24,10 +24,9 @@ from identity_reconciler.plan.model import (
     Principal,
     Reason,
 )
-from identity_reconciler.plan.names import parse, role_name
+from identity_reconciler.plan.names import role_name
 from identity_reconciler.plan.safety import is_broad
 
-ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/"
 PRINCIPAL_TYPE = "ServicePrincipal"
 GrantKey = tuple[str, str, str]
 
@@ -45,7 +44,7 @@ class _Resolved:
 
 
 def canonical_scope(scope: str) -> str:
-    parsed = parse(scope)
+    parsed = armid.try_parse(scope)
     return parsed.id if parsed is not None else scope.rstrip("/")
 
 
@@ -166,7 +165,7 @@ def _plan_desired(
     _privileged(ctx, g, scope, guid, role=role, address=address)
     known = pid != KNOWN_AFTER_APPLY
     name = ownership.assignment_name(scope, guid, pid) if known else KNOWN_AFTER_APPLY
-    gid = f"{scope}{ASSIGNMENTS}{name}" if known else KNOWN_AFTER_APPLY
+    gid = f"{scope}{armid.ROLE_ASSIGNMENTS}{name}" if known else KNOWN_AFTER_APPLY
     ctx.add(
         Draft(
             address=address,
@@ -222,7 +221,7 @@ def _body(g: DesiredGrant, scope: str, guid: str, principal_id: str) -> dict[str
 
 
 def _subscription_of(scope: str) -> str | None:
-    parsed = parse(scope)
+    parsed = armid.try_parse(scope)
     return parsed.subscription_id if parsed is not None else None
 
 

@@ -26,7 +26,6 @@ from identity_reconciler.plan.model import (
     Safety,
     Violation,
 )
-from identity_reconciler.plan.names import parse
 
 ALLOW_DELETE_IDENTITY = "--allow-delete-identity"
 ALLOW_PRIVILEGED = "--allow-privileged"
@@ -107,7 +106,7 @@ def _guid(role_definition_id: str) -> str:
 
 def is_broad(scope: str) -> bool:
     """Subscription or management group (an unparseable scope counts as broad)."""
-    parsed = parse(scope)
+    parsed = armid.try_parse(scope)
     return parsed is None or parsed.kind.breadth >= armid.ScopeKind.SUBSCRIPTION.breadth
 
 

@@ -47,13 +47,6 @@ class Export:
     notes: list[str] = field(default_factory=list)  # what the spec format cannot express
 
 
-def _scope(value: str) -> armid.Scope | None:
-    try:
-        return armid.parse_scope(value)
-    except armid.ArmIdError:
-        return None
-
-
 def host_type(resource_type: str) -> str | None:
     """The canonical spelling of a type whose identity block specs manage, else None."""
     return IDENTITY_HOST_TYPES.get(resource_type.lower())
@@ -91,7 +84,7 @@ class _Exporter:
             if ident.subscription_id.lower() == self.sub and self.in_scope(ident.resource_group):
                 bucket(ident.resource_group)[0].append(ident)
         for res in self.live.resources.values():
-            parsed = _scope(res.resource_id)
+            parsed = armid.try_parse(res.resource_id)
             if parsed is None or parsed.subscription_id != self.sub:
                 continue
             if not self.in_scope(parsed.resource_group) or not res.system_principal_id:
@@ -195,7 +188,7 @@ class _Exporter:
         for res in self.live.resources.values():
             if key not in res.user_assigned:
                 continue
-            parsed = _scope(res.resource_id)
+            parsed = armid.try_parse(res.resource_id)
             canonical = host_type(res.resource_type)
             if parsed is None or canonical is None or parsed.name is None:
                 self.notes.append(
@@ -242,7 +235,7 @@ class _Exporter:
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for g in self.by_principal.get(principal_id.lower(), []):
-            scope = _scope(g.scope)
+            scope = armid.try_parse(g.scope)
             if scope is None:
                 self.notes.append(
                     f"{owner}: role assignment {g.name} at scope {g.scope!r} cannot be written "
