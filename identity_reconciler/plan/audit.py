@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from identity_reconciler.core import armid, ownership, roles
+from identity_reconciler.core import armid, ownership, privilege
 from identity_reconciler.core.findings import Severity
 from identity_reconciler.core.state import DesiredState, LiveGrant, LiveState, PrincipalKind
 from identity_reconciler.plan.names import Namer, role_name
@@ -196,8 +196,10 @@ class _Auditor:
         for pid, (_, address, _) in self.managed.items():
             for g in self.by_principal.get(pid, []):
                 scope = armid.try_parse(g.scope)
-                broad = scope is None or scope.kind.breadth >= _BROAD
-                if g.role_definition_guid not in roles.PRIVILEGED_ROLE_GUIDS or not broad:
+                verdict = privilege.forced_at(
+                    g.role_definition_guid, scope.kind if scope is not None else None
+                )
+                if verdict is None:
                     continue
                 why = allowed.get((g.role_definition_guid, armid.key(g.scope)))
                 if why:
@@ -209,8 +211,8 @@ class _Auditor:
                 else:
                     self.add(
                         "AUD001", Severity.ERROR, g.id,
-                        f"{address} holds {self.grant_text(g)}, which can take over everything "
-                        "there; grant a narrower role or scope",
+                        f"{address} holds {self.grant_text(g)}, which is privileged (it "
+                        f"{verdict.why}); grant a narrower role or scope",
                     )
 
     def orphans(self, *, whole_tenant: bool) -> None:

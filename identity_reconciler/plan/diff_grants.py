@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from identity_reconciler.core import armid, ownership, roles
+from identity_reconciler.core import armid, ownership, privilege
 from identity_reconciler.core.state import DesiredGrant, LiveGrant, PrincipalKind
 from identity_reconciler.plan import normalise
 from identity_reconciler.plan.context import DiffContext, Draft, Fate, SystemFate, where
@@ -25,7 +25,6 @@ from identity_reconciler.plan.model import (
     Reason,
 )
 from identity_reconciler.plan.names import role_name
-from identity_reconciler.plan.safety import is_broad
 
 PRINCIPAL_TYPE = "ServicePrincipal"
 GrantKey = tuple[str, str, str]
@@ -260,7 +259,9 @@ def _privileged(
     ctx: DiffContext, g: DesiredGrant, scope: str, guid: str, *, role: str, address: str
 ) -> None:
     """A privileged role at a broad scope needs a justified allowance in the specs' policy."""
-    if guid not in roles.PRIVILEGED_ROLE_GUIDS or not is_broad(scope):
+    parsed = armid.try_parse(scope)
+    verdict = privilege.forced_at(guid, parsed.kind if parsed is not None else None)
+    if verdict is None:
         return
     for allowance in ctx.desired.allow_privileged:
         if (
@@ -271,8 +272,8 @@ def _privileged(
             return
     ctx.error(
         "privileged_not_allowed",
-        f"{role} on {scope} is a privileged grant at a broad scope; add it to "
-        "policy.allow_privileged with a justification (and apply with --allow-privileged)",
+        f"{role} on {scope} is a privileged grant at a broad scope (it {verdict.why}); add it "
+        "to policy.allow_privileged with a justification (and apply with --allow-privileged)",
         address,
         where(g.source),
     )

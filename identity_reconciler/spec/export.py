@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from identity_reconciler.core import armid, ownership, roles
+from identity_reconciler.core import armid, ownership, privilege, roles
 from identity_reconciler.core.state import LiveGrant, LiveIdentity, LiveResourceIdentity, LiveState
 from identity_reconciler.spec.export_yaml import dump_document
 from identity_reconciler.spec.values import DEFAULT_AUDIENCE, IDENTITY_HOST_TYPES
@@ -258,7 +258,7 @@ class _Exporter:
                 entry["description"] = description
             out.append(entry)
             guid = g.role_definition_guid.lower()
-            if guid in roles.PRIVILEGED_ROLE_GUIDS and scope.kind.breadth >= _BROAD:
+            if privilege.forced_at(guid, scope.kind) is not None:
                 allowances[(guid, scope.key)] = {
                     "role": entry["role"],
                     "scope": entry["scope"],
