@@ -45,6 +45,7 @@ from identity_reconciler.plan import (
     needs_principal,
     resolve_principal,
 )
+from identity_reconciler.plan.binding import check_bound
 
 
 class StalePlan(Exception):
@@ -260,6 +261,7 @@ def apply_plan(
     options = options or ApplyOptions()
     if plan.has_errors:
         raise ValueError("the plan has errors; apply refuses it")
+    check_bound(plan)  # every operation does what its change says, or nothing runs
     started = time.monotonic()
     before = session.requests
     graph = build_graph(plan.changes)

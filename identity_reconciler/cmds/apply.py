@@ -28,8 +28,10 @@ from identity_reconciler.apply import (
     render_summary_json,
     render_summary_text,
 )
+from identity_reconciler.apply.replan import replan_differences
 from identity_reconciler.apply.sql_apply import SqlChangeRunner
 from identity_reconciler.apply.sql_users import plan_with_sql
+from identity_reconciler.apply.target import WrongTarget, check_target
 from identity_reconciler.azure.clients import Session, open_session
 from identity_reconciler.azure.errors import ArmError
 from identity_reconciler.azure.reader import read_live
@@ -194,14 +196,19 @@ def _approve(plan: Plan, args: argparse.Namespace) -> bool:
 
 
 def _check_tenant(session: Session, plan: Plan) -> None:
-    if not plan.target.tenant_id:
-        return
-    subs = plan.target.subscriptions
-    tenant = session.tenant_id(subs[0] if subs else None)
-    if tenant.lower() != plan.target.tenant_id.lower():
+    try:
+        check_target(session, plan)
+    except WrongTarget as exc:
+        raise Refused(str(exc)) from None
+
+
+def _check_replan(session: Session, desired: DesiredState, plan: Plan) -> None:
+    problems = replan_differences(session, desired, plan)
+    if problems:
+        details = "\n".join(f"  {p}" for p in problems[:20])
         raise Refused(
-            f"the plan was made for tenant {plan.target.tenant_id}, but these credentials reach "
-            f"tenant {tenant}"
+            "the saved plan is not what these specs plan now (Azure changed since, or the "
+            f"file was edited); run plan again and review it:\n{details}"
         )
 
 
@@ -292,6 +299,8 @@ def _run(args: argparse.Namespace) -> int:
             if not _approve(plan, args):
                 print("Apply cancelled; nothing was written.", file=sys.stderr)
                 return EXIT_ERROR
+        elif desired is not None:
+            _check_replan(session, desired, plan)
         result = _execute(session, plan, args)
     return _summary(result, args)
 

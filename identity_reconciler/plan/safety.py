@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from identity_reconciler.core import armid, privilege
 from identity_reconciler.core.state import SafetyPolicy
+from identity_reconciler.plan.binding import check_bound
 from identity_reconciler.plan.model import (
     KNOWN_AFTER_APPLY,
     Change,
@@ -128,13 +129,15 @@ def check_safety(plan: Plan, flags: Iterable[str] = ()) -> list[Violation]:
     """The violations the given flags do not cover: apply refuses while this is not empty.
 
     `flags` are the forcing flags as typed (`--allow-delete-identity`, ...). Besides the stored
-    verdict, the forced cases are read again from the operations apply will run: the file's
-    checksum shows an edit, but anyone can re-compute it, so the verdict alone proves nothing.
+    verdict, the forced cases are read again from the changes and from the operations apply will
+    run, after checking that each operation is bound to its change (`plan/binding.py`): the
+    file's checksum shows an edit, but anyone can re-compute it, so the verdict proves nothing.
     """
     given = {f.strip() for f in flags}
     unknown = given - set(FLAGS)
     if unknown:
         raise ValueError(f"unknown safety flag(s) {sorted(unknown)}; known: {list(FLAGS)}")
+    check_bound(plan)  # UnboundOperation: operations that do not do what their changes say
     found = list(plan.safety.violations)
     seen = {(v.flag, v.address) for v in found}
     for change in plan.changes:
