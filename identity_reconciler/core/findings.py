@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
+from identity_reconciler.core.redact import redact_tokens
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -35,6 +37,12 @@ class Finding:
     rule_id: str
     message: str
     fix: str | None = None
+
+    def __post_init__(self) -> None:
+        # Messages quote spec text; a token-shaped string in it is never shown (core/redact.py).
+        object.__setattr__(self, "message", redact_tokens(self.message))
+        if self.fix is not None:
+            object.__setattr__(self, "fix", redact_tokens(self.fix))
 
     @property
     def location(self) -> str:
