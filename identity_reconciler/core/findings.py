@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 from identity_reconciler.core.redact import redact_tokens
+from identity_reconciler.core.text import visible, visible_lines
 
 
 class Severity(StrEnum):
@@ -71,7 +72,7 @@ def format_text(finding: Finding) -> str:
     text = f"{finding.location}: {finding.severity.value} {finding.rule_id}: {finding.message}"
     if finding.fix:
         text += f" ({finding.fix})"
-    return text
+    return visible(text)
 
 
 def _escape_data(text: str) -> str:
@@ -93,7 +94,7 @@ def format_github(finding: Finding) -> str:
         f"col={finding.column},title={_escape_property(finding.rule_id)}"
     )
     message = finding.message if not finding.fix else f"{finding.message} ({finding.fix})"
-    return f"::{command} {props}::{_escape_data(message)}"
+    return f"::{command} {props}::{_escape_data(visible_lines(message))}"
 
 
 def format_json(findings: Sequence[Finding], *, files: int) -> str:

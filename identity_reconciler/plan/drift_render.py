@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from identity_reconciler.core.text import visible, visible_lines
 from identity_reconciler.plan.drift import Drift, DriftReport
 
 MAX_BYTES = 65_536
@@ -77,7 +78,7 @@ def render_drift_text(report: DriftReport | Mapping[str, Any]) -> str:
         out.append("")
     if data.get("items"):
         out.append(f"Drift: {tally(data)}.")
-    return "\n".join(out).rstrip("\n") + "\n"
+    return visible_lines("\n".join(out).rstrip("\n")) + "\n"
 
 
 def render_drift_json(report: DriftReport | Mapping[str, Any]) -> str:
@@ -89,7 +90,7 @@ def _size(lines: list[str]) -> int:
 
 
 def _esc(text: object) -> str:
-    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")
+    return html.escape(visible(str(text).replace("\n", " "))).replace("|", "\\|")
 
 
 def _block(item: Mapping[str, Any]) -> list[str]:
@@ -100,7 +101,7 @@ def _block(item: Mapping[str, Any]) -> list[str]:
     lines += [f"#     {line}" for line in item.get("details") or ()]
     if not item.get("fixable"):
         lines.append(f"#   not fixed by --fix: {item.get('why_not')}")
-    return lines
+    return [visible(line.replace("\n", " ")) for line in lines]
 
 
 def render_drift_markdown(
