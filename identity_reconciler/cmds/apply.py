@@ -90,7 +90,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--specs",
         nargs="+",
         metavar="SPECS",
-        help="with a plan file: the specs it was made from; refuse if they changed since",
+        help=(
+            "with a plan file: the specs it was made from; refuse if they changed since or if "
+            "planning them again gives other changes"
+        ),
     )
     parser.add_argument(
         "--auto-approve", action="store_true", help="with spec paths: apply without asking"

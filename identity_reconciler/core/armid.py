@@ -224,9 +224,19 @@ def _scope_of(text: str, parts: list[str]) -> Scope:
     namespace = rest[1]
     if not NAMESPACE_RE.match(namespace):
         raise ArmIdError(f"provider namespace {namespace!r} is not valid (e.g. Microsoft.KeyVault)")
+    if namespace.lower() == "microsoft.authorization":
+        raise ArmIdError(
+            f"scope {text!r} is an authorization object (a role assignment, definition or lock), "
+            "not a resource"
+        )
     pairs = rest[2:]
     types = tuple(pairs[0::2])
     names = tuple(pairs[1::2])
+    if any(t.lower() == "providers" for t in types):
+        raise ArmIdError(
+            f"scope {text!r} names an extension resource (a second /providers/); use the "
+            "resource it extends"
+        )
     for type_ in types:
         if not TYPE_RE.match(type_):
             raise ArmIdError(f"resource type segment {type_!r} in {text!r} is not valid")

@@ -14,9 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from azure.mgmt.msi.v2024_11_30.models import Identity
 from security_support import MI_TYPE, OWNER, RG_ID, SUB, watch_local
 
+from identity_reconciler.azure import convert
+from identity_reconciler.azure.clients import connect_emulator
 from identity_reconciler.cli import main
+from identity_reconciler.emulator import api
 from identity_reconciler.plan.model import checksum_of
 
 IDENTITY = f"{RG_ID}/providers/{MI_TYPE}/id-victim-prod-uks-01"
@@ -191,3 +195,56 @@ def test_the_unedited_plan_applies_with_specs(
     assert main(["apply", plan, "--specs", specs, "--state-dir", state]) == 0, (
         capsys.readouterr().err
     )
+
+
+def test_an_unowned_identity_is_never_deleted_even_with_the_flag(
+    forged_plan: Callable[[Forgery], tuple[str, str, str]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A bound, consistent forgery: a whole change deleting an identity the tool did not
+    create, its fingerprint copied from the live object, in a plan that legitimately needs
+    --allow-delete-identity. The flag covers the plan, not the address; apply reads the
+    identity again before deleting it and refuses, because it carries no ownership tag."""
+    plan, _, state = forged_plan(lambda plan: None)
+    victim = f"{RG_ID}/providers/{MI_TYPE}/id-unowned-prod-uks-01"
+    emu = api.start(state_dir=state)
+    try:
+        with connect_emulator(emu.info) as session:
+            created = session.msi(SUB).user_assigned_identities.create_or_update(
+                "rg-myapp-prod-uks-01", "id-unowned-prod-uks-01", Identity(location="uksouth")
+            )
+            live = convert.identity(created.serialize(keep_readonly=True))
+    finally:
+        emu.stop()
+    data = json.loads(Path(plan).read_text())
+    data["changes"].append(
+        {
+            "address": "identity.rg-myapp-prod-uks-01/id-unowned-prod-uks-01",
+            "kind": "identity",
+            "actions": ["delete"],
+            "reason": "delete_because_not_in_spec",
+            "group": "identity.rg-myapp-prod-uks-01/id-unowned-prod-uks-01",
+            "id": victim,
+            "before": {"location": "uksouth"},
+            "after": None,
+            "live_fingerprint": live.fingerprint,
+            "depends_on": [],
+            "operations": [{"method": "DELETE", "id": victim, "body": None}],
+            "principal": None,
+            "source": None,
+        }
+    )
+    data["checksum"] = checksum_of(data)
+    Path(plan).write_text(json.dumps(data))
+    assert main(["apply", plan, "--state-dir", state, "--allow-delete-identity"]) == 1
+    out, err = capsys.readouterr()
+    assert "NotOwned" in out + err
+    emu = api.start(state_dir=state)
+    try:
+        with connect_emulator(emu.info) as session:
+            still = session.msi(SUB).user_assigned_identities.get(
+                "rg-myapp-prod-uks-01", "id-unowned-prod-uks-01"
+            )
+    finally:
+        emu.stop()
+    assert still.principal_id == live.principal_id
