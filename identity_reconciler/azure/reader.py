@@ -132,15 +132,18 @@ def list_credentials(session: Session, identity_id: str) -> tuple[LiveFederatedC
         return tuple(convert.federated_credential(m.serialize(keep_readonly=True)) for m in items)
 
 
+_ASSIGNMENTS = armid.ROLE_ASSIGNMENTS.rstrip("/")  # the list endpoint below a scope
+
+
 def list_subscription_grants(session: Session, subscription_id: str) -> list[LiveGrant]:
     """Every role assignment that applies to the subscription (at, above and below it)."""
-    path = f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleAssignments"
+    path = f"/subscriptions/{subscription_id}{_ASSIGNMENTS}"
     return [convert.grant(b) for b in _pages(session, subscription_id, path, AUTHORIZATION_API)]
 
 
 def list_scope_grants(session: Session, scope: str, subscription_id: str = "") -> list[LiveGrant]:
     """Assignments exactly at `scope` (ARM's atScope() also answers those above it)."""
-    path = f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments"
+    path = f"{scope.rstrip('/')}{_ASSIGNMENTS}"
     items = _pages(session, subscription_id, path, AUTHORIZATION_API, {"$filter": "atScope()"})
     grants = [convert.grant(b) for b in items]
     return [g for g in grants if armid.key(g.scope) == armid.key(scope)]
