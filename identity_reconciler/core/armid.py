@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+
+from identity_reconciler.core.armid_segments import segment_problem
 
 GUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -33,10 +34,6 @@ FIC_CHILD = "federatedIdentityCredentials"
 ROLE_DEFINITION_PREFIX = "/providers/Microsoft.Authorization/roleDefinitions/"
 # The one definition of the role-assignment extension segment: `{scope}{ROLE_ASSIGNMENTS}{name}`.
 ROLE_ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/"
-
-
-class ArmIdError(ValueError):
-    """An ARM id or scope that cannot be parsed; the message says what was expected."""
 
 
 class ScopeKind(StrEnum):
@@ -128,38 +125,16 @@ class Scope:
         return theirs == mine or theirs.startswith(mine + "/")
 
 
+class ArmIdError(ValueError):
+    """An ARM id or scope that cannot be parsed; the message says what was expected."""
+
+
 def check_segment(segment: str, text: str) -> None:
-    """Refuse a path segment that a lower layer could rewrite or read differently.
-
-    `requests`/`urllib3` remove `.` and `..` segments before sending, servers decode `%xx`, cut
-    at `?` and `#`, some treat `\\` as `/`, trim whitespace, or fold compatibility characters
-    (NFKC); format characters (U+202E...) make the id display differently from what it is.
-    Any of these would let the scope that was judged and reviewed differ from the one ARM
-    receives, so none is ever part of an id.
-    """
-    shown = f"in {text!r}"
-    if segment == "":
-        raise ArmIdError(f"empty segment ('//' or a trailing '/') {shown}")
-    if segment in (".", ".."):
-        raise ArmIdError(f"dot segment {segment!r} {shown}: ids are never relative")
-    if segment != segment.strip():
-        raise ArmIdError(f"segment {segment!r} {shown} has leading or trailing whitespace")
-    for char in segment:
-        if char in _FORBIDDEN:
-            raise ArmIdError(f"character {char!r} {shown} is not allowed in an ARM id")
-        if unicodedata.category(char) in _INVISIBLE:
-            raise ArmIdError(
-                f"invisible or control character U+{ord(char):04X} {shown} is not allowed"
-            )
-    if unicodedata.normalize("NFKC", segment) != segment:
-        raise ArmIdError(
-            f"segment {segment!r} {shown} changes under Unicode NFKC normalisation; "
-            "write it in plain characters"
-        )
-
-
-_FORBIDDEN = frozenset("%?#\\")
-_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+    """Refuse a path segment that a lower layer could rewrite or read differently: `.`/`..`,
+    empty, encoded, padded, invisible, `?`/`#`/`\\`, NFKC-unstable (`armid_segments.py`)."""
+    problem = segment_problem(segment, text)
+    if problem is not None:
+        raise ArmIdError(problem)
 
 
 def _segments(value: object) -> tuple[str, list[str]]:
