@@ -19,6 +19,7 @@ from typing import Any
 from identity_reconciler.core import armid, ownership
 from identity_reconciler.core.state import DesiredState, LiveGrant, LiveState, PrincipalKind
 from identity_reconciler.plan import render_common as rc
+from identity_reconciler.plan.context import target_subscriptions
 from identity_reconciler.plan.diff_grants import is_owned, live_guid
 from identity_reconciler.plan.model import KNOWN_AFTER_APPLY, Change, Diagnostic, Plan
 from identity_reconciler.plan.names import Namer, role_name
@@ -278,7 +279,7 @@ def drift_report(
     plan: Plan, desired: DesiredState, live: LiveState, *, adopt: bool = False
 ) -> DriftReport:
     """The drift between `live` and `desired`, from `plan = compute_plan(desired, live)`."""
-    names = Namer(plan.target.subscriptions)
+    names = Namer(target_subscriptions(desired))
     items = [item_of_change(c) for c in plan.changes]
     notices: list[Diagnostic] = []
     for notice in plan.notices:
