@@ -11,7 +11,6 @@ must see out-of-band credentials to remove them). Calls run concurrently, bounde
 
 from __future__ import annotations
 
-import functools
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -50,22 +49,13 @@ class ReadScope:
     credentials_of: frozenset[str] = frozenset()  # identity keys whose credentials are compared
 
 
-@functools.lru_cache(maxsize=4096)
-def _scope(value: str) -> armid.Scope | None:
-    """A parsed scope, or None; cached, as thousands of grants share a few hundred scopes."""
-    try:
-        return armid.parse_scope(value)
-    except armid.ArmIdError:
-        return None
-
-
 def read_scope(desired: DesiredState) -> ReadScope:
     subs: dict[str, None] = {s.lower(): None for s in desired.subscriptions}
     mgs: dict[str, None] = {}
     resources: dict[str, str] = {}
 
     def note(value: str) -> armid.Scope | None:
-        scope = _scope(value)
+        scope = armid.try_parse(value)
         if scope is not None and scope.subscription_id:
             subs.setdefault(scope.subscription_id, None)
         return scope
@@ -142,15 +132,18 @@ def list_credentials(session: Session, identity_id: str) -> tuple[LiveFederatedC
         return tuple(convert.federated_credential(m.serialize(keep_readonly=True)) for m in items)
 
 
+_ASSIGNMENTS = armid.ROLE_ASSIGNMENTS.rstrip("/")  # the list endpoint below a scope
+
+
 def list_subscription_grants(session: Session, subscription_id: str) -> list[LiveGrant]:
     """Every role assignment that applies to the subscription (at, above and below it)."""
-    path = f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleAssignments"
+    path = f"/subscriptions/{subscription_id}{_ASSIGNMENTS}"
     return [convert.grant(b) for b in _pages(session, subscription_id, path, AUTHORIZATION_API)]
 
 
 def list_scope_grants(session: Session, scope: str, subscription_id: str = "") -> list[LiveGrant]:
     """Assignments exactly at `scope` (ARM's atScope() also answers those above it)."""
-    path = f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments"
+    path = f"{scope.rstrip('/')}{_ASSIGNMENTS}"
     items = _pages(session, subscription_id, path, AUTHORIZATION_API, {"$filter": "atScope()"})
     grants = [convert.grant(b) for b in items]
     return [g for g in grants if armid.key(g.scope) == armid.key(scope)]

@@ -38,8 +38,13 @@ from identity_reconciler.plan import (
     Plan,
     render_text,
 )
-from identity_reconciler.reconcile.applied import ALREADY_APPLIED, already_applied
 from identity_reconciler.reconcile.live import apply_live, open_live, plan_live
+from identity_reconciler.reconcile.replan import (
+    ALREADY_APPLIED,
+    fresh_plan,
+    holds,
+    replan_differences,
+)
 from identity_reconciler.reconcile.saved import (
     Refused,
     check_applicable,
@@ -85,7 +90,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--specs",
         nargs="+",
         metavar="SPECS",
-        help="with a plan file: the specs it was made from; refuse if they changed since",
+        help=(
+            "with a plan file: the specs it was made from; refuse if they changed since or if "
+            "planning them again gives other changes"
+        ),
     )
     parser.add_argument(
         "--auto-approve", action="store_true", help="with spec paths: apply without asking"
@@ -163,6 +171,22 @@ def _approve(plan: Plan, args: argparse.Namespace) -> bool:
     return answer.strip() == "yes"
 
 
+def _check_replan(session: Session, desired: DesiredState, plan: Plan) -> bool:
+    """With --specs: True when the saved plan is already applied; refused when the specs now
+    plan something else than the saved plan says (Azure changed, or the file was edited)."""
+    fresh = fresh_plan(session, desired, plan)
+    if holds(fresh):
+        return True
+    problems = replan_differences(plan, fresh)
+    if problems:
+        details = "\n".join(f"  {p}" for p in problems[:20])
+        raise Refused(
+            "the saved plan is not what these specs plan now (Azure changed since, or the "
+            f"file was edited); run plan again and review it:\n{details}"
+        )
+    return False
+
+
 def _execute(session: Session, plan: Plan, args: argparse.Namespace) -> ApplyResult:
     check_tenant(session, plan)
     terminal.say(f"Applying {count(len(plan.changes), 'change')} ({plan.target.cloud})...")
@@ -230,13 +254,12 @@ def run(args: argparse.Namespace) -> int:
             if not _approve(plan, args):
                 print("Apply cancelled; nothing was written.", file=sys.stderr)
                 return EXIT_ERROR
+        elif desired is not None and _check_replan(session, desired, plan):
+            sys.stdout.write(ALREADY_APPLIED + "\n")
+            return EXIT_OK
         try:
             result = _execute(session, plan, args)
         except StalePlan:
-            # A plan applied once is stale by construction: with its specs, tell the two apart.
-            if desired is not None and already_applied(session, desired, plan):
-                sys.stdout.write(ALREADY_APPLIED + "\n")
-                return EXIT_OK
             if desired is None:
                 print(
                     "note: if this plan was applied already, pass --specs SPECS... and apply "

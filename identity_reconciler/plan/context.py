@@ -29,7 +29,7 @@ from identity_reconciler.plan.model import (
     Principal,
     Reason,
 )
-from identity_reconciler.plan.names import Namer, parse
+from identity_reconciler.plan.names import Namer
 
 
 class Fate(StrEnum):
@@ -156,7 +156,7 @@ class DiffContext:
 
     def in_managed_scope(self, scope: str) -> bool:
         """A scope at or below a managed resource group or subscription."""
-        parsed = parse(scope)
+        parsed = armid.try_parse(scope)
         if parsed is None or not parsed.subscription_id:
             return False
         if parsed.subscription_id.lower() in self._subs:
@@ -233,7 +233,7 @@ def target_subscriptions(desired: DesiredState) -> tuple[str, ...]:
     if not subs:
         subs = {i.subscription_id.lower() for i in desired.identities.values()}
         for res in desired.resources.values():
-            scope = parse(res.resource_id)
+            scope = armid.try_parse(res.resource_id)
             if scope is not None and scope.subscription_id:
                 subs.add(scope.subscription_id)
     return tuple(sorted(subs))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from identity_reconciler import __version__
+from identity_reconciler.core import armid
 from identity_reconciler.core.state import DesiredState, LiveState
 from identity_reconciler.plan import limits, protect, safety
 from identity_reconciler.plan.context import DiffContext
@@ -60,7 +61,7 @@ def compute_plan(
         target=Target(
             cloud=cloud,
             tenant_id=live.tenant_id,
-            subscriptions=ctx.subscriptions,
+            subscriptions=_target_subscriptions(desired, ctx.subscriptions),
         ),
         spec_digest=desired.digest,
         options=Options(adopt=adopt, destroy=destroy),
@@ -71,6 +72,17 @@ def compute_plan(
         summary=Summary.of(changes),
         safety=safety.evaluate(changes, existing=ctx.existing, policy=desired.safety),
     )
+
+
+def _target_subscriptions(desired: DesiredState, subs: tuple[str, ...]) -> tuple[str, ...]:
+    """The specs' subscriptions, plus those their grant scopes lie in: apply keeps every write
+    inside these (`plan/binding.py`) and checks each belongs to the plan's tenant."""
+    out = set(subs)
+    for grant in desired.grants.values():
+        scope = armid.try_parse(grant.scope)
+        if scope is not None and scope.subscription_id:
+            out.add(scope.subscription_id)
+    return tuple(sorted(out))
 
 
 def _diagnostic_order(d: Diagnostic) -> tuple[str, int, int, str, str]:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from identity_reconciler.core import armid, ownership, roles
+from identity_reconciler.core import armid, ownership, privilege
 from identity_reconciler.core.state import DesiredGrant, LiveGrant, PrincipalKind
 from identity_reconciler.plan import normalise, protect
 from identity_reconciler.plan.context import DiffContext, Draft, Fate, SystemFate, where
@@ -24,10 +24,8 @@ from identity_reconciler.plan.model import (
     Principal,
     Reason,
 )
-from identity_reconciler.plan.names import parse, role_name
-from identity_reconciler.plan.safety import is_broad
+from identity_reconciler.plan.names import role_name
 
-ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/"
 PRINCIPAL_TYPE = "ServicePrincipal"
 GrantKey = tuple[str, str, str]
 
@@ -45,7 +43,7 @@ class _Resolved:
 
 
 def canonical_scope(scope: str) -> str:
-    parsed = parse(scope)
+    parsed = armid.try_parse(scope)
     return parsed.id if parsed is not None else scope.rstrip("/")
 
 
@@ -209,7 +207,7 @@ def _plan_desired(
     _privileged(ctx, g, scope, guid, role=role, address=address)
     known = pid != KNOWN_AFTER_APPLY
     name = ownership.assignment_name(scope, guid, pid) if known else KNOWN_AFTER_APPLY
-    gid = f"{scope}{ASSIGNMENTS}{name}" if known else KNOWN_AFTER_APPLY
+    gid = f"{scope}{armid.ROLE_ASSIGNMENTS}{name}" if known else KNOWN_AFTER_APPLY
     ctx.add(
         Draft(
             address=address,
@@ -265,7 +263,7 @@ def _body(g: DesiredGrant, scope: str, guid: str, principal_id: str) -> dict[str
 
 
 def _subscription_of(scope: str) -> str | None:
-    parsed = parse(scope)
+    parsed = armid.try_parse(scope)
     return parsed.subscription_id if parsed is not None else None
 
 
@@ -304,7 +302,9 @@ def _privileged(
     ctx: DiffContext, g: DesiredGrant, scope: str, guid: str, *, role: str, address: str
 ) -> None:
     """A privileged role at a broad scope needs a justified allowance in the specs' policy."""
-    if guid not in roles.PRIVILEGED_ROLE_GUIDS or not is_broad(scope):
+    parsed = armid.try_parse(scope)
+    verdict = privilege.forced_at(guid, parsed.kind if parsed is not None else None)
+    if verdict is None:
         return
     for allowance in ctx.desired.allow_privileged:
         if (
@@ -315,8 +315,8 @@ def _privileged(
             return
     ctx.error(
         "privileged_not_allowed",
-        f"{role} on {scope} is a privileged grant at a broad scope; add it to "
-        "policy.allow_privileged with a justification (and apply with --allow-privileged)",
+        f"{role} on {scope} is a privileged grant at a broad scope (it {verdict.why}); add it "
+        "to policy.allow_privileged with a justification (and apply with --allow-privileged)",
         address,
         where(g.source),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from identity_reconciler.core import ownership
+from identity_reconciler.core import armid, ownership
 from identity_reconciler.core.state import (
     DesiredIdentity,
     FederatedCredential,
@@ -28,8 +28,6 @@ from identity_reconciler.plan.context import (
     where,
 )
 from identity_reconciler.plan.model import KNOWN_AFTER_APPLY, ChangeKind, Operation, Reason
-
-FIC_SEGMENT = "federatedIdentityCredentials"
 
 
 def _view(
@@ -259,7 +257,7 @@ def _plan_credentials(
     wanted = {c.name.lower(): c for c in d.federated_credentials}
 
     def put(fic: FederatedCredential, reason: Reason, fic_id: str | None = None) -> Draft:
-        fic_id = fic_id or f"{d.id}/{FIC_SEGMENT}/{fic.name}"
+        fic_id = fic_id or f"{d.id}/{armid.FIC_CHILD}/{fic.name}"
         return ctx.add(
             Draft(
                 address=ctx.names.credential_address(d.id, fic.name),

@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from identity_reconciler.core.text import visible, visible_lines
 from identity_reconciler.core.words import count
 from identity_reconciler.plan.drift import Drift, DriftReport
 
@@ -79,7 +80,7 @@ def render_drift_text(report: DriftReport | Mapping[str, Any]) -> str:
         out.append("")
     if data.get("items"):
         out.append(f"Drift: {tally(data)}.")
-    return "\n".join(out).rstrip("\n") + "\n"
+    return visible_lines("\n".join(out).rstrip("\n")) + "\n"
 
 
 def render_drift_json(report: DriftReport | Mapping[str, Any]) -> str:
@@ -91,7 +92,7 @@ def _size(lines: list[str]) -> int:
 
 
 def _esc(text: object) -> str:
-    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")
+    return html.escape(visible(str(text).replace("\n", " "))).replace("|", "\\|")
 
 
 def _block(item: Mapping[str, Any]) -> list[str]:
@@ -102,7 +103,7 @@ def _block(item: Mapping[str, Any]) -> list[str]:
     lines += [f"#     {line}" for line in item.get("details") or ()]
     if not item.get("fixable"):
         lines.append(f"#   not fixed by --fix: {item.get('why_not')}")
-    return lines
+    return [visible(line.replace("\n", " ")) for line in lines]
 
 
 def render_drift_markdown(

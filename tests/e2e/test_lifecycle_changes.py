@@ -158,7 +158,7 @@ def test_prevent_destroy_on_an_identity_fails_a_plan_that_replaces_it(
     rc, _, err = cli(capsys, "apply", str(specs), *target, "--auto-approve",
                      "--allow-delete-identity")
     assert rc == 1
-    assert "error(s)" in err
+    assert "the plan has 1 error;" in err
     rc, out, _ = cli(capsys, "destroy", str(specs), *target)
     assert rc == 1
     assert "the plan would delete identity.rg-shop-dev/id-shop-dev-uks-01" in out

@@ -105,7 +105,7 @@ def test_an_acknowledged_grant_is_not_drift_until_it_expires(
     assert "acknowledged until 2999-12-31: read access for the data team's migration" in out
     rc, md = cli(capsys, "drift", str(specs), *target, "--format", "markdown")
     assert rc == 0
-    assert md.startswith("### identity-reconciler drift: 0 difference(s)\n")
+    assert md.startswith("### identity-reconciler drift: 0 differences\n")
     assert f"| = | `{HAND}` |" in md
 
     yesterday = date.fromordinal(date.today().toordinal() - 1).isoformat()
