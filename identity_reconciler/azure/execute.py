@@ -188,7 +188,7 @@ def run_operation(
     if kind == FEDERATED_CREDENTIAL:
         return _credential(session, method, operation, hook)
     if kind in BLOCK_KINDS and method == "PATCH":
-        return _block(session, operation, hook)
+        return _block(session, operation, hook, keeps_only=kind == "system_assigned")
     if kind == GRANT:
         return _grant(session, method, operation, hook)
     raise ArmRequestError(
@@ -232,16 +232,36 @@ def _credential(
     return WriteResult(answered=dict(result.serialize(keep_readonly=True)))
 
 
-def _block(session: Session, op: OperationLike, hook: ResponseHook | None) -> WriteResult:
-    """The planned identity PATCH, written as the type takes it (`identity_blocks`)."""
+def _block(
+    session: Session, op: OperationLike, hook: ResponseHook | None, *, keeps_only: bool = False
+) -> WriteResult:
+    """The planned identity PATCH, written as the type takes it (`identity_blocks`).
+
+    `keeps_only` (a system-assigned switch): the user-assigned identities it names are the ones
+    that stay, so each must be attached already; one that is not would be an attach no change
+    shows, and the write is refused.
+    """
     rid = target(op.id, "attachment").id
     rtype_name = resource_type_of(rid)
     sub = _subscription_of(rid)
     rtype = session.resource_type(rtype_name, sub)
     body = dict(op.body or {})
     current = None
-    if rtype.primary_property or not rtype.patch:
+    named, _ = identity_blocks.split_patch(body)
+    if rtype.primary_property or not rtype.patch or (keeps_only and named):
         current = _resource_body(session, rid, hook) or {}
+    if keeps_only and named:
+        have = (current or {}).get("identity") or {}
+        attached = {armid.key(k) for k in (have.get("userAssignedIdentities") or {})}
+        extra = sorted(i for i in named if armid.key(i) not in attached)
+        if extra:
+            raise ArmRequestError(
+                0,
+                "InvalidOperation",
+                f"the system-assigned switch of {rid} names {', '.join(extra)}, which is not "
+                "attached; it may only keep identities, never attach one",
+            )
+    if current is not None and (rtype.primary_property or not rtype.patch):
         attach, detach = identity_blocks.split_patch(body)
         primary = identity_blocks.primary_identity(
             current, rtype.primary_property, attach=attach, detach=detach

@@ -208,8 +208,11 @@ def _block(change: Change, body: Mapping[str, Any]) -> Iterator[str]:
     block = body.get("identity") or {}
     named = {armid.key(str(k)) for k in (block.get("userAssignedIdentities") or {})}
     if change.kind is ChangeKind.SYSTEM_ASSIGNED:
-        if named:
-            yield "a system-assigned switch may not name user-assigned identities"
+        # It names the user-assigned identities that stay (a type with UserAssigned needs at
+        # least one); apply checks they are attached when it writes (azure/execute.py), so it
+        # can neither attach nor detach one.
+        if any(v is None for v in (block.get("userAssignedIdentities") or {}).values()):
+            yield "a system-assigned switch may not detach user-assigned identities"
         return
     shown = {
         armid.key(str(v.get("identity_id", "")))

@@ -135,7 +135,10 @@ def test_a_plan_half_overtaken_by_others_is_still_stale(
             RG, NAME, {"location": "uksouth"}
         )
     rc, _, err = cli(capsys, "apply", plan_file, "--specs", str(specs), *target)
-    assert rc == 1
+    assert rc == 1  # the specs plan something else now: refused before a write
+    assert "the saved plan is not what these specs plan now" in err
+    rc, _, err = cli(capsys, "apply", plan_file, *target)
+    assert rc == 1  # and without the specs, the stale check refuses it
     assert "plan is stale" in err
 
 

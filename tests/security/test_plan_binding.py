@@ -232,6 +232,7 @@ def test_an_unowned_identity_is_never_deleted_even_with_the_flag(
             "operations": [{"method": "DELETE", "id": victim, "body": None}],
             "principal": None,
             "source": None,
+            "create_before_destroy": [],
         }
     )
     data["checksum"] = checksum_of(data)
