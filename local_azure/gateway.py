@@ -3,12 +3,15 @@ the router, and the headers ARM adds to every answer.
 
 Order follows ARM's front door: the connection may drop; latency is added; the caller is
 authenticated (401); its token bucket is charged (429); a share of requests fails (5xx); the
-caller is authorized (403); then the provider answers. Admin and token routes skip the fault
-stages unless a knob says otherwise, so a test can always inspect and reset the emulator.
+caller is authorized (403); then the provider answers, and latency that grows with the
+answer's size (per item listed, per KiB) is added before it is sent. Admin and token routes
+skip the fault stages unless a knob says otherwise, so a test can always inspect and reset the
+emulator.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -105,7 +108,22 @@ class Gateway:
         except ArmError as err:
             return Outcome(err.response(), "auth" if err.status in (401, 403) else "error")
         response, route = self.router.dispatch(self.ctx, req)
+        if faulty:
+            self._size_latency(response)
         return Outcome(response, route)
+
+    def _size_latency(self, response: Response) -> None:
+        """Wait as long as the answer's size costs (items listed, KiB), when those knobs are on."""
+        settings = self.faults.settings
+        if settings.latency_per_item_ms <= 0 and settings.latency_per_kib_ms <= 0:
+            return
+        size = 0
+        if response.body is not None and settings.latency_per_kib_ms > 0:
+            body = json.dumps(response.body, ensure_ascii=False, separators=(",", ":"))
+            size = len(body.encode("utf-8"))
+        delay = self.faults.size_latency_s(response.body, size)
+        if delay > 0:
+            time.sleep(delay)
 
     def _decorate(self, req: Request, response: Response, extra: dict[str, str]) -> None:
         """ARM's per-answer headers.
