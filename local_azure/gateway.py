@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from local_azure.access import Access
 from local_azure.faults import Faults
+from local_azure.graph import PREFIX as GRAPH_PREFIX
 from local_azure.kernel import ArmError, Context, Request, Response, Router
 from local_azure.tokens import TOKEN_PATH
 
@@ -37,12 +38,14 @@ class Outcome:
 
 
 def _kind(path: str) -> str:
-    """'public' (no auth), 'admin' (operator or secret), or 'arm' (bearer token)."""
+    """'public' (no auth), 'admin' (operator or secret), 'graph' or 'arm' (bearer token)."""
     lowered = path.rstrip("/").lower() or "/"
     if lowered in PUBLIC_PATHS:
         return "public"
     if lowered.startswith(ADMIN_PREFIX) or lowered == ADMIN_PREFIX.rstrip("/"):
         return "admin"
+    if lowered.startswith(GRAPH_PREFIX + "/") or lowered == GRAPH_PREFIX:
+        return "graph"
     return "arm"
 
 
@@ -78,7 +81,7 @@ class Gateway:
 
     def _handle(self, req: Request, kind: str, extra: dict[str, str]) -> Outcome:
         """The stages in order; ArmErrors become answers, anything else is a 500 above."""
-        faulty = kind == "arm" or (
+        faulty = kind in ("arm", "graph") or (
             req.path.lower() == TOKEN_PATH and self.faults.knobs.token_endpoint_faults
         )
         faults = self.faults
@@ -90,6 +93,8 @@ class Gateway:
         try:
             if kind == "admin":
                 self.access.admin_allowed(self.ctx, req)
+            elif kind == "graph":
+                req.caller = self.access.graph_caller(self.ctx, req)
             elif kind == "arm":
                 req.caller = self.access.arm_caller(self.ctx, req)
                 header, remaining, throttled = faults.throttle(
