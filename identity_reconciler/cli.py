@@ -63,6 +63,10 @@ COMMANDS: dict[str, Entry] = {
         "identity_reconciler.cmds.apply",
         "apply a saved plan (or plan and apply specs): ordered, resumable, refuses stale plans",
     ),
+    "destroy": Entry(
+        "identity_reconciler.cmds.destroy",
+        "plan the removal of everything the given specs own (apply it like any plan)",
+    ),
     "show": Entry(
         "identity_reconciler.cmds.show",
         "render a saved plan file (text, markdown or JSON) without reading Azure",

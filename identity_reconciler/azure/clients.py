@@ -279,6 +279,14 @@ class Session:
         self._tenant_id = str(tenant)
         return self._tenant_id
 
+    def tenant_of(self, subscription_id: str) -> str:
+        """The tenant ARM says this subscription belongs to (asked every time, never assumed)."""
+        with arm_errors():
+            tenant = self.subscriptions().subscriptions.get(subscription_id).tenant_id
+        if not tenant:
+            raise ArmRequestError(0, "TenantUnknown", f"ARM names no tenant for {subscription_id}")
+        return str(tenant)
+
 
 def connect(
     endpoint: str,

@@ -23,6 +23,7 @@ from azure.core.exceptions import (
 )
 
 from identity_reconciler.core.errors import UserError
+from identity_reconciler.core.redact import redact_tokens
 
 # "... does not have authorization to perform action '{a}' over scope '{s}' ..."
 _AUTHZ_RE = re.compile(r"perform action '([^']+)' over scope '([^']+)'", re.IGNORECASE)
@@ -35,7 +36,7 @@ _SECRET_RE = re.compile(
 
 def scrub(text: str) -> str:
     """Remove anything that looks like a bearer token or a JWT."""
-    return _SECRET_RE.sub(lambda m: (m.group(1) or "") + "<redacted>", text)
+    return redact_tokens(_SECRET_RE.sub(lambda m: (m.group(1) or "") + "<redacted>", text))
 
 
 class ArmRequestError(UserError):

@@ -118,13 +118,6 @@ class _WorldBuilder:
 _SQL_ADMIN_ID = "44444444-4444-4444-4444-444444444444"
 
 
-def _scope(value: str) -> armid.Scope | None:
-    try:
-        return armid.parse_scope(value)
-    except armid.ArmIdError:
-        return None
-
-
 # The location inside the emulator's input ("subscriptions[0].resource_groups[1]...: ").
 _WORLD_PATH = re.compile(r"^[\w.\[\]]+: ")
 
@@ -157,11 +150,11 @@ def world_for(desired: DesiredState | None, base: dict[str, Any] | None = None) 
         return rg_locations.get(key)
 
     for res in desired.resources.values():
-        scope = _scope(res.resource_id)
+        scope = armid.try_parse(res.resource_id)
         if scope is not None:
             builder.resource(scope, location_of(scope))
     for grant in desired.grants.values():
-        scope = _scope(grant.scope)
+        scope = armid.try_parse(grant.scope)
         if scope is None:
             continue
         if scope.kind is armid.ScopeKind.MANAGEMENT_GROUP and scope.management_group:
@@ -175,11 +168,11 @@ def world_for(desired: DesiredState | None, base: dict[str, Any] | None = None) 
         else:
             builder.resource(scope, location_of(scope))
         if grant.principal.kind.value == "system_assigned":
-            principal_scope = _scope(grant.principal.id)
+            principal_scope = armid.try_parse(grant.principal.id)
             if principal_scope is not None:
                 builder.resource(principal_scope, location_of(principal_scope))
     for db in desired.sql:
-        scope = _scope(db.server_id.rstrip("/") + "/databases/" + db.database)
+        scope = armid.try_parse(db.server_id.rstrip("/") + "/databases/" + db.database)
         if scope is not None:
             builder.resource(scope, location_of(scope))
     return builder.world

@@ -27,7 +27,7 @@ from identity_reconciler.apply import (
 )
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.cmds.common import use_color
-from identity_reconciler.cmds.shared import add_target_arguments, load_desired
+from identity_reconciler.cmds.shared import add_target_arguments, add_target_option, load_desired
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState
 from identity_reconciler.core.words import count
@@ -39,6 +39,12 @@ from identity_reconciler.plan import (
     render_text,
 )
 from identity_reconciler.reconcile.live import apply_live, open_live, plan_live
+from identity_reconciler.reconcile.replan import (
+    ALREADY_APPLIED,
+    fresh_plan,
+    holds,
+    replan_differences,
+)
 from identity_reconciler.reconcile.saved import (
     Refused,
     check_applicable,
@@ -84,7 +90,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--specs",
         nargs="+",
         metavar="SPECS",
-        help="with a plan file: the specs it was made from; refuse if they changed since",
+        help=(
+            "with a plan file: the specs it was made from; refuse if they changed since or if "
+            "planning them again gives other changes"
+        ),
     )
     parser.add_argument(
         "--auto-approve", action="store_true", help="with spec paths: apply without asking"
@@ -112,6 +121,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long a new principal may take to replicate in Entra (default 300)",
     )
+    add_target_option(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="summary format")
     parser.add_argument("--no-color", action="store_true", help="never colour the plan text")
 
@@ -161,6 +171,22 @@ def _approve(plan: Plan, args: argparse.Namespace) -> bool:
     return answer.strip() == "yes"
 
 
+def _check_replan(session: Session, desired: DesiredState, plan: Plan) -> bool:
+    """With --specs: True when the saved plan is already applied; refused when the specs now
+    plan something else than the saved plan says (Azure changed, or the file was edited)."""
+    fresh = fresh_plan(session, desired, plan)
+    if holds(fresh):
+        return True
+    problems = replan_differences(plan, fresh)
+    if problems:
+        details = "\n".join(f"  {p}" for p in problems[:20])
+        raise Refused(
+            "the saved plan is not what these specs plan now (Azure changed since, or the "
+            f"file was edited); run plan again and review it:\n{details}"
+        )
+    return False
+
+
 def _execute(session: Session, plan: Plan, args: argparse.Namespace) -> ApplyResult:
     check_tenant(session, plan)
     terminal.say(f"Applying {count(len(plan.changes), 'change')} ({plan.target.cloud})...")
@@ -178,7 +204,7 @@ def _execute(session: Session, plan: Plan, args: argparse.Namespace) -> ApplyRes
 
 
 def _plan_specs(session: Session, desired: DesiredState, args: argparse.Namespace) -> Plan:
-    plan = plan_live(session, desired, adopt=args.adopt).plan
+    plan = plan_live(session, desired, adopt=args.adopt, targets=args.target).plan
     stream = sys.stdout if args.format == "text" else sys.stderr
     stream.write(render_text(plan, color=args.format == "text" and use_color(args)))
     stream.flush()
@@ -190,7 +216,13 @@ def run(args: argparse.Namespace) -> int:
     desired: DesiredState | None
     plan: Plan | None = None
     if is_plan_file(args.paths):
+        if args.target:
+            raise Refused("--target goes with spec paths; a saved plan keeps the targets it "
+                          "was made with")
         plan = read_plan_file(args.paths[0])
+        if plan.options.targets:
+            print(f"warning: the plan was made with --target {' '.join(plan.options.targets)}: "
+                  "live Azure may still differ from the specs after apply", file=sys.stderr)
         if args.cloud and args.cloud != plan.target.cloud:
             raise Refused(f"the plan was made for cloud {plan.target.cloud!r}, not {args.cloud!r}")
         cloud = plan.target.cloud
@@ -222,7 +254,19 @@ def run(args: argparse.Namespace) -> int:
             if not _approve(plan, args):
                 print("Apply cancelled; nothing was written.", file=sys.stderr)
                 return EXIT_ERROR
-        result = _execute(session, plan, args)
+        elif desired is not None and _check_replan(session, desired, plan):
+            sys.stdout.write(ALREADY_APPLIED + "\n")
+            return EXIT_OK
+        try:
+            result = _execute(session, plan, args)
+        except StalePlan:
+            if desired is None:
+                print(
+                    "note: if this plan was applied already, pass --specs SPECS... and apply "
+                    "confirms it instead of refusing it",
+                    file=sys.stderr,
+                )
+            raise
     return _summary(result, args)
 
 

@@ -19,12 +19,14 @@ from identity_reconciler.cmds import github
 from identity_reconciler.cmds.common import use_color
 from identity_reconciler.cmds.shared import (
     add_target_arguments,
+    add_target_option,
     load_desired,
     write_atomic,
 )
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState, SafetyPolicy
 from identity_reconciler.plan import Plan, render_json, render_markdown, render_text
+from identity_reconciler.plan.destroy import destroy_state
 from identity_reconciler.reconcile.live import open_live, plan_live
 
 EXAMPLE = (
@@ -76,6 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="take over live objects that match the specs but are not ours",
     )
     parser.add_argument("--no-color", action="store_true", help="never colour the text output")
+    add_target_option(parser)
     safety = parser.add_argument_group("safety thresholds (override the specs' policy)")
     safety.add_argument(
         "--max-delete-percent", type=_percent, metavar="P",
@@ -110,7 +113,13 @@ def make_plan(args: argparse.Namespace, desired: DesiredState) -> Plan:
     ) as session, terminal.ProgressLine(
         "Reading live state", detail=lambda: f"{session.requests} ARM requests", ticker=True
     ):
-        plan = plan_live(session, desired, adopt=args.adopt).plan
+        plan = plan_live(
+            session,
+            desired,
+            adopt=args.adopt,
+            destroy=getattr(args, "destroy", False),
+            targets=getattr(args, "target", ()),
+        ).plan
     elapsed = time.monotonic() - started
     terminal.say(
         f"Read live state ({args.cloud}): {plan.live_requests} ARM requests in {elapsed:.1f} s"
@@ -132,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
     if desired is None:
         return EXIT_ERROR
     desired = with_thresholds(desired, args)
+    if getattr(args, "destroy", False):  # `destroy SPECS`: aim at nothing those specs own
+        desired = destroy_state(desired)
     plan = make_plan(args, desired)
     if args.out:
         try:
@@ -141,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.write(render(plan, args))
     if args.format == "github":
         _to_github(plan, args)
+    if plan.options.targets:
+        print(f"warning: {plan.notices[0].message}", file=sys.stderr)
     if not plan.safety.safe and args.format == "json":
         flags = " ".join(sorted({v.flag for v in plan.safety.violations}))
         print(f"warning: unsafe plan; apply refuses it unless given {flags}", file=sys.stderr)

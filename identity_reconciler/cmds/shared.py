@@ -74,3 +74,14 @@ def write_atomic(path: str | Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def add_target_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="limit the plan to this address (as the plan prints it) and what it depends on; "
+        "repeatable; for exceptional cases only",
+    )

@@ -28,10 +28,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from identity_reconciler.core import armid, ownership, roles
+from identity_reconciler.core import armid, ownership, privilege, roles
 from identity_reconciler.core.findings import Severity
 from identity_reconciler.core.state import DesiredState, LiveGrant, LiveState, PrincipalKind
-from identity_reconciler.plan.names import Namer, parse, role_name
+from identity_reconciler.plan.names import Namer, role_name
 
 SERVICE_PRINCIPAL = "serviceprincipal"
 _BROAD = armid.ScopeKind.SUBSCRIPTION.breadth
@@ -201,9 +201,11 @@ class _Auditor:
     def privileged(self, allowed: dict[tuple[str, str], str]) -> None:
         for pid, (_, address, _) in self.managed.items():
             for g in self.by_principal.get(pid, []):
-                scope = parse(g.scope)
-                broad = scope is None or scope.kind.breadth >= _BROAD
-                if g.role_definition_guid not in roles.PRIVILEGED_ROLE_GUIDS or not broad:
+                scope = armid.try_parse(g.scope)
+                verdict = privilege.forced_at(
+                    g.role_definition_guid, scope.kind if scope is not None else None
+                )
+                if verdict is None:
                     continue
                 why = allowed.get((g.role_definition_guid, armid.key(g.scope)))
                 if why:
@@ -215,8 +217,8 @@ class _Auditor:
                 else:
                     self.add(
                         "AUD001", Severity.ERROR, g.id,
-                        f"{address} holds {self.grant_text(g)}, which can take over everything "
-                        "there; grant a narrower role or scope",
+                        f"{address} holds {self.grant_text(g)}, which is privileged (it "
+                        f"{verdict.why}); grant a narrower role or scope",
                     )
 
     def least_privilege(self) -> None:
@@ -224,10 +226,10 @@ class _Auditor:
         catalog = roles.catalog()
         for pid, (_, address, _) in self.managed.items():
             for g in self.by_principal.get(pid, []):
-                scope = parse(g.scope)
-                broad = scope is None or scope.kind.breadth >= _BROAD
-                if broad and g.role_definition_guid in roles.PRIVILEGED_ROLE_GUIDS:
-                    continue
+                scope = armid.try_parse(g.scope)
+                kind = scope.kind if scope is not None else None
+                if privilege.forced_at(g.role_definition_guid, kind) is not None:
+                    continue  # AUD001 says more
                 if g.role_definition_guid in roles.BROAD_WRITE_ROLE_GUIDS:
                     self.add(
                         "AUD008", Severity.WARNING, g.id,

@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from identity_reconciler.core.text import visible, visible_lines
 from identity_reconciler.core.words import count
 from identity_reconciler.plan.audit import AuditReport
 
@@ -73,7 +74,7 @@ def render_audit_text(report: AuditReport | Mapping[str, Any]) -> str:
             out.append(f"          {f.get('message')}")
         out.append("")
     out.append(_tally(data) + ".")
-    return "\n".join(out) + "\n"
+    return visible_lines("\n".join(out)) + "\n"
 
 
 def render_audit_json(report: AuditReport | Mapping[str, Any]) -> str:
@@ -85,7 +86,7 @@ def _size(lines: list[str]) -> int:
 
 
 def _cell(text: object) -> str:
-    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")
+    return html.escape(visible(str(text).replace("\n", " "))).replace("|", "\\|")
 
 
 def render_audit_markdown(

@@ -66,6 +66,7 @@ class Reason(StrEnum):
     UPDATE_BECAUSE_DESCRIPTION_DIFFERS = "update_because_description_differs"
     DELETE_BECAUSE_NOT_IN_SPEC = "delete_because_not_in_spec"
     DELETE_BECAUSE_PRINCIPAL_DELETED = "delete_because_principal_deleted"
+    DELETE_BECAUSE_DESTROY = "delete_because_destroy"
     REPLACE_BECAUSE_IMMUTABLE_FIELD = "replace_because_immutable_field"
     REPLACE_BECAUSE_PRINCIPAL_REPLACED = "replace_because_principal_replaced"
 
@@ -114,6 +115,8 @@ class Change(_Model):
     operations: tuple[Operation, ...]
     principal: Principal | None = None
     source: str | None = None
+    # Make before break: the creates this delete waits for (Terraform's create_before_destroy).
+    create_before_destroy: tuple[str, ...] = ()
 
     @field_validator("actions")
     @classmethod
@@ -179,6 +182,10 @@ class Target(_Model):
 
 class Options(_Model):
     adopt: bool = False
+    # Made by `destroy SPECS`: it aims at a state where what those specs own is gone.
+    destroy: bool = False
+    # --target: the addresses this partial plan is limited to (with their dependencies).
+    targets: tuple[str, ...] = ()
 
 
 class Plan(_Model):

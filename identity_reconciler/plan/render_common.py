@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from identity_reconciler.core.text import visible
 from identity_reconciler.plan.model import KNOWN_AFTER_APPLY, Plan
 
 PlanData = Mapping[str, Any]
@@ -29,19 +30,18 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("delete", "create"): "must be replaced",
 }
 NO_CHANGES = "No changes. Live Azure matches the specs."
-# Line breaks and control characters (C0, DEL, C1, Unicode line/paragraph separators).
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def one_line(text: str) -> str:
-    """`text` on one line, control characters shown as `\\uXXXX`.
+    """`text` on one line, control and format characters shown as `\\uXXXX`.
 
     Views print strings that come from specs under review and from live Azure (tag keys,
     descriptions, messages quoting them) into terminals and pull-request comments; a raw line
     break there would let such a string forge lines the plan never had (a closing code fence,
-    a heading), and an escape sequence would drive the terminal.
+    a heading), an escape sequence would drive the terminal, and a bidirectional override
+    would display the line reordered (`core/text.py`).
     """
-    return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return visible(text)
 
 
 def as_data(plan: Plan | PlanData) -> PlanData:
@@ -171,6 +171,14 @@ def _map_lines(
         elif old[key] != new[key]:
             out.append(("~", label, changed(old[key], new[key])))
     return out
+
+
+def waits_note(change: PlanData) -> str | None:
+    """Make before break, said in the plan: the creates this delete waits for."""
+    first = [one_line(str(a)) for a in change.get("create_before_destroy") or ()]
+    if not first:
+        return None
+    return f"(create before destroy: deleted only after {', '.join(first)} is created)"
 
 
 def tsql(change: PlanData) -> list[str]:

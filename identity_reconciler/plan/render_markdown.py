@@ -198,6 +198,9 @@ def _block(change: Mapping[str, Any]) -> list[str]:
         f"{_DIFF_SIGNS.get(sign, sign)}     {name.ljust(width)} = {text}"
         for sign, name, text in attrs
     ]
+    note = rc.waits_note(change)
+    if note:
+        lines.append(f"      {note}")
     statements = rc.tsql(change)
     if statements:
         lines += [

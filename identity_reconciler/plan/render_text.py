@@ -86,6 +86,9 @@ def _change(change: Mapping[str, Any], paint: _Paint) -> list[str]:
     ]
     for sign, name, text in _split(rc.attribute_lines(change)):
         lines.append(f"      {paint.sign(sign)} {name} = {text}")
+    note = rc.waits_note(change)
+    if note:
+        lines.append(f"      {note}")
     statements = rc.tsql(change)
     if statements:
         lines.append("      T-SQL:")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -22,6 +22,7 @@ from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState, LiveState
 from identity_reconciler.plan import Plan, compute_plan
 from identity_reconciler.plan.drift import DriftReport, drift_report
+from identity_reconciler.plan.target import targeted
 from identity_reconciler.reconcile.sql_plan import plan_with_sql
 
 
@@ -55,12 +56,21 @@ def open_live(
         yield session
 
 
-def plan_live(session: Session, desired: DesiredState, *, adopt: bool = False) -> LivePlan:
+def plan_live(
+    session: Session,
+    desired: DesiredState,
+    *,
+    adopt: bool = False,
+    destroy: bool = False,
+    targets: Sequence[str] = (),
+) -> LivePlan:
     """Read the live state the specs are about and diff; Azure SQL users last, because they need
-    both the session and the ARM plan (whose new identities their users must wait for)."""
+    both the session and the ARM plan (whose new identities their users must wait for); then
+    `--target` narrows the plan to the named addresses and what they depend on."""
     live = read_live(session, desired)
-    plan = compute_plan(desired, live, adopt=adopt, cloud=session.cloud)
+    plan = compute_plan(desired, live, adopt=adopt, cloud=session.cloud, destroy=destroy)
     plan = plan_with_sql(session, desired, live, plan, adopt=adopt)
+    plan = targeted(plan, targets, policy=desired.safety)
     return LivePlan(plan, live)
 
 

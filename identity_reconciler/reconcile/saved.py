@@ -60,12 +60,10 @@ def check_spec_digest(plan: Plan, desired: DesiredState) -> None:
 
 
 def check_tenant(session: Session, plan: Plan) -> None:
-    if not plan.target.tenant_id:
-        return
-    subs = plan.target.subscriptions
-    tenant = session.tenant_id(subs[0] if subs else None)
-    if tenant.lower() != plan.target.tenant_id.lower():
-        raise Refused(
-            f"the plan was made for tenant {plan.target.tenant_id}, but these credentials reach "
-            f"tenant {tenant}"
-        )
+    """Every subscription of the plan is in its tenant for these credentials (`apply/target`)."""
+    from identity_reconciler.apply.target import WrongTarget, check_target  # reaches Azure
+
+    try:
+        check_target(session, plan)
+    except WrongTarget as exc:
+        raise Refused(str(exc)) from None

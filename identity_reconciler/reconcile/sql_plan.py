@@ -19,12 +19,14 @@ import contextlib
 import dataclasses
 
 from identity_reconciler.apply.sql_connector import NO_LOCAL_ENDPOINT, Connector, default_connector
+from identity_reconciler.apply.sql_orphans import orphan_rule
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import scrub
 from identity_reconciler.azure.sql_admin import SqlServer, read_server
 from identity_reconciler.core import armid
 from identity_reconciler.core.state import DesiredSqlDatabase, DesiredState, LiveState
 from identity_reconciler.plan import Plan
+from identity_reconciler.plan.context import target_subscriptions
 from identity_reconciler.plan.sql_changes import add_sql, principal_expectations
 from identity_reconciler.sql import (
     DatabasePlan,
@@ -101,6 +103,7 @@ def plan_with_sql(
     connector = connect or default_connector(session)
     app_ids, recreated = principal_expectations(plan, live)
     servers: dict[str, SqlServer] = {}
+    orphaned = orphan_rule(session, live, plan.target.subscriptions)
     out: list[DatabasePlan] = []
     for db in desired.sql:
         key = armid.key(db.server_id)
@@ -129,8 +132,12 @@ def plan_with_sql(
                 _issue(db, "sql_unreadable", f"cannot read {label}: {scrub(str(exc))}", error=True)
             )
             continue
-        db_plan = plan_database(db, live_db, app_ids=app_ids, recreated=recreated, adopt=adopt)
+        db_plan = plan_database(
+            db, live_db, app_ids=app_ids, recreated=recreated, adopt=adopt, orphaned=orphaned
+        )
         out.append(dataclasses.replace(db_plan, endpoint=server.endpoint))
     # The server checks are ARM reads too: the plan's request count covers them.
     plan = plan.model_copy(update={"live_requests": plan.live_requests + session.requests - before})
-    return add_sql(plan, out, policy=desired.safety)
+    return add_sql(
+        plan, out, policy=desired.safety, subscriptions=target_subscriptions(desired)
+    )

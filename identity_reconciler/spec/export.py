@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from identity_reconciler.core import armid, ownership, roles
+from identity_reconciler.core import armid, ownership, privilege, roles
 from identity_reconciler.core.state import LiveGrant, LiveIdentity, LiveResourceIdentity, LiveState
 from identity_reconciler.spec.export_yaml import dump_document
 from identity_reconciler.spec.values import DEFAULT_AUDIENCE, IDENTITY_HOST_TYPES
@@ -46,13 +46,6 @@ class ExportedFile:
 class Export:
     files: list[ExportedFile] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the spec format cannot express
-
-
-def _scope(value: str) -> armid.Scope | None:
-    try:
-        return armid.parse_scope(value)
-    except armid.ArmIdError:
-        return None
 
 
 def host_type(resource_type: str) -> str | None:
@@ -97,7 +90,7 @@ class _Exporter:
             if sub in self.subs and self.in_scope(ident.resource_group):
                 bucket(sub, ident.resource_group)[0].append(ident)
         for res in self.live.resources.values():
-            parsed = _scope(res.resource_id)
+            parsed = armid.try_parse(res.resource_id)
             if parsed is None or parsed.subscription_id not in self.subs:
                 continue
             if not self.in_scope(parsed.resource_group) or not res.system_principal_id:
@@ -231,7 +224,7 @@ class _Exporter:
         for res in self.live.resources.values():
             if key not in res.user_assigned:
                 continue
-            parsed = _scope(res.resource_id)
+            parsed = armid.try_parse(res.resource_id)
             canonical = host_type(res.resource_type)
             if parsed is None or canonical is None or parsed.name is None:
                 self.notes.append(
@@ -279,7 +272,7 @@ class _Exporter:
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for g in self.by_principal.get(principal_id.lower(), []):
-            scope = _scope(g.scope)
+            scope = armid.try_parse(g.scope)
             if scope is None:
                 self.notes.append(
                     f"{owner}: role assignment {g.name} at scope {g.scope!r} cannot be written "
@@ -302,7 +295,7 @@ class _Exporter:
                 entry["description"] = description
             out.append(entry)
             guid = g.role_definition_guid.lower()
-            if guid in roles.PRIVILEGED_ROLE_GUIDS and scope.kind.breadth >= _BROAD:
+            if privilege.forced_at(guid, scope.kind) is not None:
                 allowances[(guid, scope.key)] = {
                     "role": entry["role"],
                     "scope": entry["scope"],

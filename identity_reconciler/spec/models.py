@@ -35,6 +35,7 @@ from identity_reconciler.spec.values import (
     HostType,
     HttpsUrl,
     IdentityName,
+    IsoDate,
     Location,
     NonBlank,
     ResourceGroupName,
@@ -121,6 +122,9 @@ ScopeSpec = Annotated[
 
 class RoleGrant(SpecModel):
     role: NonBlank = Field(description="built-in role name, or role definition id / GUID")
+    prevent_destroy: bool = Field(
+        False, description="a plan that deletes or re-creates this grant is an error"
+    )
     scope: ScopeSpec
     condition: Annotated[str, Field(max_length=MAX_CONDITION)] | None = Field(
         None, description="ABAC condition (condition_version 2.0)"
@@ -178,6 +182,9 @@ AttachmentSpec = Annotated[
 
 class IdentitySpec(SpecModel):
     name: IdentityName
+    prevent_destroy: bool = Field(
+        False, description="a plan that deletes or re-creates this identity is an error"
+    )
     subscription: Guid | None = None
     resource_group: ResourceGroupName | None = None
     location: Location | None = None
@@ -270,6 +277,58 @@ class Defaults(SpecModel):
     tags: Tags = Field(default_factory=dict)
 
 
+# --------------------------------------------------------------------------- acknowledged drift
+
+
+class AcknowledgedGrantSpec(SpecModel):
+    """A role assignment made outside git that drift reports as acknowledged, not as drift,
+    until it expires; after `expires` it counts as drift again."""
+
+    principal: NonBlank = Field(
+        description="an identity (or system-assigned resource) name the specs declare, or a "
+        "principal object id"
+    )
+    role: NonBlank = Field(description="built-in role name, or role definition id / GUID")
+    scope: ScopeSpec
+    reason: NonBlank = Field(description="why the grant is kept (required)")
+    expires: IsoDate = Field(description="YYYY-MM-DD: drift reports it again after this day")
+
+
+# --------------------------------------------------------------------------- managed scope
+
+
+class ManagedGroupSpec(SpecModel):
+    subscription: Guid | None = Field(None, description="defaults to the file's subscription")
+    name: ResourceGroupName
+
+
+ManagedGroupEntry = Annotated[
+    Annotated[ResourceGroupName, Tag("id")] | Annotated[ManagedGroupSpec, Tag("structured")],
+    Discriminator(
+        _ref_kind,
+        custom_error_type="managed_group_type",
+        custom_error_message="a resource group is a name or a mapping {subscription, name}",
+    ),
+]
+
+
+class ManagedSpec(SpecModel):
+    """What the repository owns, whichever spec files exist today; declared once, in one file.
+
+    Owned identities inside these scopes that no spec declares are deleted by plan (with their
+    owned grants), and so are owned grants inside them whose principal no longer exists.
+    """
+
+    subscriptions: list[Guid] = Field(
+        default_factory=list, description="whole subscriptions: every resource group in them"
+    )
+    resource_groups: list[ManagedGroupEntry] = Field(
+        default_factory=list,
+        description="resource groups: a name (in the file's subscription) or "
+        "{subscription, name}",
+    )
+
+
 class SpecDocument(SpecModel):
     """One YAML document of a spec file."""
 
@@ -281,3 +340,10 @@ class SpecDocument(SpecModel):
     resources: list[ResourceSpec] = Field(default_factory=list)
     sql: list[SqlDatabaseSpec] = Field(default_factory=list)
     policy: PolicySpec | None = None
+    acknowledged: list[AcknowledgedGrantSpec] = Field(
+        default_factory=list,
+        description="role assignments made outside git that drift accepts until they expire",
+    )
+    managed: ManagedSpec | None = Field(
+        None, description="the subscriptions and resource groups this repository manages"
+    )

@@ -136,7 +136,7 @@ class DocContext:
             return armid.Scope(kind.RESOURCE_GROUP, subscription_id=sub, resource_group=rg)
         namespace, _, type_path = value.type.partition("/")
         types = tuple(type_path.split("/"))
-        names = tuple(value.name.strip("/").split("/"))
+        names = tuple(value.name.split("/"))
         if len(types) != len(names):
             self.report(
                 path,
@@ -146,17 +146,15 @@ class DocContext:
                 "for a child resource write name: parent/child",
             )
             return None
-        bad = next((n for n in names if not armid.SEGMENT_RE.match(n)), None)
-        if bad is not None:
-            self.report(
-                path, "IR020", f"resource name part {bad!r} in scope is not valid",
-                "write the resource's name as Azure shows it",
-            )
+        pairs = "".join(f"/{t}/{n}" for t, n in zip(types, names, strict=True))
+        text = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}{pairs}"
+        try:
+            # The parts become an id through the one parser, so they obey its rules exactly.
+            return armid.parse_scope(text)
+        except armid.ArmIdError as exc:
+            fix = "write the resource's name as Azure shows it"
+            self.report(path, "IR020", f"bad scope: {exc}", fix)
             return None
-        return armid.Scope(
-            kind.RESOURCE, subscription_id=sub, resource_group=rg, namespace=namespace,
-            types=types, names=names,
-        )
 
     def host_resource(
         self,

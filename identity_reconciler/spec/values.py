@@ -6,6 +6,7 @@ Schema pattern an editor can show while typing.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -228,6 +229,22 @@ HostType = Annotated[
     Field(json_schema_extra={"enum": list(IDENTITY_HOST_TYPES.values())}),
 ]
 NonBlank = Annotated[str, AfterValidator(_non_blank)]
+
+
+def _iso_date(value: str) -> str:
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return _dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise SpecValueError(
+            f"{value!r} is not a date", "write it as YYYY-MM-DD, e.g. 2027-01-31"
+        ) from None
+
+
+IsoDate = Annotated[
+    str, AfterValidator(_iso_date), Field(json_schema_extra={"format": "date"})
+]
 FicName = Annotated[
     str, AfterValidator(_fic_name), Field(json_schema_extra=_pattern(FIC_NAME_RE))
 ]

@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from identity_reconciler.azure import errors, execute
 from identity_reconciler.azure.clients import Session, connect_emulator
-from identity_reconciler.azure.reader import read_live
+from identity_reconciler.azure.reader import read_live, read_resource
 from identity_reconciler.core import armid, ownership
 from identity_reconciler.core.state import (
     DesiredGrant,
@@ -22,6 +23,7 @@ from identity_reconciler.core.state import (
     PrincipalRef,
 )
 from identity_reconciler.plan import Plan
+from identity_reconciler.plan.model import Operation
 from identity_reconciler.reconcile.live import apply_live, plan_live
 from local_azure.api import RunningEmulator
 
@@ -138,3 +140,32 @@ def test_management_group_grants_are_read_at_their_scope(session: Session) -> No
     # identities, the subscription's assignments, the group's atScope() list; no credential
     # list: the spec does not manage this identity's credentials
     assert again.requests == 3
+
+
+def test_a_system_assigned_switch_can_keep_identities_but_never_attach_one(
+    session: Session,
+) -> None:
+    """A re-sealed plan could make a system-assigned switch name any identity; apply checks at
+    write time that each one it names is attached already, so the switch never attaches."""
+    ident = f"{RG_ID}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-sneak-01"
+    execute.run_operation(
+        session, "identity", Operation(method="PUT", id=ident, body={"location": "uksouth"})
+    )
+    switch = Operation(
+        method="PATCH",
+        id=FUNC,
+        body={"identity": {"type": "SystemAssigned, UserAssigned",
+                           "userAssignedIdentities": {ident: {}}}},
+    )
+    with pytest.raises(errors.ArmRequestError, match="never attach one"):
+        execute.run_operation(session, "system_assigned", switch)
+    live = read_resource(session, FUNC, "Microsoft.Web/sites")
+    assert not live.user_assigned  # nothing was written
+    attach = Operation(
+        method="PATCH",
+        id=FUNC,
+        body={"identity": {"type": "UserAssigned", "userAssignedIdentities": {ident: {}}}},
+    )
+    execute.run_operation(session, "attachment", attach)
+    result = execute.run_operation(session, "system_assigned", switch)  # keeps it: fine
+    assert result.principal_id

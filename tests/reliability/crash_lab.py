@@ -44,7 +44,7 @@ from identity_reconciler.azure.clients import (
 )
 from identity_reconciler.azure.localworld import world_for
 from identity_reconciler.cli import main
-from identity_reconciler.core import roles
+from identity_reconciler.core import privilege
 from identity_reconciler.core.state import DesiredState
 from local_azure import api
 from local_azure.app import STATE_FILE
@@ -64,7 +64,7 @@ def role_guids(count: int) -> list[str]:
     """`count` non-privileged built-in role ids, in a stable order."""
     text = resources.files("identity_reconciler.data").joinpath("builtin-roles.json").read_text()
     ids = sorted(str(r["id"]).lower() for r in json.loads(text))
-    usable = [i for i in ids if i not in roles.PRIVILEGED_ROLE_GUIDS]
+    usable = [i for i in ids if not privilege.of_guid(i).privileged]
     return usable[:count]
 
 
