@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from local_azure.access import Access
 from local_azure.faults import Faults
 from local_azure.kernel import ArmError, Context, Request, Response, Router
+from local_azure.providers.sql.endpoint import PREFIX as SQL_PREFIX
 from local_azure.tokens import TOKEN_PATH
 
 log = logging.getLogger("local_azure")
@@ -34,12 +35,14 @@ class Outcome:
 
 
 def _kind(path: str) -> str:
-    """'public' (no auth), 'admin' (operator or secret), or 'arm' (bearer token)."""
+    """'public' (no auth), 'admin' (operator or secret), 'sql', or 'arm' (bearer token)."""
     lowered = path.rstrip("/").lower() or "/"
     if lowered in PUBLIC_PATHS:
         return "public"
     if lowered.startswith(ADMIN_PREFIX) or lowered == ADMIN_PREFIX.rstrip("/"):
         return "admin"
+    if lowered.startswith(SQL_PREFIX):
+        return "sql"  # the SQL endpoint signs in its own callers (database audience)
     return "arm"
 
 

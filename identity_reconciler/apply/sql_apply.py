@@ -25,7 +25,9 @@ from identity_reconciler.sql import (
     Connection,
     LiveSqlDatabase,
     SqlExecutionError,
+    bind_object_id,
     execute,
+    needs_object_id,
     read_database,
 )
 
@@ -38,6 +40,17 @@ class SqlOutcome:
     address: str
     status: Literal["done", "failed", "skipped"]
     message: str | None = None
+
+
+def bind_sql_principal(change: Change, object_id: str) -> Change:
+    """`change` with the object id of its principal, created during this apply, in its T-SQL."""
+    operations = tuple(
+        op.model_copy(update={"body": {**body, "tsql": bind_object_id(body["tsql"], object_id)}})
+        if op.method == "TSQL" and (body := op.body) and needs_object_id(str(body.get("tsql", "")))
+        else op
+        for op in change.operations
+    )
+    return change.model_copy(update={"operations": operations})
 
 
 def _user_of(change: Change) -> str:

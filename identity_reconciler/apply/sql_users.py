@@ -22,7 +22,11 @@ from identity_reconciler.azure.sql_admin import SqlServer, read_server
 from identity_reconciler.core import armid
 from identity_reconciler.core.state import DesiredSqlDatabase, DesiredState, LiveState
 from identity_reconciler.plan import Plan
-from identity_reconciler.plan.sql_changes import add_sql, principal_expectations
+from identity_reconciler.plan.sql_changes import (
+    add_sql,
+    principal_expectations,
+    principal_object_ids,
+)
 from identity_reconciler.sql import (
     Connection,
     DatabasePlan,
@@ -40,14 +44,10 @@ NO_LOCAL_ENDPOINT = "no SQL endpoint on the local emulator"
 
 
 def default_connector(session: Session) -> Connector | None:
-    """Connections as the session's credential; None on the local emulator (no SQL there)."""
-    if session.cloud == "local":
-        return None
+    """Connections as the session's credential (the local Azure's SQL endpoint on local)."""
 
     def connect(endpoint: str, database: str) -> Connection:
-        conn: Connection = sql_connect.connect(
-            endpoint, database, session.credential, cloud=session.cloud
-        )
+        conn: Connection = sql_connect.connect_session(session, endpoint, database)
         return conn
 
     return connect
@@ -120,6 +120,7 @@ def plan_with_sql(
     before = session.requests
     connector = connect or default_connector(session)
     app_ids, recreated = principal_expectations(plan, live)
+    object_ids = principal_object_ids(live)
     servers: dict[str, SqlServer] = {}
     out: list[DatabasePlan] = []
     for db in desired.sql:
@@ -149,7 +150,9 @@ def plan_with_sql(
                 _issue(db, "sql_unreadable", f"cannot read {label}: {scrub(str(exc))}", error=True)
             )
             continue
-        db_plan = plan_database(db, live_db, app_ids=app_ids, recreated=recreated, adopt=adopt)
+        db_plan = plan_database(
+            db, live_db, app_ids=app_ids, recreated=recreated, adopt=adopt, object_ids=object_ids
+        )
         out.append(dataclasses.replace(db_plan, endpoint=server.endpoint))
     # The server checks are ARM reads too: the plan's request count covers them.
     plan = plan.model_copy(update={"live_requests": plan.live_requests + session.requests - before})

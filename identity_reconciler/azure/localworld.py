@@ -77,12 +77,25 @@ class _WorldBuilder:
                 entry["kind"] = _SITE_KIND
             rg["resources"].append(entry)
         if rtype.lower() == "microsoft.sql/servers":
-            entry.setdefault("entra_admin", {"login": "sqladmins", "object_id": _SQL_ADMIN_ID})
+            if "entra_admin" not in entry:
+                entry["entra_admin"] = {"login": _SQL_ADMIN_LOGIN, "object_id": _SQL_ADMIN_ID}
+                self.sql_admin_group()
             if len(scope.types) > 1 and scope.types[1].lower() == "databases":
                 dbs = entry.setdefault("databases", [])
                 if scope.names[1].lower() not in {str(d).lower() for d in dbs}:
                     dbs.append(scope.names[1])
         return entry
+
+    def sql_admin_group(self) -> None:
+        """The Entra admin group of derived SQL servers, the operator in it (so it signs in)."""
+        principals = self.world.setdefault("principals", [])
+        if any(str(p.get("object_id", "")).lower() == _SQL_ADMIN_ID for p in principals):
+            return
+        operator = (self.world.get("operator") or {}).get("object_id")
+        principals.append({
+            "object_id": _SQL_ADMIN_ID, "kind": "Group", "display_name": _SQL_ADMIN_LOGIN,
+            "members": [operator] if operator else [],
+        })
 
     def management_group(self, name: str) -> None:
         groups = self.world["management_groups"]
@@ -93,6 +106,7 @@ class _WorldBuilder:
 
 # A fixed, recognisable object id for the SQL Entra admin group of derived SQL servers.
 _SQL_ADMIN_ID = "44444444-4444-4444-4444-444444444444"
+_SQL_ADMIN_LOGIN = "sqladmins-local"
 
 
 def _scope(value: str) -> armid.Scope | None:

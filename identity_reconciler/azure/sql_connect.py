@@ -21,6 +21,8 @@ from typing import Any
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError
 
+from identity_reconciler.azure import local_sql
+from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import scrub
 
 SQL_COPT_SS_ACCESS_TOKEN = 1256
@@ -87,6 +89,17 @@ def load_driver(preferred: tuple[str, ...] = ("mssql_python", "pyodbc")) -> Modu
         except ImportError:
             continue
     raise SqlDriverMissing()
+
+
+def connect_session(session: Session, endpoint: str, database: str) -> DriverConnection:
+    """A connection as the session's own credential: the driver, or on `--cloud local` the
+    local Azure's SQL endpoint (`local_sql.py`), whose requests the session counts."""
+    if session.cloud == "local":
+        return local_sql.connect(
+            session.arm_endpoint, endpoint, database, session.credential,
+            ca_bundle=session.ca_bundle, counter=session.counter,
+        )
+    return connect(endpoint, database, session.credential, cloud=session.cloud)
 
 
 def connect(

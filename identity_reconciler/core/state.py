@@ -138,6 +138,8 @@ class DesiredSqlUser:
     user_name: str
     roles: tuple[str, ...] = ()
     source: SourceRef | None = field(default=None, compare=False)
+    # CREATE USER ... WITH OBJECT_ID (the default), or by display name alone.
+    by_object_id: bool = True
 
 
 @dataclass(frozen=True)

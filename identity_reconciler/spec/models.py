@@ -217,6 +217,12 @@ class ResourceSpec(SpecModel):
 class SqlUserSpec(SpecModel):
     identity: NonBlank = Field(description="identity name (or ARM id) declared in the specs")
     roles: list[SqlRoleName] = Field(default_factory=list)
+    resolve_by: Literal["object_id", "display_name"] = Field(
+        "object_id",
+        description="how the server finds the identity in Microsoft Entra: by its object id "
+        "(CREATE USER ... WITH OBJECT_ID, immune to duplicate display names) or by display name "
+        "alone (fails with Msg 33131 when two principals share the name)",
+    )
 
 
 class SqlDatabaseSpec(SpecModel):

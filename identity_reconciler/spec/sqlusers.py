@@ -34,6 +34,7 @@ class _User:
     identity: str
     roles: tuple[str, ...]
     source: SourceRef  # of the `identity:` value
+    by_object_id: bool = True
 
 
 @dataclass
@@ -79,7 +80,8 @@ class SqlBuilder:
                 spelled.setdefault(role.lower(), role)
             roles = tuple(spelled.values())
             src = ctx.src((*path, "users", j, "identity"))
-            entry.users.append(_User(user.identity.strip(), roles, src))
+            by_object_id = user.resolve_by == "object_id"
+            entry.users.append(_User(user.identity.strip(), roles, src, by_object_id))
         self.databases[key] = entry
 
     def finish(
@@ -127,7 +129,9 @@ class SqlBuilder:
                     )
                     continue
                 seen[principal.key] = named[user_name.lower()] = user.source
-                users.append(DesiredSqlUser(principal, user_name, user.roles, user.source))
+                users.append(
+                    DesiredSqlUser(principal, user_name, user.roles, user.source, user.by_object_id)
+                )
             out.append(
                 DesiredSqlDatabase(db.server_id, db.database, tuple(users), db.prune, db.source)
             )

@@ -23,6 +23,7 @@ from identity_reconciler.sql.model import (
 )
 from identity_reconciler.sql.planner import database_label, plan_database
 from identity_reconciler.sql.quote import UnsafeName, quote_literal, quote_name
+from identity_reconciler.sql.tsql import bind_object_id, needs_object_id
 
 __all__ = [
     "PRINCIPALS_QUERY",
@@ -39,8 +40,10 @@ __all__ = [
     "SqlExecutionError",
     "SqlIssue",
     "UnsafeName",
+    "bind_object_id",
     "database_label",
     "execute",
+    "needs_object_id",
     "plan_database",
     "quote_literal",
     "quote_name",

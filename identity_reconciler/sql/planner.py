@@ -58,6 +58,7 @@ class _Planner:
     app_ids: Mapping[str, str]
     recreated: Set[str]
     adopt: bool
+    object_ids: Mapping[str, str] = field(default_factory=dict)
     changes: list[SqlChange] = field(default_factory=list)
     issues: list[SqlIssue] = field(default_factory=list)
     existing: int = 0
@@ -80,6 +81,14 @@ class _Planner:
     def user_view(self, name: str, app_id: str) -> dict[str, Any]:
         return {"database": self.label, "user": name, "type": EXTERNAL_USER,
                 "app_id": app_id, "managed_by": MARK_VALUE}
+
+    def create_statement(self, user: DesiredSqlUser) -> str:
+        """CREATE USER by object id (known now, or filled in by apply) or by display name."""
+        if not user.by_object_id:
+            return tsql.create_user(user.user_name)
+        key = user.principal.key
+        known = self.object_ids.get(key) if key not in self.recreated else None
+        return tsql.create_user(user.user_name, known or tsql.OBJECT_ID_AFTER_APPLY)
 
     def live_view(self, user: LiveUser) -> dict[str, Any]:
         return {"database": self.label, "user": user.name, "type": user.type,
@@ -117,7 +126,7 @@ class _Planner:
             self.change(
                 kind=SQL_USER, actions=("create",), reason=CREATE_BECAUSE_NOT_LIVE,
                 user=user.user_name, role=None, principal=user.principal,
-                statements=(tsql.create_user(user.user_name),),
+                statements=(self.create_statement(user),),
                 before=None, after=self.user_view(user.user_name, app_id),
                 live_fingerprint=None, source=user.source,
             )
@@ -180,7 +189,7 @@ class _Planner:
             user=live.name, role=None, principal=user.principal,
             statements=(
                 tsql.drop_user(live.name),
-                tsql.create_user(user.user_name),
+                self.create_statement(user),
             ),
             before=self.live_view(live), after=self.user_view(user.user_name, app_id),
             live_fingerprint=live.fingerprint, source=user.source,
@@ -268,14 +277,17 @@ def plan_database(
     app_ids: Mapping[str, str] | None = None,
     recreated: Set[str] = frozenset(),
     adopt: bool = False,
+    object_ids: Mapping[str, str] | None = None,
 ) -> DatabasePlan:
     """The changes that make `live` hold the users and memberships `desired` lists.
 
     `app_ids` maps a principal key to the client id its user's SID must carry (when known);
     `recreated` holds the keys of principals this plan creates or re-creates, whose existing
-    users, if any, therefore belong to an earlier principal.
+    users, if any, therefore belong to an earlier principal. `object_ids` maps a principal key
+    to its Entra object id, for `CREATE USER … WITH OBJECT_ID`; an unknown one is filled in by
+    apply once the principal exists.
     """
-    planner = _Planner(desired, live, app_ids or {}, recreated, adopt)
+    planner = _Planner(desired, live, app_ids or {}, recreated, adopt, object_ids or {})
     named: set[str] = set()
     for user in desired.users:
         named.add(fold(user.user_name))
