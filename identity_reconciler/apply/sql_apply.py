@@ -29,6 +29,7 @@ from identity_reconciler.sql import (
     execute,
     needs_object_id,
     read_database,
+    with_explanation,
 )
 
 # "Principal '…' could not be found or this principal type is not supported."
@@ -98,7 +99,8 @@ class _Database:
                 if not _not_replicated(exc.cause) or waited >= self.wait_seconds:
                     return self._failed(exc)
             except Exception as exc:  # no connection, unreadable catalog
-                return [SqlOutcome(c.address, "failed", scrub(str(exc))) for c in self.changes]
+                message = with_explanation(scrub(str(exc)))
+                return [SqlOutcome(c.address, "failed", message) for c in self.changes]
             self.sleep(delay)
             waited += delay
             delay = min(delay * 2, 60.0)
@@ -132,7 +134,7 @@ class _Database:
             if exc.index < seen:
                 culprit = change.address
                 break
-        message = scrub(str(exc))
+        message = with_explanation(scrub(str(exc)))
         return [
             SqlOutcome(c.address, "failed", message)
             if c.address == culprit or culprit is None
@@ -191,13 +193,21 @@ class SqlChangeRunner:
         return conn
 
     def __call__(self, change: Change) -> int:
-        conn = self._connection(change)
+        try:
+            conn = self._connection(change)
+        except SqlFailed:
+            raise
+        except Exception as exc:  # no driver, login refused or timed out
+            raise SqlFailed(with_explanation(scrub(str(exc)))) from None
         user = ((change.id or "").lower(), _user_of(change).lower())
         with self._lock:
             checked, problem = user in self._verdicts, self._verdicts.get(user)
         if not checked:
             server_id = (change.id or "").rsplit("/databases/", 1)[0]
-            live = read_database(conn, server_id, _target(change)[1])
+            try:
+                live = read_database(conn, server_id, _target(change)[1])
+            except Exception as exc:  # the first request is where a local login fails
+                raise SqlFailed(with_explanation(scrub(str(exc)))) from None
             problem = _stale([change], live)
             with self._lock:
                 self._verdicts[user] = problem  # a stale user stays refused for this apply
@@ -212,7 +222,7 @@ class SqlChangeRunner:
                 return execute(conn, statements).statements
             except SqlExecutionError as exc:
                 if not _not_replicated(exc.cause) or waited >= self.wait_seconds:
-                    raise SqlFailed(scrub(str(exc))) from None
+                    raise SqlFailed(with_explanation(scrub(str(exc)))) from None
             self.sleep(delay)
             waited += delay
             delay = min(delay * 2, 60.0)

@@ -35,6 +35,7 @@ from identity_reconciler.sql import (
     database_label,
     plan_database,
     read_database,
+    with_explanation,
 )
 
 # (endpoint host name, database) -> an open connection, autocommit off.
@@ -147,7 +148,10 @@ def plan_with_sql(
             live_db = _read(connector, server, db)
         except Exception as exc:  # driver missing, login refused, catalog unreadable, ...
             out.append(
-                _issue(db, "sql_unreadable", f"cannot read {label}: {scrub(str(exc))}", error=True)
+                _issue(
+                    db, "sql_unreadable",
+                    f"cannot read {label}: {with_explanation(scrub(str(exc)))}", error=True,
+                )
             )
             continue
         db_plan = plan_database(

@@ -7,10 +7,12 @@ DB-API connection someone else opened (`dbapi.Connection`).
 - `plan_database(desired, live, *, app_ids, recreated, adopt) -> DatabasePlan`
 - `execute(conn, statements)`: one transaction per database
 - `quote_name`, `quote_literal`: how names enter T-SQL
+- `explain`, `with_explanation`: SQL Server errors people hit, with their cause and fix
 """
 
 from identity_reconciler.sql.catalog import PRINCIPALS_QUERY, ROLE_MEMBERS_QUERY, read_database
 from identity_reconciler.sql.dbapi import Connection, Cursor
+from identity_reconciler.sql.errors import explain, with_explanation
 from identity_reconciler.sql.executor import Executed, SqlExecutionError, execute
 from identity_reconciler.sql.model import (
     SQL_ROLE_MEMBER,
@@ -43,9 +45,11 @@ __all__ = [
     "bind_object_id",
     "database_label",
     "execute",
+    "explain",
     "needs_object_id",
     "plan_database",
     "quote_literal",
     "quote_name",
     "read_database",
+    "with_explanation",
 ]
