@@ -149,6 +149,8 @@ class DesiredSqlDatabase:
     users: tuple[DesiredSqlUser, ...] = ()
     prune: bool = False
     source: SourceRef | None = field(default=None, compare=False)
+    # Privileged database roles (folded) a justified policy.allow_privileged entry allows here.
+    privileged_allowed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ user-assigned identity has the name (Azure SQL knows both by their display name)
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from identity_reconciler.core import armid
@@ -23,6 +23,7 @@ from identity_reconciler.core.state import (
 )
 from identity_reconciler.spec.facts import IdentityFact, SystemFact
 from identity_reconciler.spec.models import SqlDatabaseSpec
+from identity_reconciler.spec.policy import SqlAllowanceFact
 from identity_reconciler.spec.resolve import DocContext
 from identity_reconciler.spec.yamlload import PathT
 
@@ -92,6 +93,7 @@ class SqlBuilder:
         *,
         complete: bool,
         findings: list[Finding],
+        allowances: Sequence[SqlAllowanceFact] = (),
     ) -> tuple[DesiredSqlDatabase, ...]:
         names = sorted({f.identity.name for f in identities.values()})
         out: list[DesiredSqlDatabase] = []
@@ -132,8 +134,12 @@ class SqlBuilder:
                 users.append(
                     DesiredSqlUser(principal, user_name, user.roles, user.source, user.by_object_id)
                 )
+            db_key = armid.key(f"{db.server_id}/databases/{db.database}")
+            allowed = frozenset(a.role for a in allowances if armid.key(a.database_id) == db_key)
             out.append(
-                DesiredSqlDatabase(db.server_id, db.database, tuple(users), db.prune, db.source)
+                DesiredSqlDatabase(
+                    db.server_id, db.database, tuple(users), db.prune, db.source, allowed
+                )
             )
         return tuple(out)
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
+from identity_reconciler.core.dbroles import PRIVILEGED_DATABASE_ROLES, is_privileged_database_role
 from identity_reconciler.core.state import DesiredSqlDatabase, DesiredSqlUser
 from identity_reconciler.sql import tsql
 from identity_reconciler.sql.model import (
@@ -200,6 +201,17 @@ class _Planner:
         self, user: DesiredSqlUser, name: str, roles: list[str], live: LiveUser | None
     ) -> None:
         for role in roles:
+            allowed = role.lower() in self.desired.privileged_allowed
+            if is_privileged_database_role(role) and not allowed:
+                database = f"{self.desired.server_id.rstrip('/')}/databases/{self.desired.database}"
+                self.issue(
+                    "sql_privileged_role_not_allowed",
+                    f"{role} in {self.label} for user {name!r} is a privileged database role "
+                    f"({PRIVILEGED_DATABASE_ROLES[role.lower()]}); add {{role: {role}, scope: "
+                    f"{database}, justification: ...}} to policy.allow_privileged (and apply "
+                    "with --allow-privileged)",
+                    error=True, user=user,
+                )
             self.change(
                 kind=SQL_ROLE_MEMBER, actions=("create",), reason=CREATE_BECAUSE_NOT_LIVE,
                 user=name, role=role, principal=user.principal,
