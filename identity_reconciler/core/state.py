@@ -151,6 +151,8 @@ class DesiredSqlDatabase:
     source: SourceRef | None = field(default=None, compare=False)
     # Privileged database roles (folded) a justified policy.allow_privileged entry allows here.
     privileged_allowed: frozenset[str] = frozenset()
+    # A user to drop that owns schemas: hand them to dbo first (else the plan refuses).
+    transfer_schemas_to_dbo: bool = False
 
 
 @dataclass(frozen=True)

@@ -236,6 +236,11 @@ class SqlDatabaseSpec(SpecModel):
         description="drop the role memberships and users identity-reconciler created in this "
         "database (marked managed-by) that the specs no longer list",
     )
+    transfer_schemas_to_dbo: bool = Field(
+        False,
+        description="when a user to be dropped owns schemas, make dbo their owner first "
+        "(ALTER AUTHORIZATION); without it such a drop is a plan error",
+    )
 
 
 # --------------------------------------------------------------------------- policy

@@ -45,6 +45,7 @@ class _Database:
     prune: bool
     source: SourceRef
     users: list[_User] = field(default_factory=list)
+    transfer_schemas: bool = False
 
 
 def _error(src: SourceRef, rule: str, message: str, fix: str) -> Finding:
@@ -73,7 +74,8 @@ class SqlBuilder:
                 "declare each database once and list all its users there",
             )
             return
-        entry = _Database(server_id, db.database, db.prune, ctx.src(path))
+        entry = _Database(server_id, db.database, db.prune, ctx.src(path),
+                          transfer_schemas=db.transfer_schemas_to_dbo)
         for j, user in enumerate(db.users):
             # Repeated roles mean nothing more; SQL Server compares role names case-insensitively.
             spelled: dict[str, str] = {}
@@ -138,7 +140,8 @@ class SqlBuilder:
             allowed = frozenset(a.role for a in allowances if armid.key(a.database_id) == db_key)
             out.append(
                 DesiredSqlDatabase(
-                    db.server_id, db.database, tuple(users), db.prune, db.source, allowed
+                    db.server_id, db.database, tuple(users), db.prune, db.source, allowed,
+                    db.transfer_schemas,
                 )
             )
         return tuple(out)

@@ -185,17 +185,36 @@ class _Planner:
             )
             return
         self.existing += 1 + len(live.roles)
+        drop = self.drop_statements(live, user)
+        if drop is None:
+            return
         self.change(
             kind=SQL_USER, actions=("delete", "create"), reason=REPLACE_BECAUSE_PRINCIPAL_REPLACED,
             user=live.name, role=None, principal=user.principal,
-            statements=(
-                tsql.drop_user(live.name),
-                self.create_statement(user),
-            ),
+            statements=(*drop, self.create_statement(user)),
             before=self.live_view(live), after=self.user_view(user.user_name, app_id),
             live_fingerprint=live.fingerprint, source=user.source,
         )
         self.add_members(user, user.user_name, roles, live)
+
+    def drop_statements(
+        self, live: LiveUser, user: DesiredSqlUser | None
+    ) -> tuple[str, ...] | None:
+        """DROP USER, after handing its schemas to dbo; None (and an error) when it owns schemas
+        the specs do not say to transfer: the drop would fail at apply with Msg 15138."""
+        schemas = sorted(live.schemas, key=fold)
+        if schemas and not self.desired.transfer_schemas_to_dbo:
+            self.issue(
+                "sql_user_owns_schema",
+                f"user {live.name!r} in {self.label} owns schema(s) {', '.join(schemas)}, so it "
+                "cannot be dropped (Msg 15138); set transfer_schemas_to_dbo: true on the "
+                "database to make dbo their owner first, or transfer them by hand (ALTER "
+                "AUTHORIZATION ON SCHEMA::[name] TO [dbo])",
+                error=True, user=user,
+            )
+            return None
+        transfers = tuple(tsql.transfer_schema(s, live.name) for s in schemas)
+        return (*transfers, tsql.drop_user(live.name))
 
     def add_members(
         self, user: DesiredSqlUser, name: str, roles: list[str], live: LiveUser | None
@@ -273,10 +292,13 @@ class _Planner:
                 error=False, user=None,
             )
             return
+        drop = self.drop_statements(live, None)
+        if drop is None:
+            return
         self.change(
             kind=SQL_USER, actions=("delete",), reason=DELETE_BECAUSE_NOT_IN_SPEC,
             user=live.name, role=None, principal=None,
-            statements=(tsql.drop_user(live.name),),
+            statements=drop,
             before=self.live_view(live), after=None,
             live_fingerprint=live.fingerprint, source=self.desired.source,
         )

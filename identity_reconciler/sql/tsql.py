@@ -96,6 +96,16 @@ def mark_owned(user: str) -> str:
     return f"IF NOT EXISTS ({_is_marked(user)}) {_add_mark(user)}"
 
 
+def transfer_schema(schema: str, user: str, to: str = "dbo") -> str:
+    """Give a schema `user` owns to `to` (dbo), so that `user` can be dropped; once only."""
+    return (
+        "IF EXISTS (SELECT 1 FROM sys.schemas "  # noqa: S608
+        f"WHERE name = {name_literal(schema)} AND principal_id = DATABASE_PRINCIPAL_ID("
+        f"{name_literal(user)})) ALTER AUTHORIZATION ON SCHEMA::{quote_name(schema)} TO "
+        f"{quote_name(to)};"
+    )
+
+
 def drop_user(user: str) -> str:
     """Drop the user only while it still carries our mark (never someone else's user)."""
     return f"IF EXISTS ({_is_marked(user)}) DROP USER {quote_name(user)};"

@@ -14,7 +14,7 @@ from identity_reconciler.cmds import plan as plan_cmd
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = str(REPO / "specs")
-SQL_READS = 2  # catalog queries per database, one request each
+SQL_READS = 3  # catalog queries per database, one request each
 
 EXPECTED = {
     ("identity", "identity.rg-myapp-prod-uks-01/id-myapp-prod-uks-01"),
@@ -54,7 +54,7 @@ def test_plan_shows_the_seed_scenario_creates(
     # identities, role assignments, two identity blocks; the SQL server's check (the server,
     # its Entra administrators, its databases); and the database's catalog queries
     assert saved["live_requests"] == 4 + 3 + SQL_READS
-    assert "9 ARM requests" in captured.err  # the SQL endpoint's two count too
+    assert "10 ARM requests" in captured.err  # the SQL endpoint's three count too
     assert (state / "state.sqlite").exists()  # the local state persists between runs
     assert not list(out.parent.glob(".*.tmp"))  # the atomic write leaves no temp file
 

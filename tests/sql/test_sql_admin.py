@@ -30,7 +30,7 @@ RG = "rg-myapp-prod-uks-01"
 SERVER = (f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Sql/servers/"
           "sql-myapp-prod-uks-01")
 ADMIN_GROUP = "b7e2d9c4-1a6f-4e38-9b50-2c8d4f1e6a97"  # sqladmins in the default world
-SQL_READS = 2  # catalog queries per database
+SQL_READS = 3  # catalog queries per database
 
 
 @pytest.fixture

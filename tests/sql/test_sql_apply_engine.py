@@ -131,7 +131,7 @@ def test_runner_checks_each_user_once_before_its_first_write(session: Session) -
     catalog.members.clear()  # someone removes every membership meanwhile
     assert runner(writer) == 1  # checked once per user: the guarded T-SQL copes
     reads = [s for s in opened[0].executed if s.startswith("SELECT")]
-    assert len(reads) == 2  # the two catalog queries, once
+    assert len(reads) == 3  # the three catalog queries, once
     runner.close()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sql_fakes import FakeCatalog, RecordingConnection, sid_of
 
@@ -16,6 +18,8 @@ from identity_reconciler.core.state import (
 from identity_reconciler.sql import (
     DatabasePlan,
     LiveSqlDatabase,
+    SqlExecutionError,
+    execute,
     plan_database,
     read_database,
     tsql,
@@ -255,3 +259,60 @@ def test_names_from_the_catalog_that_cannot_be_shown_safely_are_errors_not_t_sql
     assert codes(plan) == [("sql_name_unsafe", True), ("sql_name_unsafe", True)]
     assert plan.issues[0].source == USER_SRC
     assert "contains control characters" in plan.issues[0].message
+
+
+# --------------------------------------------------------------------------- schema owners
+
+
+def test_catalog_reader_sees_the_schemas_a_user_owns() -> None:
+    catalog = FakeCatalog()
+    catalog.add("id-app", app_id=CLIENT, owned=True)
+    catalog.add_schema("reporting", "id-app")
+    assert live(catalog).user("id-app").schemas == {"reporting"}  # type: ignore[union-attr]
+
+
+def test_dropping_a_user_that_owns_a_schema_is_refused_at_plan() -> None:
+    catalog = FakeCatalog()
+    catalog.add("id-old", app_id=OLD_CLIENT, owned=True)
+    catalog.add_schema("reporting", "id-old")
+    plan = run(catalog, desired(prune=True))
+    assert [c for c in plan.changes if c.user == "id-old"] == []
+    (issue,) = [i for i in plan.issues if i.code == "sql_user_owns_schema"]
+    assert issue.error
+    assert issue.source == DB_SRC  # located at the database entry
+    assert "owns schema(s) reporting" in issue.message
+    assert "transfer_schemas_to_dbo: true" in issue.message
+
+
+def test_a_schema_is_handed_to_dbo_first_when_the_spec_says_so() -> None:
+    catalog = FakeCatalog()
+    catalog.add("id-old", app_id=OLD_CLIENT, owned=True)
+    catalog.add_schema("reporting", "id-old")
+    want = dataclasses.replace(desired(prune=True), transfer_schemas_to_dbo=True)
+    plan = run(catalog, want)
+    (drop,) = [c for c in plan.changes if c.user == "id-old"]
+    assert drop.statements == (tsql.transfer_schema("reporting", "id-old"),
+                               tsql.drop_user("id-old"))
+    conn = RecordingConnection(catalog)
+    execute(conn, drop.statements)
+    assert catalog.principal("id-old") is None
+    assert catalog.schemas["reporting"] == 1  # dbo
+
+
+def test_the_drop_fails_at_apply_without_the_transfer_as_the_server_would() -> None:
+    catalog = FakeCatalog()
+    catalog.add("id-old", app_id=OLD_CLIENT, owned=True)
+    catalog.add_schema("reporting", "id-old")
+    with pytest.raises(SqlExecutionError, match="15138"):
+        execute(RecordingConnection(catalog), [tsql.drop_user("id-old")])
+
+
+def test_replacing_a_user_that_owns_a_schema_transfers_or_refuses() -> None:
+    catalog = FakeCatalog()
+    catalog.add("id-app", app_id=OLD_CLIENT, owned=True)
+    catalog.add_schema("app", "id-app")
+    refused = run(catalog, desired())
+    assert [i.code for i in refused.issues] == ["sql_user_owns_schema"]
+    assert refused.issues[0].source == USER_SRC
+    moved = run(catalog, dataclasses.replace(desired(), transfer_schemas_to_dbo=True))
+    assert moved.changes[0].statements[0] == tsql.transfer_schema("app", "id-app")
