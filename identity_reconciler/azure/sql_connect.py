@@ -14,6 +14,7 @@ read, and a missing one is a clear error naming the package to install.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import struct
 from types import ModuleType
 from typing import Any
@@ -35,7 +36,11 @@ SQL_SCOPES = {
     "azure-china": "https://database.chinacloudapi.cn/.default",
     "azure-usgov": "https://database.usgovcloudapi.net/.default",
 }
-INSTALL_HINT = "install mssql-python to manage SQL users (pip install mssql-python)"
+INSTALL_HINT = (
+    "install mssql-python to manage SQL users (pip install mssql-python, or the sql extra: "
+    "pip install 'identity-reconciler[sql]'; on Debian/Ubuntu it needs the system packages "
+    "libltdl7 libkrb5-3 libgssapi-krb5-2)"
+)
 
 # A DB-API 2.0 connection of whichever driver was found (see sql/dbapi.py for its shape).
 DriverConnection = Any
@@ -86,7 +91,10 @@ def load_driver(preferred: tuple[str, ...] = ("mssql_python", "pyodbc")) -> Modu
     for name in preferred:
         try:
             return importlib.import_module(name)
-        except ImportError:
+        except ImportError as exc:
+            if importlib.util.find_spec(name) is not None:  # installed, but cannot load
+                # The caller explains the message (sql/errors.py names the system packages).
+                raise SqlConnectError(f"{name} is installed but cannot be loaded: {exc}") from None
             continue
     raise SqlDriverMissing()
 

@@ -14,6 +14,11 @@ from dataclasses import dataclass
 
 _NUMBER = re.compile(r"(?:\((\d{4,5})\)|\bMsg\s+(\d{4,5})\b|\berror\s+(\d{4,5})\b)", re.IGNORECASE)
 _TIMEOUT = re.compile(r"login timeout expired|\bHYT00\b|timed? ?out", re.IGNORECASE)
+# mssql-python bundles its ODBC driver, which needs system libraries it cannot install itself.
+_DRIVER_LIBRARIES = re.compile(
+    r"failed to load (?:the|ODBC) driver|libltdl|libgssapi_krb5|libkrb5", re.IGNORECASE
+)
+SYSTEM_PACKAGES = "libltdl7 libkrb5-3 libgssapi-krb5-2"
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,14 @@ KNOWN: dict[str, Explanation] = {
         "ad-admin create), or grant it a database user with ALTER ANY USER and role membership "
         "rights",
     ),
+    "driver-libraries": Explanation(
+        "driver-libraries",
+        "mssql-python could not load its bundled ODBC driver: a system library it needs is "
+        "missing",
+        f"install it with the system's package manager — Debian/Ubuntu: apt-get install -y "
+        f"{SYSTEM_PACKAGES}; RHEL/Fedora: dnf install -y libtool-ltdl krb5-libs; Alpine: apk "
+        "add libtool krb5-libs",
+    ),
     "login-timeout": Explanation(
         "login-timeout",
         "the login timed out before the server answered: a firewall, a private endpoint or a "
@@ -85,6 +98,8 @@ def explain(message: str) -> Explanation | None:
         number = next(g for g in match.groups() if g)
         if number in KNOWN:
             return KNOWN[number]
+    if _DRIVER_LIBRARIES.search(message):
+        return KNOWN["driver-libraries"]
     if _TIMEOUT.search(message):
         return KNOWN["login-timeout"]
     return None

@@ -72,6 +72,17 @@ def test_login_timeouts_are_explained_with_the_firewall_fix(message: str) -> Non
     assert "firewall" in found.fix
 
 
+@pytest.mark.parametrize("message", [
+    "Failed to load the driver. Please read the documentation (https://github.com/microsoft/"
+    "mssql-python#installation) to install the required dependencies.",
+    "Failed to load ODBC driver. If you are on Linux, please install libltdl7 package.",
+])
+def test_a_driver_without_its_system_libraries_names_the_packages(message: str) -> None:
+    found = explain(message)
+    assert found is not None
+    assert "apt-get install -y libltdl7 libkrb5-3 libgssapi-krb5-2" in found.fix
+
+
 def test_unknown_errors_are_left_as_they_are() -> None:
     message = "[SQL Server]Incorrect syntax near 'x'. (102)"
     assert explain(message) is None

@@ -69,7 +69,9 @@ def _error(status: int, number: int, message: str, index: int | None = None) -> 
 
 
 def _login_failed(detail: str) -> Response:
-    return _error(401, 18456, f"Login failed for user '<token-identified principal>'. {detail}")
+    response = _error(401, 18456, f"Login failed for user '<token-identified principal>'. {detail}")
+    response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+    return response
 
 
 def find_server(ctx: Context, host: str) -> dict[str, Any] | None:
