@@ -4,9 +4,10 @@
 Microsoft Entra administrator and holds the database (`azure/sql_admin.py`); a connection made
 with the run's own Entra token (`azure/sql_connect.py`) reads the catalog (`sql/catalog.py`);
 `sql/planner.py` decides the T-SQL and `plan/sql_changes.py` puts it in the plan. Whatever cannot
-be checked is said in the plan — a missing server or admin is an error at the spec line, and on
-the local emulator, which has no SQL endpoint, every database is reported "not checked" — so a
-plan is never green about databases nobody looked at. Applying the result is `sql_apply.py`.
+be checked is said in the plan — a missing server or admin is an error at the spec line, an
+unreadable database too, and without any connection a database is reported "not checked" — so
+a plan is never green about databases nobody looked at. On `--cloud local` the connection is the
+local Azure's SQL endpoint. Applying the result is `sql_apply.py`.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from identity_reconciler.sql import (
 # (endpoint host name, database) -> an open connection, autocommit off.
 Connector = Callable[[str, str], Connection]
 
-NO_LOCAL_ENDPOINT = "no SQL endpoint on the local emulator"
+NO_LOCAL_ENDPOINT = "no database connection was given for SQL users"
 
 
 def default_connector(session: Session) -> Connector | None:
@@ -114,7 +115,7 @@ def plan_with_sql(
     """`plan` with the SQL users of `desired` checked and planned (or reported unchecked).
 
     `connect` overrides how databases are reached (tests pass an in-memory fake); by default
-    the session's credential is used, and on the local emulator nothing is connected to.
+    the session's credential is used (on `--cloud local`, against the local SQL endpoint).
     """
     if not desired.sql:
         return plan

@@ -175,7 +175,7 @@ def test_without_a_database_connection_sql_changes_fail_and_arm_goes_on(session:
     assert by_status[reader.address] is Status.SKIPPED
     (failure,) = [a.failure for a in result.failed]
     assert failure is not None
-    assert "no SQL endpoint on the local emulator" in failure.message
+    assert "no database connection was given for SQL users" in failure.message
 
 
 def test_a_stale_user_stays_refused_for_the_rest_of_the_apply(session: Session) -> None:
