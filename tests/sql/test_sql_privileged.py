@@ -125,3 +125,12 @@ def test_a_privileged_member_hidden_in_the_t_sql_is_caught_at_apply(
     (violation,) = check_safety(forged)
     assert (violation.reason, violation.address) == ("privileged_database_role", writer.address)
     assert check_safety(forged, [ALLOW_PRIVILEGED]) == []
+
+
+def test_an_allowance_no_user_needs_is_flagged(tmp_path: Path) -> None:
+    result = validate([specs(tmp_path, role="db_datawriter", allowance=ALLOWANCE)])
+    (finding,) = [f for f in result.findings if f.rule_id == "IR107"]
+    assert "allow_privileged for db_owner" in finding.message
+    assert "matches no SQL user" in finding.message
+    assert not [f for f in validate([specs(tmp_path / "used", allowance=ALLOWANCE)]).findings
+                if f.rule_id == "IR107"]
