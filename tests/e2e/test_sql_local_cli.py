@@ -45,3 +45,25 @@ def test_example_specs_plan_apply_and_converge_with_sql(
     out = capsys.readouterr()
     assert rc == 0, out.out + out.err
     assert "No changes." in out.out
+
+
+def test_a_server_only_the_specs_name_gets_a_working_admin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Servers the default world lacks are derived from the specs, with an admin group the
+    operator belongs to, so their users plan and apply too (this failed world validation)."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    text = (REPO / "specs" / "myapp-prod.yaml").read_text()
+    (specs / "app.yaml").write_text(
+        text.replace("server: sql-myapp-prod-uks-01", "server: sql-other-prod-uks-01")
+        .replace("database: appdb", "database: otherdb")
+    )
+    state = str(tmp_path / "state")
+    assert main(["apply", str(specs), "--cloud", "local", "--state-dir", state,
+                 "--auto-approve"]) == 0
+    out = capsys.readouterr()
+    assert "sql_user.sql-other-prod-uks-01/otherdb/id-myapp-prod-uks-01" in out.out
+    assert "0 failed, 0 skipped" in out.out
+    assert main(["plan", str(specs), "--cloud", "local", "--state-dir", state,
+                 "--detailed-exitcode"]) == 0
