@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "audit": "identity_reconciler.cmds.audit",
     "emulator": "identity_reconciler.cmds.emulator",
     "completion": "identity_reconciler.cmds.completion",
+    "fmt": "identity_reconciler.cmds.fmt",
 }
 
 

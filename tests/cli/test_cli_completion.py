@@ -38,7 +38,8 @@ def test_every_command_and_option_is_in_the_script(
 BASH_CASES = [
     (["pl"], ["plan"]),
     ([""], [
-        "validate", "plan", "drift", "apply", "show", "export", "audit", "emulator", "completion"
+        "validate", "plan", "drift", "apply", "show", "export", "audit", "emulator", "completion",
+        "fmt",
     ]),
     (["plan", "--form"], ["--format"]),
     (["plan", "specs/", "--format", ""], ["text", "markdown", "json", "github"]),

@@ -1,0 +1,74 @@
+"""`identity-reconciler fmt` from the command line: --check exit codes, rewriting in place,
+idempotence, comment preservation, and located errors without a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from identity_reconciler.cli import main
+from identity_reconciler.spec.fmt import comments
+
+UNORDERED = """\
+# yaml-language-server: $schema=../schemas/spec.schema.json
+# The payments team's identities.
+identities:
+  - roles:
+      # read secrets only; writes go through the pipeline
+      - scope: {name: kv-pay-prod-uks-01, type: Microsoft.KeyVault/vaults}
+        role: Key Vault Secrets User
+    name: id-pay-prod-uks-01  # the API's identity
+defaults: {tags: {owner: payments, app: pay}, location: uksouth, resource_group: rg-pay}
+subscription: 11111111-1111-1111-1111-111111111111
+"""
+
+
+def test_check_then_fix_then_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    spec = specs / "pay.yaml"
+    spec.write_text(UNORDERED, encoding="utf-8")
+
+    assert main(["fmt", str(specs), "--check", "--diff"]) == 1
+    out, err = capsys.readouterr()
+    assert "would reformat" in out
+    assert "+subscription:" in out
+    assert "1 files, 1 would reformat, 0 errors" in err
+    assert spec.read_text(encoding="utf-8") == UNORDERED  # --check writes nothing
+
+    assert main(["fmt", str(specs)]) == 0
+    formatted = spec.read_text(encoding="utf-8")
+    assert formatted != UNORDERED
+    assert formatted.index("subscription:") < formatted.index("defaults:")
+    assert formatted.index("defaults:") < formatted.index("identities:")
+    assert "defaults: {location: uksouth, resource_group: rg-pay, tags: {app: pay, owner: " \
+        "payments}}" in formatted
+    assert comments(formatted) == comments(UNORDERED)
+    lines = formatted.splitlines()
+    role = lines.index("      - role: Key Vault Secrets User")
+    assert lines[role - 1].strip() == "# read secrets only; writes go through the pipeline"
+    assert "  - name: id-pay-prod-uks-01  # the API's identity" in lines
+    assert yaml.safe_load(formatted) == yaml.safe_load(UNORDERED)
+
+    capsys.readouterr()
+    assert main(["fmt", str(specs), "--check"]) == 0  # idempotent: nothing left to do
+    assert main(["fmt", str(specs)]) == 0
+    assert spec.read_text(encoding="utf-8") == formatted
+    assert main(["validate", str(specs)]) == 0
+
+
+def test_bad_yaml_is_a_located_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("identities:\n  - name: [unclosed\n", encoding="utf-8")
+    assert main(["fmt", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "bad.yaml:3:1: not valid YAML" in err
+    assert "Traceback" not in err
+    assert bad.read_text(encoding="utf-8") == "identities:\n  - name: [unclosed\n"
+
+
+def test_a_missing_path_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fmt", str(tmp_path / "nope")]) == 1
+    assert "error:" in capsys.readouterr().err
