@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "emulator": "identity_reconciler.cmds.emulator",
     "completion": "identity_reconciler.cmds.completion",
     "fmt": "identity_reconciler.cmds.fmt",
+    "outputs": "identity_reconciler.cmds.outputs",
 }
 
 
