@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "completion": "identity_reconciler.cmds.completion",
     "fmt": "identity_reconciler.cmds.fmt",
     "outputs": "identity_reconciler.cmds.outputs",
+    "init": "identity_reconciler.cmds.init",
 }
 
 

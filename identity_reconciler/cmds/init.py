@@ -1,0 +1,53 @@
+"""`identity-reconciler init [DIR]`: scaffold a GitOps repository of identity specs.
+
+Writes `specs/example.yaml` (commented, valid, with the schema line for editors and
+`schemas/spec.schema.json`), `.pre-commit-config.yaml`, the plan/apply/drift workflows under
+`.github/workflows/` and a README section. Existing files with other content are refused as a
+whole (exit 1, nothing written) unless `--force`. Offline: no Azure, no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from identity_reconciler.spec.scaffold import ScaffoldError, scaffold
+
+HELP = "scaffold a repository: example spec, schema, pre-commit, workflows, README section"
+EXAMPLE = "identity-reconciler init my-identities/"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "dir", nargs="?", default=".", metavar="DIR", help="the repository (default: here)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite existing files that differ"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    root = Path(args.dir)
+    if root.exists() and not root.is_dir():
+        print(f"error: {root} is not a directory", file=sys.stderr)
+        return 1
+    try:
+        result = scaffold(root, force=args.force)
+    except ScaffoldError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: cannot write under {root}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    for kind, names in (("created", result.created), ("updated", result.replaced),
+                        ("unchanged", result.unchanged), ("skipped", result.skipped)):
+        for name in names:
+            print(f"{kind:9} {name}")
+    where = "" if str(args.dir) == "." else f"cd {args.dir} && "
+    print(
+        f"\nnext: {where}identity-reconciler validate specs/ && "
+        "identity-reconciler plan specs/ --cloud local --out plan.json",
+        file=sys.stderr,
+    )
+    return 0
