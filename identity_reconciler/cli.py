@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "fmt": "identity_reconciler.cmds.fmt",
     "outputs": "identity_reconciler.cmds.outputs",
     "init": "identity_reconciler.cmds.init",
+    "graph": "identity_reconciler.cmds.graph",
 }
 
 

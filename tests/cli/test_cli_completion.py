@@ -39,7 +39,7 @@ BASH_CASES = [
     (["pl"], ["plan"]),
     ([""], [
         "validate", "plan", "drift", "apply", "show", "export", "audit", "emulator", "completion",
-        "fmt", "outputs", "init",
+        "fmt", "outputs", "init", "graph",
     ]),
     (["plan", "--form"], ["--format"]),
     (["plan", "specs/", "--format", ""], ["text", "markdown", "json", "github"]),
