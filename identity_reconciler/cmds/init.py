@@ -47,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
     where = "" if str(args.dir) == "." else f"cd {args.dir} && "
     print(
         f"\nnext: {where}identity-reconciler validate specs/ && "
-        "identity-reconciler plan specs/ --cloud local --out plan.json",
+        "identity-reconciler plan specs/ --cloud local --out plan.json\n"
+        "then: replace OWNER in .github/workflows/ and .pre-commit-config.yaml with the owner "
+        "of the identity-reconciler repository you use, and set the repository variables the "
+        "README section lists",
         file=sys.stderr,
     )
     return 0
