@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +44,10 @@ def format_paths(paths: Sequence[str | Path], *, write: bool) -> FormatResult:
         result.changed.append(spec.display)
         result.diffs.append(_diff(spec, before, after))
         if write:
-            _write(spec, after)
+            try:
+                _write(spec, after)
+            except OSError as exc:
+                result.errors.append(f"{spec.display}:1:1: cannot write: {exc.strerror or exc}")
     return result
 
 
@@ -62,7 +67,17 @@ def _diff(spec: SpecFile, before: str, after: str) -> str:
 
 
 def _write(spec: SpecFile, text: str) -> None:
-    """Replace the file in one rename, so an interrupted run leaves the old or the new text."""
-    temporary = spec.path.with_name(f".{spec.path.name}.fmt-tmp")
-    temporary.write_text(text, encoding="utf-8", newline="\n")
-    temporary.replace(spec.path)
+    """Replace the file in one rename, so an interrupted run leaves the old or the new text.
+
+    A symlinked spec has its target rewritten (the link stays), with the target's permissions.
+    """
+    target = spec.path.resolve()
+    mode = stat.S_IMODE(target.stat().st_mode)
+    temporary = target.with_name(f".{target.name}.fmt-tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8", newline="\n")
+        os.chmod(temporary, mode)
+        temporary.replace(target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -72,3 +72,17 @@ def test_bad_yaml_is_a_located_error(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_a_missing_path_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fmt", str(tmp_path / "nope")]) == 1
     assert "error:" in capsys.readouterr().err
+
+
+def test_a_symlinked_spec_keeps_its_link_and_mode(tmp_path: Path) -> None:
+    real = tmp_path / "real.yaml"
+    real.write_text("identities: []\nsubscription: s\n", encoding="utf-8")
+    real.chmod(0o640)
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "link.yaml").symlink_to(real)
+    assert main(["fmt", str(specs / "link.yaml")]) == 0
+    assert (specs / "link.yaml").is_symlink()
+    assert real.read_text(encoding="utf-8") == "subscription: s\n\nidentities: []\n"
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real.yaml", "specs"]
