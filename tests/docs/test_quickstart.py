@@ -25,7 +25,7 @@ EXIT_RE = re.compile(r"^(identity-reconciler .*?)\s+#\s*exit (\d+)\s*$")
 WRAPPER = """\
 identity-reconciler() {
     case "$1" in
-        plan|apply|destroy|drift|export|audit)
+        plan|apply|destroy|drift|export|audit|outputs)
             command identity-reconciler "$@" --state-dir "$IR_STATE" ;;
         *) command identity-reconciler "$@" ;;
     esac
