@@ -3,7 +3,7 @@
 The estate: `--databases` databases with `--users` desired users each (two roles apiece). In
 every database a third of the users are missing, a third are ours with one role missing and
 one extra (pruned), and a third match; each catalog also holds as many unrelated principals.
-The catalog comes from an in-memory DB-API connection answering the two catalog queries, so
+The catalog comes from an in-memory DB-API connection answering the three catalog queries, so
 the figures are this package's own cost; a real server adds one round trip per query.
 
     python benchmarks/sql_plan.py [--databases 50] [--users 300]
@@ -32,6 +32,7 @@ from identity_reconciler.plan.sql_changes import add_sql
 from identity_reconciler.sql import (
     PRINCIPALS_QUERY,
     ROLE_MEMBERS_QUERY,
+    SCHEMAS_QUERY,
     DatabasePlan,
     plan_database,
     read_database,
@@ -42,10 +43,11 @@ ROLES = ("db_datareader", "db_datawriter", "db_ddladmin")
 
 
 class Catalog:
-    """Answers the two catalog queries from prepared rows (a cursor and a connection at once)."""
+    """Answers the catalog queries from prepared rows (a cursor and a connection at once)."""
 
     def __init__(self, principals: list[tuple[Any, ...]], members: list[tuple[Any, ...]]) -> None:
-        self.answers = {PRINCIPALS_QUERY: principals, ROLE_MEMBERS_QUERY: members}
+        self.answers = {PRINCIPALS_QUERY: principals, ROLE_MEMBERS_QUERY: members,
+                        SCHEMAS_QUERY: []}
         self.rows: list[tuple[Any, ...]] = []
 
     def cursor(self) -> Catalog:

@@ -88,6 +88,22 @@ COMMANDS: dict[str, Entry] = {
         "print a shell completion script (bash, zsh or fish)",
         whole_cli=True,
     ),
+    "fmt": Entry(
+        "identity_reconciler.cmds.fmt",
+        "put spec YAML in canonical key order and layout, keeping every comment",
+    ),
+    "outputs": Entry(
+        "identity_reconciler.cmds.outputs",
+        "print the live client id, principal id and resource id of every declared identity",
+    ),
+    "init": Entry(
+        "identity_reconciler.cmds.init",
+        "scaffold a repository: example spec, schema, pre-commit, workflows, README section",
+    ),
+    "graph": Entry(
+        "identity_reconciler.cmds.graph",
+        "draw the identities the specs declare and what they reach (Mermaid or Graphviz DOT)",
+    ),
 }
 
 # Top-level options that take a value: the token after them is not the command.

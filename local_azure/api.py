@@ -34,6 +34,8 @@ from local_azure.app import (
 )
 from local_azure.faults import FaultKnobs
 from local_azure.kernel import Context, Router, Settings
+from local_azure.providers.sql import endpoint as sql_endpoint
+from local_azure.providers.sql.catalog import Catalog
 from local_azure.server import HttpsServer
 from local_azure.tls import server_context
 from local_azure.tokens import TOKEN_LIFETIME_S, TOKEN_PATH
@@ -41,6 +43,7 @@ from local_azure.world import WorldError
 
 __all__ = [
     "TOKEN_PATH",
+    "Catalog",
     "EmulatorError",
     "EmulatorInfo",
     "FaultKnobs",
@@ -129,6 +132,15 @@ class RunningEmulator:
         if principal is None:
             raise KeyError(f"no principal with object id {oid!r}")
         return self._app.issuer.issue(principal, resource, lifetime_s=lifetime_s)[0]
+
+    @contextmanager
+    def sql_database(self, database_id: str) -> Iterator[Catalog]:
+        """A database's SQL catalog to inspect or arrange (e.g. in tests); saved on exit."""
+        ctx = self._app.ctx
+        with ctx.store.transaction():
+            db = sql_endpoint.load(ctx, database_id)
+            yield db
+            sql_endpoint.save(ctx, database_id, db)
 
     def environ(self) -> dict[str, str]:
         """Variables that point azure-identity's ManagedIdentityCredential here."""

@@ -23,7 +23,7 @@ from local_azure.access import Access
 from local_azure.faults import FaultKnobs, Faults
 from local_azure.gateway import Gateway
 from local_azure.kernel import Context, Router, Settings
-from local_azure.providers import authorization, managed_identity, resources
+from local_azure.providers import authorization, managed_identity, resources, sql
 from local_azure.store import Principal, Store
 from local_azure.tls import TlsFiles, ensure_material
 from local_azure.world import load as load_world
@@ -139,6 +139,7 @@ def build_router(faults: Faults, issuer: tokens.TokenIssuer, secret: str) -> Rou
         provider.register(router)
     graph.register(router)
     tokens.register(router, issuer, secret)
+    sql.register(router, issuer)  # Microsoft.Sql's data plane: it signs in its own callers
     admin.register(router, faults, issuer)
     return router
 

@@ -21,6 +21,7 @@ from local_azure.access import Access
 from local_azure.faults import Faults
 from local_azure.graph import PREFIX as GRAPH_PREFIX
 from local_azure.kernel import ArmError, Context, Request, Response, Router
+from local_azure.providers.sql.endpoint import PREFIX as SQL_PREFIX
 from local_azure.tokens import TOKEN_PATH
 
 log = logging.getLogger("local_azure")
@@ -39,7 +40,7 @@ class Outcome:
 
 
 def _kind(path: str) -> str:
-    """'public' (no auth), 'admin' (operator or secret), 'graph' or 'arm' (bearer token)."""
+    """'public' (no auth), 'admin' (operator or secret), 'graph', 'sql', or 'arm' (bearer token)."""
     lowered = path.rstrip("/").lower() or "/"
     if lowered in PUBLIC_PATHS:
         return "public"
@@ -47,6 +48,8 @@ def _kind(path: str) -> str:
         return "admin"
     if lowered.startswith(GRAPH_PREFIX + "/") or lowered == GRAPH_PREFIX:
         return "graph"
+    if lowered.startswith(SQL_PREFIX):
+        return "sql"  # the SQL endpoint signs in its own callers (database audience)
     return "arm"
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from local_azure import membership
 from local_azure.kernel import JSON, Context
 from local_azure.providers import authorization
 from local_azure.providers.resources import catalog, generic
@@ -143,6 +144,8 @@ def _seed_directory(ctx: Context, world: World) -> None:
     _put_absent(ctx, tenant["id"], "tenant", "/", tenant)
     for p in world.principals:
         _add_principal(ctx, p.object_id, p.kind, p.display_name, p.app_id)
+        if p.members:
+            membership.add_members(ctx.store, p.object_id, p.members)
     if world.operator is not None:
         op = world.operator
         object_id = (

@@ -163,6 +163,13 @@ class DirectoryPrincipal(_Strict):
     kind: Literal["User", "Group", "ServicePrincipal"]
     display_name: str = Field(min_length=1)
     app_id: Guid | None = None
+    members: list[Guid] = Field(default_factory=list)  # direct members, for groups
+
+    @model_validator(mode="after")
+    def _members_of_groups(self) -> DirectoryPrincipal:
+        if self.members and self.kind != "Group":
+            raise ValueError("members are only allowed on principals of kind Group")
+        return self
 
 
 class Assignment(_Strict):
@@ -199,6 +206,12 @@ class World(_Strict):
                 "name",
             )
         known = {p.object_id for p in self.principals}
+        for i, p in enumerate(self.principals):
+            for member in p.members:
+                if member not in known | self._operator_ids():
+                    raise ValueError(
+                        f"principals[{i}].members: '{member}' is not among principals"
+                    )
         for i, a in enumerate(self.role_assignments):
             where = f"role_assignments[{i}]"
             _check_scope(a.scope, subs, groups, f"{where}.scope")
@@ -213,7 +226,8 @@ class World(_Strict):
         for s in self.subscriptions:
             for g in s.resource_groups:
                 for r in g.resources:
-                    if r.entra_admin and r.entra_admin.object_id not in known:
+                    admins = known | self._operator_ids()
+                    if r.entra_admin and r.entra_admin.object_id not in admins:
                         raise ValueError(
                             f"entra_admin of '{r.name}': object_id '{r.entra_admin.object_id}' "
                             "is not among principals"

@@ -19,6 +19,7 @@ from identity_reconciler.apply.executor import DEFAULT_PARALLELISM, Events, Inte
 from identity_reconciler.apply.graph import ARM_KINDS, Node, build_graph
 from identity_reconciler.apply.report import ApplyResult, report_of
 from identity_reconciler.apply.retry import Retrier, RetryPolicy
+from identity_reconciler.apply.sql_apply import bind_sql_principal
 from identity_reconciler.apply.stale import (
     Stale,
     StaleChange,
@@ -120,7 +121,7 @@ class _Applier:
     def __call__(self, node: Node, needed: Mapping[str, Any]) -> Done:
         change = node.change
         if change.kind not in ARM_KINDS:
-            return self._sql(change)
+            return self._sql(change, needed)
         # The object the plan fingerprinted: a replaced grant's old one, known before the new
         # principal is; a new grant's, only once its principal id fills in its name.
         target = target_of(change)
@@ -176,12 +177,14 @@ class _Applier:
                 "does not own (no ownership tag or deterministic name)",
             )
 
-    def _sql(self, change: Change) -> Done:
+    def _sql(self, change: Change, needed: Mapping[str, Any]) -> Done:
         if self.sql is None:
             raise SqlUnavailable(
                 f"{change.address} is a T-SQL change; this apply has no database connection "
                 "for it (apply the SQL changes where the database is reachable)"
             )
+        if change.principal is not None:  # CREATE USER … WITH OBJECT_ID of a new principal
+            change = bind_sql_principal(change, self._principal(change, needed))
         self.sql(change)
         return Done()
 

@@ -29,8 +29,11 @@ from identity_reconciler.sql import (
     Connection,
     LiveSqlDatabase,
     SqlExecutionError,
+    bind_object_id,
     execute,
+    needs_object_id,
     read_database,
+    with_explanation,
 )
 
 # "Principal '…' could not be found or this principal type is not supported."
@@ -42,6 +45,17 @@ class SqlOutcome:
     address: str
     status: Literal["done", "failed", "skipped"]
     message: str | None = None
+
+
+def bind_sql_principal(change: Change, object_id: str) -> Change:
+    """`change` with the object id of its principal, created during this apply, in its T-SQL."""
+    operations = tuple(
+        op.model_copy(update={"body": {**body, "tsql": bind_object_id(body["tsql"], object_id)}})
+        if op.method == "TSQL" and (body := op.body) and needs_object_id(str(body.get("tsql", "")))
+        else op
+        for op in change.operations
+    )
+    return change.model_copy(update={"operations": operations})
 
 
 def _user_of(change: Change) -> str:
@@ -89,7 +103,8 @@ class _Database:
                 if not _not_replicated(exc.cause) or waited >= self.wait_seconds:
                     return self._failed(exc)
             except Exception as exc:  # no connection, unreadable catalog
-                return [SqlOutcome(c.address, "failed", scrub(str(exc))) for c in self.changes]
+                message = with_explanation(scrub(str(exc)))
+                return [SqlOutcome(c.address, "failed", message) for c in self.changes]
             self.sleep(delay)
             waited += delay
             delay = min(delay * 2, 60.0)
@@ -123,7 +138,7 @@ class _Database:
             if exc.index < seen:
                 culprit = change.address
                 break
-        message = scrub(str(exc))
+        message = with_explanation(scrub(str(exc)))
         return [
             SqlOutcome(c.address, "failed", message)
             if c.address == culprit or culprit is None
@@ -182,13 +197,21 @@ class SqlChangeRunner:
         return conn
 
     def __call__(self, change: Change) -> int:
-        conn = self._connection(change)
+        try:
+            conn = self._connection(change)
+        except SqlFailed:
+            raise
+        except Exception as exc:  # no driver, login refused or timed out
+            raise SqlFailed(with_explanation(scrub(str(exc)))) from None
         user = ((change.id or "").lower(), _user_of(change).lower())
         with self._lock:
             checked, problem = user in self._verdicts, self._verdicts.get(user)
         if not checked:
             server_id = (change.id or "").rsplit("/databases/", 1)[0]
-            live = read_database(conn, server_id, _target(change)[1])
+            try:
+                live = read_database(conn, server_id, _target(change)[1])
+            except Exception as exc:  # the first request is where a local login fails
+                raise SqlFailed(with_explanation(scrub(str(exc)))) from None
             problem = _stale([change], live)
             with self._lock:
                 self._verdicts[user] = problem  # a stale user stays refused for this apply
@@ -203,7 +226,7 @@ class SqlChangeRunner:
                 return execute(conn, statements).statements
             except SqlExecutionError as exc:
                 if not _not_replicated(exc.cause) or waited >= self.wait_seconds:
-                    raise SqlFailed(scrub(str(exc))) from None
+                    raise SqlFailed(with_explanation(scrub(str(exc)))) from None
             self.sleep(delay)
             waited += delay
             delay = min(delay * 2, 60.0)

@@ -1,7 +1,7 @@
 """How apply and SQL planning reach an Azure SQL database: a DB-API connection per database.
 
-Connections are made as the run's own credential (an Entra token, `azure/sql_connect.py`); the
-local emulator has no SQL endpoint, so there is no connector for it.
+Connections are made as the run's own credential (an Entra token, `azure/sql_connect.py`); on
+`--cloud local` they reach the local Azure's SQL endpoint.
 """
 
 from __future__ import annotations
@@ -15,18 +15,14 @@ from identity_reconciler.sql import Connection
 # (endpoint host name, database) -> an open connection, autocommit off.
 Connector = Callable[[str, str], Connection]
 
-NO_LOCAL_ENDPOINT = "no SQL endpoint on the local emulator"
+NO_LOCAL_ENDPOINT = "no database connection was given for SQL users"
 
 
 def default_connector(session: Session) -> Connector | None:
-    """Connections as the session's credential; None on the local emulator (no SQL there)."""
-    if session.cloud == "local":
-        return None
+    """Connections as the session's credential (the local Azure's SQL endpoint on local)."""
 
     def connect(endpoint: str, database: str) -> Connection:
-        conn: Connection = sql_connect.connect(
-            endpoint, database, session.credential, cloud=session.cloud
-        )
+        conn: Connection = sql_connect.connect_session(session, endpoint, database)
         return conn
 
     return connect

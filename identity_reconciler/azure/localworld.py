@@ -79,8 +79,8 @@ class _WorldBuilder:
             rg["resources"].append(entry)
         if rtype.lower() == "microsoft.sql/servers":
             if "entra_admin" not in entry:
-                entry["entra_admin"] = {"login": "sqladmins", "object_id": _SQL_ADMIN_ID}
-                self._principal(_SQL_ADMIN_ID, "Group", "sqladmins")
+                entry["entra_admin"] = {"login": _SQL_ADMIN_LOGIN, "object_id": _SQL_ADMIN_ID}
+                self.sql_admin_group()
             if len(scope.types) > 1 and scope.types[1].lower() == "databases":
                 dbs = entry.setdefault("databases", [])
                 if scope.names[1].lower() not in {str(d).lower() for d in dbs}:
@@ -107,6 +107,17 @@ class _WorldBuilder:
         if not any(str(p.get("object_id", "")).lower() == object_id for p in principals):
             principals.append({"object_id": object_id, "kind": kind, "display_name": name})
 
+    def sql_admin_group(self) -> None:
+        """The Entra admin group of derived SQL servers, the operator in it (so it signs in)."""
+        principals = self.world.setdefault("principals", [])
+        if any(str(p.get("object_id", "")).lower() == _SQL_ADMIN_ID for p in principals):
+            return
+        operator = (self.world.get("operator") or {}).get("object_id")
+        principals.append({
+            "object_id": _SQL_ADMIN_ID, "kind": "Group", "display_name": _SQL_ADMIN_LOGIN,
+            "members": [operator] if operator else [],
+        })
+
     def management_group(self, name: str) -> None:
         groups = self.world["management_groups"]
         if any(str(g.get("name", "")).lower() == name.lower() for g in groups):
@@ -116,6 +127,7 @@ class _WorldBuilder:
 
 # A fixed, recognisable object id for the SQL Entra admin group of derived SQL servers.
 _SQL_ADMIN_ID = "44444444-4444-4444-4444-444444444444"
+_SQL_ADMIN_LOGIN = "sqladmins-local"
 
 
 # The location inside the emulator's input ("subscriptions[0].resource_groups[1]...: ").

@@ -14,6 +14,7 @@ read, and a missing one is a clear error naming the package to install.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import struct
 from types import ModuleType
 from typing import Any
@@ -21,6 +22,8 @@ from typing import Any
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError
 
+from identity_reconciler.azure import local_sql
+from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import scrub
 
 SQL_COPT_SS_ACCESS_TOKEN = 1256
@@ -33,7 +36,11 @@ SQL_SCOPES = {
     "azure-china": "https://database.chinacloudapi.cn/.default",
     "azure-usgov": "https://database.usgovcloudapi.net/.default",
 }
-INSTALL_HINT = "install mssql-python to manage SQL users (pip install mssql-python)"
+INSTALL_HINT = (
+    "install mssql-python to manage SQL users (pip install mssql-python, or the sql extra: "
+    "pip install 'identity-reconciler[sql]'; on Debian/Ubuntu it needs the system packages "
+    "libltdl7 libkrb5-3 libgssapi-krb5-2)"
+)
 
 # A DB-API 2.0 connection of whichever driver was found (see sql/dbapi.py for its shape).
 DriverConnection = Any
@@ -84,9 +91,23 @@ def load_driver(preferred: tuple[str, ...] = ("mssql_python", "pyodbc")) -> Modu
     for name in preferred:
         try:
             return importlib.import_module(name)
-        except ImportError:
+        except ImportError as exc:
+            if importlib.util.find_spec(name) is not None:  # installed, but cannot load
+                # The caller explains the message (sql/errors.py names the system packages).
+                raise SqlConnectError(f"{name} is installed but cannot be loaded: {exc}") from None
             continue
     raise SqlDriverMissing()
+
+
+def connect_session(session: Session, endpoint: str, database: str) -> DriverConnection:
+    """A connection as the session's own credential: the driver, or on `--cloud local` the
+    local Azure's SQL endpoint (`local_sql.py`), whose requests the session counts."""
+    if session.cloud == "local":
+        return local_sql.connect(
+            session.arm_endpoint, endpoint, database, session.credential,
+            ca_bundle=session.ca_bundle, counter=session.counter,
+        )
+    return connect(endpoint, database, session.credential, cloud=session.cloud)
 
 
 def connect(

@@ -138,6 +138,8 @@ class DesiredSqlUser:
     user_name: str
     roles: tuple[str, ...] = ()
     source: SourceRef | None = field(default=None, compare=False)
+    # CREATE USER ... WITH OBJECT_ID (the default), or by display name alone.
+    by_object_id: bool = True
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,10 @@ class DesiredSqlDatabase:
     source: SourceRef | None = field(default=None, compare=False)
     # User names a destroy plan drops (when marked as ours), whatever `prune` says.
     retire: tuple[str, ...] = ()
+    # Privileged database roles (folded) a justified policy.allow_privileged entry allows here.
+    privileged_allowed: frozenset[str] = frozenset()
+    # A user to drop that owns schemas: hand them to dbo first (else the plan refuses).
+    transfer_schemas_to_dbo: bool = False
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,7 @@ def _tally(data: Mapping[str, Any]) -> str:
     total = sum(int(v) for v in counts.values())
     return (
         f"{count(total, 'finding')}: {count(counts.get('error', 0), 'error')}, "
-        f"{count(counts.get('warning', 0), 'warning')}"
-        f"warnings, {counts.get('info', 0)} info"
+        f"{count(counts.get('warning', 0), 'warning')}, {counts.get('info', 0)} info"
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from identity_reconciler.core.words import count
 from identity_reconciler.plan import render_common as rc
+from identity_reconciler.plan.diagram import markdown_section
 from identity_reconciler.plan.model import ChangeKind, Plan
 
 MAX_BYTES = 65_536
@@ -55,10 +56,11 @@ def render_markdown(
     data = rc.as_data(plan)
     changes = list(data.get("changes") or ())
     head = _head(data, changes)
+    diagram = markdown_section(changes)  # capped, so it always fits beside the head
     tail = _meta(data)
-    budget = max_bytes - _size(head) - _size(tail) - _NOTE_RESERVE
+    budget = max_bytes - _size(head) - _size(diagram) - _size(tail) - _NOTE_RESERVE
     body, shown = _changes(changes, budget)
-    parts = [head, body]
+    parts = [head, diagram, body]
     omitted = len(changes) - shown
     if omitted:
         parts.append(

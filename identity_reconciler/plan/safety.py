@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from identity_reconciler.core import armid, privilege
 from identity_reconciler.core.state import SafetyPolicy
+from identity_reconciler.plan import sql_safety
 from identity_reconciler.plan.binding import check_bound
 from identity_reconciler.plan.model import (
     KNOWN_AFTER_APPLY,
@@ -43,6 +44,7 @@ def evaluate(changes: Iterable[Change], *, existing: int, policy: SafetyPolicy) 
         deletes += "delete" in change.actions
         updates += change.actions == ("update",)
         violations.extend(_forced(change))
+        violations.extend(sql_safety.forced(change, ALLOW_PRIVILEGED))
     if existing >= policy.min_existing and existing > 0:
         for count, limit, verb in (
             (deletes, policy.max_delete_percent, "deleted"),
@@ -141,7 +143,11 @@ def check_safety(plan: Plan, flags: Iterable[str] = ()) -> list[Violation]:
     found = list(plan.safety.violations)
     seen = {(v.flag, v.address) for v in found}
     for change in plan.changes:
-        for violation in (*_forced(change), *_forced_operations(change)):
+        for violation in (
+            *_forced(change),
+            *_forced_operations(change),
+            *sql_safety.forced_operations(change, ALLOW_PRIVILEGED),
+        ):
             if (violation.flag, violation.address) not in seen:
                 seen.add((violation.flag, violation.address))
                 found.append(violation)

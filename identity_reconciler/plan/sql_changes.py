@@ -26,16 +26,20 @@ from identity_reconciler.core.state import (
 from identity_reconciler.plan import safety
 from identity_reconciler.plan.diff import _diagnostic_order
 from identity_reconciler.plan.model import (
+    KNOWN_AFTER_APPLY,
     Change,
     ChangeKind,
     Diagnostic,
     Operation,
     Plan,
+    Principal,
     Summary,
 )
 from identity_reconciler.plan.names import Namer
 
 SQL_KINDS = frozenset({ChangeKind.SQL_USER, ChangeKind.SQL_ROLE_MEMBER})
+# How a statement awaiting its principal's object id spells it (sql/tsql.py).
+OBJECT_ID_PENDING = "WITH OBJECT_ID = '(known after apply)'"
 
 
 class SqlChangeLike(Protocol):
@@ -132,6 +136,20 @@ def principal_expectations(plan: Plan, live: LiveState) -> tuple[dict[str, str],
     return app_ids, frozenset(recreated)
 
 
+def principal_object_ids(live: LiveState) -> dict[str, str]:
+    """Principal key -> Entra object id of each live identity (for `WITH OBJECT_ID`)."""
+    out = {
+        PrincipalRef(PrincipalKind.USER_ASSIGNED, i.id).key: i.principal_id.lower()
+        for i in live.identities.values()
+        if i.principal_id
+    }
+    for r in live.resources.values():
+        if r.exists and r.system_principal_id:
+            key = PrincipalRef(PrincipalKind.SYSTEM_ASSIGNED, r.resource_id).key
+            out[key] = r.system_principal_id.lower()
+    return out
+
+
 class _Links:
     """Where SQL changes hang in the plan: the group they show under, what they wait for."""
 
@@ -180,6 +198,14 @@ def _changes(db: SqlDatabaseLike, links: _Links) -> list[Change]:
             address = member_address(db.server_id, db.database, c.user, c.role or "")
             waits = users.get(c.user.lower()) if "create" in c.actions else None
         body = {"server": db.endpoint or "", "database": db.database}
+        # A user bound by object id to a principal not yet created: apply resolves it, as for
+        # a grant (from the change creating it, or from ARM).
+        principal = None
+        if c.principal is not None and any(OBJECT_ID_PENDING in s for s in c.statements):
+            principal = Principal.model_construct(
+                kind=c.principal.kind.value, id=c.principal.id,
+                principal_id=KNOWN_AFTER_APPLY, address=waits,
+            )
         # Built unvalidated, as the ARM diff builds its changes: `Plan.sealed` validates all.
         out.append(
             Change.model_construct(
@@ -197,7 +223,7 @@ def _changes(db: SqlDatabaseLike, links: _Links) -> list[Change]:
                     Operation.model_construct(method="TSQL", id=db_id, body={**body, "tsql": s})
                     for s in c.statements
                 ),
-                principal=None,
+                principal=principal,
                 source=str(c.source) if c.source is not None else None,
             )
         )

@@ -4,9 +4,10 @@
 Microsoft Entra administrator and holds the database (`azure/sql_admin.py`); a connection made
 with the run's own Entra token (`azure/sql_connect.py`) reads the catalog (`sql/catalog.py`);
 `sql/planner.py` decides the T-SQL and `plan/sql_changes.py` puts it in the plan. Whatever cannot
-be checked is said in the plan — a missing server or admin is an error at the spec line, and on
-the local emulator, which has no SQL endpoint, every database is reported "not checked" — so a
-plan is never green about databases nobody looked at. Applying the result is
+be checked is said in the plan — a missing server or admin is an error at the spec line, an
+unreadable database too, and without any connection a database is reported "not checked" — so
+a plan is never green about databases nobody looked at. On `--cloud local` the connection is the
+local Azure's SQL endpoint. Applying the result is
 `apply/sql_apply.py`; both reach databases through `apply/sql_connector.py`.
 
 It sits in the orchestration layer because it needs both `azure/` (ARM and SQL reads) and
@@ -27,7 +28,11 @@ from identity_reconciler.core import armid
 from identity_reconciler.core.state import DesiredSqlDatabase, DesiredState, LiveState
 from identity_reconciler.plan import Plan
 from identity_reconciler.plan.context import target_subscriptions
-from identity_reconciler.plan.sql_changes import add_sql, principal_expectations
+from identity_reconciler.plan.sql_changes import (
+    add_sql,
+    principal_expectations,
+    principal_object_ids,
+)
 from identity_reconciler.sql import (
     DatabasePlan,
     LiveSqlDatabase,
@@ -35,6 +40,7 @@ from identity_reconciler.sql import (
     database_label,
     plan_database,
     read_database,
+    with_explanation,
 )
 
 
@@ -95,13 +101,14 @@ def plan_with_sql(
     """`plan` with the SQL users of `desired` checked and planned (or reported unchecked).
 
     `connect` overrides how databases are reached (tests pass an in-memory fake); by default
-    the session's credential is used, and on the local emulator nothing is connected to.
+    the session's credential is used (on `--cloud local`, against the local SQL endpoint).
     """
     if not desired.sql:
         return plan
     before = session.requests
     connector = connect or default_connector(session)
     app_ids, recreated = principal_expectations(plan, live)
+    object_ids = principal_object_ids(live)
     servers: dict[str, SqlServer] = {}
     orphaned = orphan_rule(session, live, plan.target.subscriptions)
     out: list[DatabasePlan] = []
@@ -129,11 +136,15 @@ def plan_with_sql(
             live_db = _read(connector, server, db)
         except Exception as exc:  # driver missing, login refused, catalog unreadable, ...
             out.append(
-                _issue(db, "sql_unreadable", f"cannot read {label}: {scrub(str(exc))}", error=True)
+                _issue(
+                    db, "sql_unreadable",
+                    f"cannot read {label}: {with_explanation(scrub(str(exc)))}", error=True,
+                )
             )
             continue
         db_plan = plan_database(
-            db, live_db, app_ids=app_ids, recreated=recreated, adopt=adopt, orphaned=orphaned
+            db, live_db, app_ids=app_ids, recreated=recreated, adopt=adopt,
+            orphaned=orphaned, object_ids=object_ids,
         )
         out.append(dataclasses.replace(db_plan, endpoint=server.endpoint))
     # The server checks are ARM reads too: the plan's request count covers them.

@@ -305,7 +305,8 @@ class StateBuilder:
             by_name.setdefault(fact.identity.name.lower(), []).append(fact)
         system_names = {s.name.lower(): s for s in self.systems}
         sql_dbs = self.sql.finish(
-            self.identities, by_name, system_names, complete=self.complete, findings=self.findings
+            self.identities, by_name, system_names, complete=self.complete, findings=self.findings,
+            allowances=self.policy.sql_allowances,
         )
         self._check_hosts()
         resources = {

@@ -143,6 +143,22 @@ class _Linter:
                 )
 
 
+    def unused_database_allowances(self) -> None:
+        needed = {
+            (armid.key(f"{db.server_id}/databases/{db.database}"), role.lower())
+            for db in self.built.state.sql
+            for user in db.users
+            for role in user.roles
+        }
+        for fact in self.built.policy.sql_allowances:
+            if (armid.key(fact.database_id), fact.role) not in needed:
+                self.emit(
+                    "IR107", fact.source,
+                    f"allow_privileged for {fact.role} on {fact.database_id} matches no SQL user",
+                    "remove the stale allowance",
+                )
+
+
 def lint(built: Built) -> list[Finding]:
     linter = _Linter(built)
     linter.naming()
@@ -151,5 +167,6 @@ def lint(built: Built) -> list[Finding]:
     linter.system_assigned()
     linter.without_grants()
     linter.unused_allowances()
+    linter.unused_database_allowances()
     return linter.findings
 

@@ -225,6 +225,12 @@ class ResourceSpec(SpecModel):
 class SqlUserSpec(SpecModel):
     identity: NonBlank = Field(description="identity name (or ARM id) declared in the specs")
     roles: list[SqlRoleName] = Field(default_factory=list)
+    resolve_by: Literal["object_id", "display_name"] = Field(
+        "object_id",
+        description="how the server finds the identity in Microsoft Entra: by its object id "
+        "(CREATE USER ... WITH OBJECT_ID, immune to duplicate display names) or by display name "
+        "alone (fails with Msg 33131 when two principals share the name)",
+    )
 
 
 class SqlDatabaseSpec(SpecModel):
@@ -237,6 +243,11 @@ class SqlDatabaseSpec(SpecModel):
         False,
         description="drop the role memberships and users identity-reconciler created in this "
         "database (marked managed-by) that the specs no longer list",
+    )
+    transfer_schemas_to_dbo: bool = Field(
+        False,
+        description="when a user to be dropped owns schemas, make dbo their owner first "
+        "(ALTER AUTHORIZATION); without it such a drop is a plan error",
     )
 
 

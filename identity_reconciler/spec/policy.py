@@ -9,14 +9,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from identity_reconciler.core.dbroles import is_privileged_database_role
 from identity_reconciler.core.findings import Severity
 from identity_reconciler.core.state import PrivilegeAllowance, SafetyPolicy, SourceRef
 from identity_reconciler.spec.facts import AllowanceFact
-from identity_reconciler.spec.models import DEFAULT_NAMING, PolicySpec, SafetySpec
+from identity_reconciler.spec.models import (
+    DEFAULT_NAMING,
+    PolicySpec,
+    PrivilegedAllowanceSpec,
+    SafetySpec,
+)
 from identity_reconciler.spec.naming import NamingPatternError, naming_regex
 from identity_reconciler.spec.resolve import DocContext
 from identity_reconciler.spec.rules import RULES
 from identity_reconciler.spec.yamlload import PathT
+
+SQL_DATABASE_TYPE = "Microsoft.Sql/servers/databases"
+
+
+@dataclass(frozen=True)
+class SqlAllowanceFact:
+    """A justified allowance of a privileged database role on one database."""
+
+    role: str  # folded
+    database_id: str
+    source: SourceRef
 
 
 @dataclass
@@ -26,6 +43,7 @@ class PolicyBuilder:
     settings: dict[str, tuple[str, SourceRef]] = field(default_factory=dict)
     safety_values: dict[str, tuple[float, SourceRef]] = field(default_factory=dict)
     allowances: list[AllowanceFact] = field(default_factory=list)
+    sql_allowances: list[SqlAllowanceFact] = field(default_factory=list)
 
     def add(self, ctx: DocContext, policy: PolicySpec) -> None:
         base: PathT = ("policy",)
@@ -51,6 +69,9 @@ class PolicyBuilder:
                     self._safety(ctx, name, value, (*where, name))
         for i, entry in enumerate(policy.allow_privileged):
             path = (*base, "allow_privileged", i)
+            if is_privileged_database_role(entry.role):
+                self._database_allowance(ctx, entry, path)
+                continue
             role = ctx.role(entry.role, (*path, "role"))
             scope = ctx.scope(
                 entry.scope, (*path, "scope"),
@@ -61,6 +82,28 @@ class PolicyBuilder:
                 continue
             allowance = PrivilegeAllowance(role.guid, scope.id, entry.justification.strip())
             self.allowances.append(AllowanceFact(allowance, role, scope, ctx.src(path)))
+
+    def _database_allowance(
+        self, ctx: DocContext, entry: PrivilegedAllowanceSpec, path: PathT
+    ) -> None:
+        """A privileged database role, allowed on one database (the entry's scope)."""
+        scope = ctx.scope(
+            entry.scope, (*path, "scope"),
+            subscription=ctx.spec.subscription,
+            resource_group=ctx.spec.defaults.resource_group,
+        )
+        if scope is None:
+            return
+        if (scope.resource_type or "").lower() != SQL_DATABASE_TYPE.lower():
+            ctx.report(
+                (*path, "scope"), "IR020",
+                f"{entry.role} is a database role; its scope must be a database, not {scope.id}",
+                "write scope: {type: Microsoft.Sql/servers/databases, name: SERVER/DATABASE}",
+            )
+            return
+        self.sql_allowances.append(
+            SqlAllowanceFact(entry.role.strip().lower(), scope.id, ctx.src(path))
+        )
 
     def _safety(self, ctx: DocContext, name: str, value: float, path: PathT) -> None:
         seen = self.safety_values.get(name)

@@ -9,7 +9,7 @@ user-assigned identity has the name (Azure SQL knows both by their display name)
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from identity_reconciler.core import armid
@@ -23,6 +23,7 @@ from identity_reconciler.core.state import (
 )
 from identity_reconciler.spec.facts import IdentityFact, SystemFact
 from identity_reconciler.spec.models import SqlDatabaseSpec
+from identity_reconciler.spec.policy import SqlAllowanceFact
 from identity_reconciler.spec.resolve import DocContext
 from identity_reconciler.spec.yamlload import PathT
 
@@ -34,6 +35,7 @@ class _User:
     identity: str
     roles: tuple[str, ...]
     source: SourceRef  # of the `identity:` value
+    by_object_id: bool = True
 
 
 @dataclass
@@ -43,6 +45,7 @@ class _Database:
     prune: bool
     source: SourceRef
     users: list[_User] = field(default_factory=list)
+    transfer_schemas: bool = False
 
 
 def _error(src: SourceRef, rule: str, message: str, fix: str) -> Finding:
@@ -71,7 +74,8 @@ class SqlBuilder:
                 "declare each database once and list all its users there",
             )
             return
-        entry = _Database(server_id, db.database, db.prune, ctx.src(path))
+        entry = _Database(server_id, db.database, db.prune, ctx.src(path),
+                          transfer_schemas=db.transfer_schemas_to_dbo)
         for j, user in enumerate(db.users):
             # Repeated roles mean nothing more; SQL Server compares role names case-insensitively.
             spelled: dict[str, str] = {}
@@ -79,7 +83,8 @@ class SqlBuilder:
                 spelled.setdefault(role.lower(), role)
             roles = tuple(spelled.values())
             src = ctx.src((*path, "users", j, "identity"))
-            entry.users.append(_User(user.identity.strip(), roles, src))
+            by_object_id = user.resolve_by == "object_id"
+            entry.users.append(_User(user.identity.strip(), roles, src, by_object_id))
         self.databases[key] = entry
 
     def finish(
@@ -90,6 +95,7 @@ class SqlBuilder:
         *,
         complete: bool,
         findings: list[Finding],
+        allowances: Sequence[SqlAllowanceFact] = (),
     ) -> tuple[DesiredSqlDatabase, ...]:
         names = sorted({f.identity.name for f in identities.values()})
         out: list[DesiredSqlDatabase] = []
@@ -127,9 +133,16 @@ class SqlBuilder:
                     )
                     continue
                 seen[principal.key] = named[user_name.lower()] = user.source
-                users.append(DesiredSqlUser(principal, user_name, user.roles, user.source))
+                users.append(
+                    DesiredSqlUser(principal, user_name, user.roles, user.source, user.by_object_id)
+                )
+            db_key = armid.key(f"{db.server_id}/databases/{db.database}")
+            allowed = frozenset(a.role for a in allowances if armid.key(a.database_id) == db_key)
             out.append(
-                DesiredSqlDatabase(db.server_id, db.database, tuple(users), db.prune, db.source)
+                DesiredSqlDatabase(
+                    db.server_id, db.database, tuple(users), db.prune, db.source,
+                    privileged_allowed=allowed, transfer_schemas_to_dbo=db.transfer_schemas,
+                )
             )
         return tuple(out)
 

@@ -1,8 +1,10 @@
-"""Read one database's principals, ownership marks and role memberships: two catalog queries.
+"""Read one database's principals, ownership marks, role memberships and schema owners.
 
-The first lists every database principal with its SID (as `0x…` text, so no driver's binary
-type is involved) and our ownership mark; the second lists direct role memberships by name.
-Together they are the whole live state the planner needs, whatever the database's size.
+Three catalog queries. The first lists every database principal with its SID (as `0x…` text, so
+no driver's binary type is involved) and our ownership mark; the second lists direct role
+memberships by name; the third the schemas Entra users and groups own, because such a user
+cannot be dropped (Msg 15138) until its schemas have another owner. Together they are the whole
+live state the planner needs, whatever the database's size.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ ROLE_MEMBERS_QUERY = (
     "JOIN sys.database_principals AS r ON r.principal_id = rm.role_principal_id "
     "JOIN sys.database_principals AS m ON m.principal_id = rm.member_principal_id;"
 )
+SCHEMAS_QUERY = (
+    "SELECT s.name AS schema_name, p.name AS owner_name "
+    "FROM sys.schemas AS s "
+    "JOIN sys.database_principals AS p ON p.principal_id = s.principal_id "
+    "WHERE p.type IN ('E', 'X');"
+)
 
 
 def _rows(conn: Connection, query: str) -> Sequence[Sequence[Any]]:
@@ -50,6 +58,7 @@ def read_database(conn: Connection, server_id: str, database: str) -> LiveSqlDat
     """The database's users (with memberships and ownership) and its roles."""
     principals = _rows(conn, PRINCIPALS_QUERY)
     members = _rows(conn, ROLE_MEMBERS_QUERY)
+    schemas = _rows(conn, SCHEMAS_QUERY)
     conn.rollback()  # end the read-only transaction autocommit-off drivers opened
     roles: dict[str, str] = {}
     found: dict[str, tuple[str, str, str | None, bool]] = {}
@@ -64,8 +73,12 @@ def read_database(conn: Connection, server_id: str, database: str) -> LiveSqlDat
     for row in members:
         role, member = str(row[0]), str(row[1])
         membership.setdefault(fold(member), set()).add(role)
+    owned: dict[str, set[str]] = {}
+    for row in schemas:
+        owned.setdefault(fold(str(row[1])), set()).add(str(row[0]))
     users = {
-        key: LiveUser(name, type_, sid, marked, frozenset(membership.get(key, ())))
+        key: LiveUser(name, type_, sid, marked, frozenset(membership.get(key, ())),
+                      frozenset(owned.get(key, ())))
         for key, (name, type_, sid, marked) in found.items()
     }
     return LiveSqlDatabase(server_id, database, users, roles)

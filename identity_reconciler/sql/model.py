@@ -65,6 +65,7 @@ class LiveUser:
     sid: str | None  # "0x…" as CONVERT(varchar, sid, 1) prints it
     owned: bool  # carries the extended property managed-by = identity-reconciler
     roles: frozenset[str] = frozenset()  # role names as the catalog spells them
+    schemas: frozenset[str] = frozenset()  # schemas it owns (it cannot be dropped while it does)
 
     @property
     def app_id(self) -> str | None:
@@ -79,6 +80,7 @@ class LiveUser:
                 "sid": (self.sid or "").lower(),
                 "owned": self.owned,
                 "roles": sorted(fold(r) for r in self.roles),
+                **({"schemas": sorted(fold(s) for s in self.schemas)} if self.schemas else {}),
             }
         )
 

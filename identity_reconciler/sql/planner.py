@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
+from identity_reconciler.core.dbroles import PRIVILEGED_DATABASE_ROLES, is_privileged_database_role
 from identity_reconciler.core.state import DesiredSqlDatabase, DesiredSqlUser
 from identity_reconciler.sql import tsql
 from identity_reconciler.sql.model import (
@@ -61,6 +62,7 @@ class _Planner:
     adopt: bool
     # Owned users whose principal provably no longer exists: dropped whatever `prune` says.
     orphaned: Callable[[LiveUser], bool] = lambda _user: False
+    object_ids: Mapping[str, str] = field(default_factory=dict)
     changes: list[SqlChange] = field(default_factory=list)
     issues: list[SqlIssue] = field(default_factory=list)
     existing: int = 0
@@ -83,6 +85,14 @@ class _Planner:
     def user_view(self, name: str, app_id: str) -> dict[str, Any]:
         return {"database": self.label, "user": name, "type": EXTERNAL_USER,
                 "app_id": app_id, "managed_by": MARK_VALUE}
+
+    def create_statement(self, user: DesiredSqlUser) -> str:
+        """CREATE USER by object id (known now, or filled in by apply) or by display name."""
+        if not user.by_object_id:
+            return tsql.create_user(user.user_name)
+        key = user.principal.key
+        known = self.object_ids.get(key) if key not in self.recreated else None
+        return tsql.create_user(user.user_name, known or tsql.OBJECT_ID_AFTER_APPLY)
 
     def live_view(self, user: LiveUser) -> dict[str, Any]:
         return {"database": self.label, "user": user.name, "type": user.type,
@@ -120,7 +130,7 @@ class _Planner:
             self.change(
                 kind=SQL_USER, actions=("create",), reason=CREATE_BECAUSE_NOT_LIVE,
                 user=user.user_name, role=None, principal=user.principal,
-                statements=(tsql.create_user(user.user_name),),
+                statements=(self.create_statement(user),),
                 before=None, after=self.user_view(user.user_name, app_id),
                 live_fingerprint=None, source=user.source,
             )
@@ -178,22 +188,52 @@ class _Planner:
             )
             return
         self.existing += 1 + len(live.roles)
+        drop = self.drop_statements(live, user)
+        if drop is None:
+            return
         self.change(
             kind=SQL_USER, actions=("delete", "create"), reason=REPLACE_BECAUSE_PRINCIPAL_REPLACED,
             user=live.name, role=None, principal=user.principal,
-            statements=(
-                tsql.drop_user(live.name),
-                tsql.create_user(user.user_name),
-            ),
+            statements=(*drop, self.create_statement(user)),
             before=self.live_view(live), after=self.user_view(user.user_name, app_id),
             live_fingerprint=live.fingerprint, source=user.source,
         )
         self.add_members(user, user.user_name, roles, live)
 
+    def drop_statements(
+        self, live: LiveUser, user: DesiredSqlUser | None
+    ) -> tuple[str, ...] | None:
+        """DROP USER, after handing its schemas to dbo; None (and an error) when it owns schemas
+        the specs do not say to transfer: the drop would fail at apply with Msg 15138."""
+        schemas = sorted(live.schemas, key=fold)
+        if schemas and not self.desired.transfer_schemas_to_dbo:
+            self.issue(
+                "sql_user_owns_schema",
+                f"user {live.name!r} in {self.label} owns schema(s) {', '.join(schemas)}, so it "
+                "cannot be dropped (Msg 15138); set transfer_schemas_to_dbo: true on the "
+                "database to make dbo their owner first, or transfer them by hand (ALTER "
+                "AUTHORIZATION ON SCHEMA::[name] TO [dbo])",
+                error=True, user=user,
+            )
+            return None
+        transfers = tuple(tsql.transfer_schema(s, live.name) for s in schemas)
+        return (*transfers, tsql.drop_user(live.name))
+
     def add_members(
         self, user: DesiredSqlUser, name: str, roles: list[str], live: LiveUser | None
     ) -> None:
         for role in roles:
+            allowed = role.lower() in self.desired.privileged_allowed
+            if is_privileged_database_role(role) and not allowed:
+                database = f"{self.desired.server_id.rstrip('/')}/databases/{self.desired.database}"
+                self.issue(
+                    "sql_privileged_role_not_allowed",
+                    f"{role} in {self.label} for user {name!r} is a privileged database role "
+                    f"({PRIVILEGED_DATABASE_ROLES[role.lower()]}); add {{role: {role}, scope: "
+                    f"{database}, justification: ...}} to policy.allow_privileged (and apply "
+                    "with --allow-privileged)",
+                    error=True, user=user,
+                )
             self.change(
                 kind=SQL_ROLE_MEMBER, actions=("create",), reason=CREATE_BECAUSE_NOT_LIVE,
                 user=name, role=role, principal=user.principal,
@@ -257,11 +297,14 @@ class _Planner:
                 error=False, user=None,
             )
             return
+        drop = self.drop_statements(live, None)
+        if drop is None:
+            return
         self.change(
             kind=SQL_USER, actions=("delete",),
             reason=DELETE_BECAUSE_PRINCIPAL_DELETED if orphan else DELETE_BECAUSE_NOT_IN_SPEC,
             user=live.name, role=None, principal=None,
-            statements=(tsql.drop_user(live.name),),
+            statements=drop,
             before=self.live_view(live), after=None,
             live_fingerprint=live.fingerprint, source=self.desired.source,
         )
@@ -275,15 +318,20 @@ def plan_database(
     recreated: Set[str] = frozenset(),
     adopt: bool = False,
     orphaned: Callable[[LiveUser], bool] | None = None,
+    object_ids: Mapping[str, str] | None = None,
 ) -> DatabasePlan:
     """The changes that make `live` hold the users and memberships `desired` lists.
 
     `app_ids` maps a principal key to the client id its user's SID must carry (when known);
     `recreated` holds the keys of principals this plan creates or re-creates, whose existing
     users, if any, therefore belong to an earlier principal. `orphaned` tells which owned
-    users the specs no longer name belong to a principal that no longer exists.
+    users the specs no longer name belong to a principal that no longer exists. `object_ids`
+    maps a principal key to its Entra object id, for `CREATE USER … WITH OBJECT_ID`; an unknown
+    one is filled in by apply once the principal exists.
     """
-    planner = _Planner(desired, live, app_ids or {}, recreated, adopt)
+    planner = _Planner(
+        desired, live, app_ids or {}, recreated, adopt, object_ids=object_ids or {}
+    )
     if orphaned is not None:
         planner.orphaned = orphaned
     named: set[str] = set()

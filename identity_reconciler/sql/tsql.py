@@ -17,12 +17,35 @@ string-built SQL below is safe; tests parse each statement to prove it for arbit
 
 from __future__ import annotations
 
+import re
+
 from identity_reconciler.core.ownership import OWNER_TAG, OWNER_TAG_VALUE
-from identity_reconciler.sql.quote import name_literal, quote_literal, quote_name
+from identity_reconciler.sql.quote import UnsafeName, name_literal, quote_literal, quote_name
 
 MARK_NAME = OWNER_TAG
 MARK_VALUE = OWNER_TAG_VALUE
 _DATABASE_PRINCIPAL_CLASS = 4
+# The object id of a principal this plan creates: apply fills it in (`bind_object_id`).
+OBJECT_ID_AFTER_APPLY = "(known after apply)"
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def _object_id(value: str) -> str:
+    if value != OBJECT_ID_AFTER_APPLY and not _GUID.match(value):
+        raise UnsafeName(f"object id {value[:40]!r} is not a GUID")
+    return f"'{value.lower() if value != OBJECT_ID_AFTER_APPLY else value}'"
+
+
+def bind_object_id(statement: str, object_id: str) -> str:
+    """`statement` with the object id of a principal created during apply filled in."""
+    if not _GUID.match(object_id):
+        raise UnsafeName(f"object id {object_id[:40]!r} is not a GUID")
+    placeholder = f"WITH OBJECT_ID = {_object_id(OBJECT_ID_AFTER_APPLY)};"
+    return statement.replace(placeholder, f"WITH OBJECT_ID = {_object_id(object_id)};")
+
+
+def needs_object_id(statement: str) -> bool:
+    return f"WITH OBJECT_ID = {_object_id(OBJECT_ID_AFTER_APPLY)};" in statement
 
 
 def _is_marked(user: str) -> str:
@@ -50,22 +73,37 @@ def _add_mark(user: str) -> str:
     )
 
 
-def create_user(user: str) -> str:
-    """A contained user for the Entra principal whose display name is `user`, marked ours.
+def create_user(user: str, object_id: str | None = None) -> str:
+    """A contained user for an Entra principal, named `user`, marked ours.
 
+    With `object_id` the server binds the user to that principal (`WITH OBJECT_ID`), so a
+    display name shared by two principals (Msg 33131) cannot make it fail or pick the wrong one;
+    without it the server looks the principal up by the display name `user`.
     The mark is set in the same guarded block, so a user someone else created in the meantime
     is never marked as ours; a re-run finds the user and does nothing.
     """
+    by_id = "" if object_id is None else f" WITH OBJECT_ID = {_object_id(object_id)}"
     return (
         "IF NOT EXISTS (SELECT 1 FROM sys.database_principals "  # noqa: S608
         f"WHERE name = {name_literal(user)}) "
-        f"BEGIN CREATE USER {quote_name(user)} FROM EXTERNAL PROVIDER; {_add_mark(user)} END;"
+        f"BEGIN CREATE USER {quote_name(user)} FROM EXTERNAL PROVIDER{by_id}; "
+        f"{_add_mark(user)} END;"
     )
 
 
 def mark_owned(user: str) -> str:
     """Adopt an existing user: mark it ours (once)."""
     return f"IF NOT EXISTS ({_is_marked(user)}) {_add_mark(user)}"
+
+
+def transfer_schema(schema: str, user: str, to: str = "dbo") -> str:
+    """Give a schema `user` owns to `to` (dbo), so that `user` can be dropped; once only."""
+    return (
+        "IF EXISTS (SELECT 1 FROM sys.schemas "  # noqa: S608
+        f"WHERE name = {name_literal(schema)} AND principal_id = DATABASE_PRINCIPAL_ID("
+        f"{name_literal(user)})) ALTER AUTHORIZATION ON SCHEMA::{quote_name(schema)} TO "
+        f"{quote_name(to)};"
+    )
 
 
 def drop_user(user: str) -> str:

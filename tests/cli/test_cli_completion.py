@@ -39,7 +39,7 @@ BASH_CASES = [
     (["pl"], ["plan"]),
     ([""], [
         "validate", "plan", "drift", "apply", "destroy", "show", "export", "audit", "emulator",
-        "completion",
+        "completion", "fmt", "outputs", "init", "graph",
     ]),
     (["plan", "--form"], ["--format"]),
     (["plan", "specs/", "--format", ""], ["text", "markdown", "json", "github"]),

@@ -30,7 +30,7 @@ def test_show_renders_the_saved_plan_in_each_format(
     assert main(["show", str(saved_plan), "--no-color"]) == 0
     text = capsys.readouterr().out
     assert "+ identity.rg-myapp-prod-uks-01/id-myapp-prod-uks-01" in text
-    assert text.rstrip().endswith("Plan: 6 to add, 0 to change, 0 to destroy.")
+    assert text.rstrip().endswith("Plan: 9 to add, 0 to change, 0 to destroy.")
 
     assert main(["show", str(saved_plan), "--format", "markdown"]) == 0
     markdown = capsys.readouterr().out

@@ -25,7 +25,7 @@ EXIT_RE = re.compile(r"^(identity-reconciler .*?)\s+#\s*exit (\d+)\s*$")
 WRAPPER = """\
 identity-reconciler() {
     case "$1" in
-        plan|apply|destroy|drift|export|audit)
+        plan|apply|destroy|drift|export|audit|outputs)
             command identity-reconciler "$@" --state-dir "$IR_STATE" ;;
         *) command identity-reconciler "$@" ;;
     esac
@@ -96,8 +96,8 @@ def test_quickstart_runs_as_written(tmp_path: Path) -> None:
         transcript.append(f"--- block {index}\n{block}\n{result.stdout}{result.stderr}")
         assert result.returncode == 0, "\n".join(transcript)
     log = "\n".join(transcript)
-    assert "Plan: 6 to add, 0 to change, 0 to destroy." in log
-    assert "Apply complete: 6 done, 0 failed" in log
+    assert "Plan: 9 to add, 0 to change, 0 to destroy." in log
+    assert "Apply complete: 9 done, 0 failed" in log
     assert (tmp_path / "plan.md").read_text().startswith("### identity-reconciler plan")
     assert (tmp_path / "state").is_dir()
     assert not (tmp_path / ".identity-reconciler").exists()  # the state stayed where told

@@ -43,7 +43,9 @@ def test_a_relocated_identity_is_recreated_with_its_credentials_attachment_and_g
     )  # fmt: skip
     assert rc == 0, err
     summary = json.loads(out)
-    assert summary["counts"] == {"done": 4, "failed": 0, "skipped": 0}
+    # identity, credential, attachment, grant; and its SQL user (bound to the new principal)
+    # with its two memberships
+    assert summary["counts"] == {"done": 7, "failed": 0, "skipped": 0}
     new_principal = next(a for a in summary["actions"] if a["address"] == IDENTITY)["principal_id"]
     old_principal = data["changes"][0]["before"]["principal_id"]
     assert new_principal != old_principal

@@ -27,10 +27,11 @@ def test_seed_scenario_applies_and_then_plans_zero_changes(
     assert rc == 0, err
     summary = json.loads(out)
     assert summary["ok"] is True
-    assert summary["counts"] == {"done": 6, "failed": 0, "skipped": 0}
+    assert summary["counts"] == {"done": 9, "failed": 0, "skipped": 0}
     kinds = {a["kind"] for a in summary["actions"]}
-    assert kinds == {"identity", "federated_credential", "attachment", "system_assigned", "grant"}
-    assert watch.writes() == 6  # one write per change, nothing retried
+    assert kinds == {"identity", "federated_credential", "attachment", "system_assigned", "grant",
+                     "sql_user", "sql_role_member"}
+    assert watch.writes() == 6  # one ARM write per ARM change, nothing retried
     assert "  done     identity.rg-myapp-prod-uks-01/id-myapp-prod-uks-01" in err
     assert converged(capsys, SPECS, state)
 
@@ -41,8 +42,8 @@ def test_apply_of_specs_takes_auto_approve_and_is_idempotent(
     state = tmp_path / "state"
     rc, out, err = cli(capsys, "apply", SPECS, *local(state), "--auto-approve")
     assert rc == 0, err
-    assert "Plan: 6 to add" in out
-    assert "Apply complete: 6 done, 0 failed, 0 skipped" in out
+    assert "Plan: 9 to add" in out
+    assert "Apply complete: 9 done, 0 failed, 0 skipped" in out
     rc, out, err = cli(capsys, "apply", SPECS, *local(state), "--auto-approve")
     assert rc == 0, err
     assert "No changes" in out
@@ -130,15 +131,17 @@ def test_throttling_and_the_replication_window_are_waited_out(
 ) -> None:
     state, plan = tmp_path / "state", tmp_path / "plan.json"
     plan_to(capsys, SPECS, state, plan)
+    # The window outlasts the ARM writes (grants to young principals) but not the SQL user's
+    # second attempt 5 s later: Entra lag is waited out on both sides.
     watch = watch_local(
         monkeypatch,
-        settings=Settings(throttle=True, replication_window_s=600),
+        settings=Settings(throttle=True, replication_window_s=4),
         configure={"throttle_limits": {"writes": {"burst": 1, "per_second": 1}}},
     )
     rc, out, err = cli(capsys, "apply", str(plan), "--state-dir", str(state), "--format", "json")
     assert rc == 0, err
     summary = json.loads(out)
-    assert summary["counts"]["done"] == 6
+    assert summary["counts"]["done"] == 9
     assert summary["throttled"] >= 1
     statuses = watch.statuses()
     assert statuses.get("429", 0) == summary["throttled"]

@@ -14,6 +14,7 @@ from identity_reconciler.cmds import common, shared
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = str(REPO / "specs")
+SQL_READS = 3  # catalog queries per database, one request each
 
 EXPECTED = {
     ("identity", "identity.rg-myapp-prod-uks-01/id-myapp-prod-uks-01"),
@@ -26,6 +27,11 @@ EXPECTED = {
               "rg-myapp-prod-uks-01/vaults/kv-myapp-prod-uks-01"),
     ("grant", "grant.rg-myapp-prod-uks-01/sites/func-myapp-prod-uks-01/Storage Blob Data Reader@"
               "rg-myapp-prod-uks-01/storageAccounts/stmyappproduks01"),
+    ("sql_user", "sql_user.sql-myapp-prod-uks-01/appdb/id-myapp-prod-uks-01"),
+    ("sql_role_member", "sql_role_member.sql-myapp-prod-uks-01/appdb/id-myapp-prod-uks-01/"
+                        "db_datareader"),
+    ("sql_role_member", "sql_role_member.sql-myapp-prod-uks-01/appdb/id-myapp-prod-uks-01/"
+                        "db_datawriter"),
 }
 
 
@@ -43,12 +49,12 @@ def test_plan_shows_the_seed_scenario_creates(
     assert printed == saved
     assert {(c["kind"], c["address"]) for c in saved["changes"]} == EXPECTED
     assert all(c["actions"] == ["create"] for c in saved["changes"])
-    assert saved["summary"] == {"add": 6, "change": 0, "destroy": 0, "replace": 0}
+    assert saved["summary"] == {"add": 9, "change": 0, "destroy": 0, "replace": 0}
     assert saved["target"]["cloud"] == "local"
-    # identities, role assignments, two identity blocks; and the SQL server's check (the
-    # server, its Entra administrators, its databases)
-    assert saved["live_requests"] == 4 + 3
-    assert "7 ARM requests" in captured.err
+    # identities, role assignments, two identity blocks; the SQL server's check (the server,
+    # its Entra administrators, its databases); and the database's catalog queries
+    assert saved["live_requests"] == 4 + 3 + SQL_READS
+    assert "10 ARM requests" in captured.err  # the SQL endpoint's three count too
     assert (state / "state.sqlite").exists()  # the local state persists between runs
     assert not list(out.parent.glob(".*.tmp"))  # the atomic write leaves no temp file
 
@@ -58,7 +64,7 @@ def test_text_plan_and_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[
     rc = main(["plan", SPECS, "--cloud", "local", "--state-dir", state])
     text = capsys.readouterr().out
     assert rc == 0  # changes, but no --detailed-exitcode
-    assert "Plan: 6 to add, 0 to change, 0 to destroy." in text
+    assert "Plan: 9 to add, 0 to change, 0 to destroy." in text
     assert "\x1b[" not in text  # not a terminal: no colour
     assert "+ identity.rg-myapp-prod-uks-01/id-myapp-prod-uks-01" in text
 

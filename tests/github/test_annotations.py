@@ -61,10 +61,10 @@ def test_plan_appends_the_markdown_plan_to_the_job_summary(
     assert rc == 0
     out = capsys.readouterr().out
     assert any(LOCATED.match(x) and "IR105" in x for x in out.splitlines())  # the warning
-    assert "Plan: 6 to add, 0 to change, 0 to destroy." in out  # the text plan for the log
+    assert "Plan: 9 to add, 0 to change, 0 to destroy." in out  # the text plan for the log
     text = summary.read_text()
     assert text.startswith("## an earlier step\n### identity-reconciler plan")  # appended
-    assert "**Plan: 6 to add, 0 to change, 0 to destroy.**" in text
+    assert "**Plan: 9 to add, 0 to change, 0 to destroy.**" in text
 
 
 def test_without_a_job_summary_nothing_is_written(
@@ -103,7 +103,7 @@ def test_drift_annotates_each_difference_and_appends_the_report(
     assert rc == 2  # nothing applied yet: everything the specs declare is missing live
     out = capsys.readouterr().out
     drift_lines = [x for x in out.splitlines() if "title=drift%3A" in x]
-    assert len(drift_lines) == 6
+    assert len(drift_lines) == 9  # six ARM objects, the SQL user and its two memberships
     assert all(LOCATED.match(x) for x in drift_lines)
     assert any("myapp-prod.yaml,line=16,col=11" in x for x in drift_lines)
     assert "Drift:" in out  # the text report for the log

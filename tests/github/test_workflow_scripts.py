@@ -1,4 +1,4 @@
-"""The github-script steps of the example workflows, run in node against a fake REST API: one
+"""The github-script steps of the action (action.yml), run in node against a fake REST API: one
 plan comment per pull request (found again by its marker), and one drift issue."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from workflow_files import DRIFT_MARKER, EXAMPLES, PLAN_MARKER, step
+from workflow_files import DRIFT_MARKER, PLAN_MARKER, action_step
 
 HARNESS = Path(__file__).with_name("github_script.js")
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
@@ -21,9 +21,9 @@ HUMAN = {"type": "User", "login": "alice"}
 
 
 def run_script(
-    workflow: str, step_name: str, cwd: Path, state: dict[str, Any], env: dict[str, str]
+    step_name: str, cwd: Path, state: dict[str, Any], env: dict[str, str]
 ) -> list[tuple[str, dict[str, Any]]]:
-    script = step(EXAMPLES / workflow, step_name)["with"]["script"]
+    script = action_step(step_name)["with"]["script"]
     (cwd / "script.js").write_text(script)
     (cwd / "state.json").write_text(json.dumps(state))
     result = subprocess.run(
@@ -37,7 +37,7 @@ def run_script(
 
 def plan_comment(tmp_path: Path, comments: list[dict[str, Any]], outcome: str = "success") -> Any:
     return run_script(
-        "identity-plan.yml", "Post or update the plan comment", tmp_path,
+        "Post or update the plan comment", tmp_path,
         {"comments": comments}, {"PLAN_OUTCOME": outcome},
     )
 
@@ -74,7 +74,7 @@ def test_a_failed_plan_replaces_the_stale_plan_with_a_warning(tmp_path: Path) ->
 def drift_issue(tmp_path: Path, issues: list[dict[str, Any]], drift: str) -> Any:
     (tmp_path / "drift.md").write_text("Drift: 1 missing live\n")
     return run_script(
-        "identity-drift.yml", "Open, update or close the drift issue", tmp_path,
+        "Open, update or close the drift issue", tmp_path,
         {"issues": issues}, {"DRIFT": drift},
     )
 

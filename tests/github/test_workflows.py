@@ -1,5 +1,5 @@
-"""The example workflows are valid GitHub Actions workflows, least-privileged, and call the CLI
-with options it has. actionlint checks them fully when it is installed."""
+"""The example workflows are valid GitHub Actions workflows, least-privileged, and short uses of
+this repository's action; actionlint checks them fully when it is installed."""
 
 from __future__ import annotations
 
@@ -9,16 +9,12 @@ from pathlib import Path
 
 import pytest
 from workflow_files import (
-    DRIFT_MARKER,
-    PLAN_MARKER,
+    ACTION_REF,
     WORKFLOWS,
     load,
-    reconciler_commands,
-    step,
     triggers,
+    uses_of_action,
 )
-
-from identity_reconciler.cli import build_parser
 
 BY_NAME = {p.name: p for p in WORKFLOWS}
 IDS = [p.name for p in WORKFLOWS]
@@ -61,49 +57,44 @@ def test_least_privilege(path: Path) -> None:
         assert writes == expected
 
 
-def test_plan_workflow_comments_once_and_keeps_the_plan() -> None:
-    path = BY_NAME["identity-plan.yml"]
-    assert "pull_request" in triggers(load(path))
-    script = step(path, "Post or update the plan comment")["with"]["script"]
-    assert PLAN_MARKER in script
-    assert "updateComment" in script
-    assert "createComment" in script
-    upload = step(path, "Keep the reviewed plan")
-    assert upload["uses"].startswith("actions/upload-artifact@")
-    assert "plan.json" in upload["with"]["path"]
+@pytest.mark.parametrize(
+    ("name", "command"),
+    [("identity-plan.yml", "plan"), ("identity-apply.yml", "apply"),
+     ("identity-drift.yml", "drift")],
+)
+def test_each_workflow_is_a_short_use_of_the_action(name: str, command: str) -> None:
+    path = BY_NAME[name]
+    (use,) = uses_of_action(path)
+    assert use["with"]["command"] == command
+    assert use["with"]["specs"] == "specs/"
+    assert use["with"]["client-id"].startswith("${{ vars.IDENTITY_RECONCILER_")
+    assert use["with"]["tenant-id"] == "${{ vars.AZURE_TENANT_ID }}"
+    assert len(path.read_text().splitlines()) < 60
+    assert "run:" not in path.read_text()  # all logic lives in the action
 
 
-def test_apply_workflow_applies_exactly_the_reviewed_artifact() -> None:
-    path = BY_NAME["identity-apply.yml"]
-    workflow = load(path)
+def test_plan_runs_on_pull_requests() -> None:
+    assert "pull_request" in triggers(load(BY_NAME["identity-plan.yml"]))
+
+
+def test_apply_workflow_applies_in_a_guarded_environment() -> None:
+    workflow = load(BY_NAME["identity-apply.yml"])
     assert triggers(workflow)["push"]["branches"] == ["main"]
     assert workflow["jobs"]["apply"]["environment"] == "production"
     assert workflow["concurrency"]["cancel-in-progress"] is False
-    download = next(s for s in workflow["jobs"]["apply"]["steps"]
-                    if str(s.get("uses", "")).startswith("actions/download-artifact@"))
-    assert download["with"]["name"] == "identity-plan"
-    assert "run-id" in download["with"]
-    assert ["apply", "reviewed/plan.json", "--specs", "specs/"] in reconciler_commands(path)
+    assert uses_of_action(BY_NAME["identity-apply.yml"])[0]["with"]["plan-workflow"] == (
+        "identity-plan.yml"
+    )
 
 
-def test_drift_workflow_is_scheduled_and_tracks_one_issue() -> None:
-    path = BY_NAME["identity-drift.yml"]
-    on = triggers(load(path))
+def test_drift_workflow_is_scheduled() -> None:
+    on = triggers(load(BY_NAME["identity-drift.yml"]))
     assert on["schedule"][0]["cron"]
     assert "workflow_dispatch" in on
-    script = step(path, "Open, update or close the drift issue")["with"]["script"]
-    assert DRIFT_MARKER in script
-    assert "2) echo \"drift=true\"" in step(path, "Drift")["run"]
 
 
-@pytest.mark.parametrize("path", WORKFLOWS, ids=IDS)
-def test_cli_invocations_parse(path: Path) -> None:
-    commands = reconciler_commands(path)
-    assert commands
-    parser = build_parser()
-    for argv in commands:
-        args = parser.parse_args(argv)  # SystemExit (a failure) on an unknown option
-        assert args.command == argv[0]
+def test_the_action_reference_is_the_documented_one() -> None:
+    assert ACTION_REF.endswith("@v1")
 
 
 @pytest.mark.skipif(shutil.which("actionlint") is None, reason="actionlint is not installed")

@@ -57,3 +57,18 @@ def reconciler_commands(path: Path) -> list[list[str]]:
                 words.append(word)
             out.append(words[1:])
     return out
+
+
+ACTION = REPO / "action.yml"
+ACTION_SCRIPT = REPO / ".github" / "action" / "run.sh"
+ACTION_REF = "OWNER/identity-reconciler@v1"
+
+
+def action_step(name: str) -> dict[str, Any]:
+    """A step of the composite action (action.yml), by its name."""
+    return next(s for s in load(ACTION)["runs"]["steps"] if s.get("name") == name)
+
+
+def uses_of_action(path: Path) -> list[dict[str, Any]]:
+    """The steps of a workflow that use this repository's action."""
+    return [s for s in steps(path) if s.get("uses") == ACTION_REF]

@@ -64,7 +64,7 @@ def test_plan_and_apply_use_the_running_emulator_and_start_none(
     monkeypatch.setattr(api, "running", no_second_emulator)
     rc, out, err = cli("apply", SPECS, "--cloud", "local", "--auto-approve")
     assert rc == 0, err
-    assert "Apply complete: 6 done, 0 failed, 0 skipped" in out
+    assert "Apply complete: 9 done, 0 failed, 0 skipped" in out
     assert emu.context.store.get(IDENTITY) is not None  # written where the variables point
     rc, out, err = cli("plan", SPECS, "--cloud", "local", "--detailed-exitcode")
     assert rc == 0, err

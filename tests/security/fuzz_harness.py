@@ -26,6 +26,8 @@ from typing import Any
 
 from identity_reconciler import cli
 from identity_reconciler.azure.errors import ArmUnavailable
+from identity_reconciler.cmds import fmt as fmt_cmd
+from identity_reconciler.cmds import init as init_cmd
 from identity_reconciler.plan.model import Plan, PlanFileError
 from identity_reconciler.reconcile import live
 from identity_reconciler.spec import RULES, validate
@@ -101,6 +103,11 @@ def sealed() -> Iterator[Sealed]:
         try:
             patch(live, "open_session", no_session)  # every command's one way to Azure
             patch(api, "start", no_emulator)
+            # Commands that write files (init, fmt) write only inside the sealed folder; given
+            # a path elsewhere (the repository's own specs/), they plan but write nothing.
+            scaffold = vars(init_cmd)["scaffold"]
+            patch(init_cmd, "scaffold", _inside(world.root, scaffold, dry=_dry_scaffold))
+            patch(fmt_cmd, "format_paths", _fmt_inside(world.root, vars(fmt_cmd)["format_paths"]))
             patch(socket.socket, "connect", no_connect)
             patch(socket.socket, "connect_ex", no_connect)
             patch(cli, "_error_fields", record)
@@ -110,6 +117,35 @@ def sealed() -> Iterator[Sealed]:
             os.chdir(cwd)
             for owner, name, value in reversed(saved):
                 setattr(owner, name, value)
+
+
+def _is_inside(root: Path, path: str | Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def _dry_scaffold(root: Path, force: bool = False) -> Any:
+    from identity_reconciler.spec.scaffold import ScaffoldResult, planned_files
+
+    planned_files(root)
+    return ScaffoldResult()
+
+
+def _inside(root: Path, real: Any, *, dry: Any) -> Any:
+    def call(target: Path, force: bool = False) -> Any:
+        return (real if _is_inside(root, target) else dry)(target, force=force)
+
+    return call
+
+
+def _fmt_inside(root: Path, real: Any) -> Any:
+    def call(paths: Any, *, write: bool) -> Any:
+        return real(paths, write=write and all(_is_inside(root, p) for p in paths))
+
+    return call
 
 
 # ---------------------------------------------------------------------- one input each

@@ -118,8 +118,10 @@ class Watch:
     identity_headers: list[str] = field(default_factory=list)
 
     def writes(self, index: int = -1) -> int:
+        """ARM writes: the SQL endpoint's batches are POSTs too, and are not counted here."""
         by_method = self.stats[index]["by_method"]
-        return sum(int(by_method.get(m, 0)) for m in WRITES)
+        sql = int(self.stats[index].get("by_route", {}).get("sql.batch", 0))
+        return sum(int(by_method.get(m, 0)) for m in WRITES) - sql
 
     @property
     def secrets(self) -> list[str]:

@@ -43,6 +43,11 @@ ALLOWED_TAGS = {"details", "summary", "code", "sub"}
 DIFF_PREFIXES = ("# ", "+ ", "- ", "! ", "-/+ ", "      ")
 HEADINGS = {"identity-reconciler plan", "Changes"}
 _MD = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+_LABEL = r"[A-Za-z0-9 ._/@:()+,=~#;-]*"
+_MERMAID_LINE = re.compile(
+    rf'flowchart LR|  n\d+(\(\["|\["|\{{\{{"|\[/"){_LABEL}("\]\)|"\]|"\}}\}}|"/\])'
+    rf'|  n\d+ (==>|-\.->|-\.-x|-->)\|"{_LABEL}"\| n\d+|  more\["… \d+ more not drawn"\]'
+)
 
 hostile = st.builds(
     lambda parts: MARK + "".join(parts) + MARK,
@@ -125,6 +130,12 @@ def _walk(tokens: list[Token]) -> list[tuple[Token, tuple[str, ...]]]:
 def assert_inert(markdown: str, groups: int) -> None:
     tokens = _MD.parse(markdown)
     fences = [t for t in tokens if t.type in ("fence", "code_block")]
+    diagrams = [t for t in fences if t.info == "mermaid"]
+    assert len(diagrams) <= 1
+    for diagram in diagrams:  # only lines of the diagram's own grammar, labels entity-encoded
+        for line in diagram.content.splitlines():
+            assert _MERMAID_LINE.fullmatch(line), f"forged diagram line: {line!r}"
+    fences = [t for t in fences if t.info != "mermaid"]
     assert [t.info for t in fences] == ["diff"] * groups, "a diff block was opened or closed"
     for fence in fences:
         for line in fence.content.splitlines():

@@ -2,12 +2,11 @@
 
 A server must exist, have a Microsoft Entra administrator and hold the database before any user
 can be created there; each missing piece is a plan error at the spec's `sql:` entry. On the
-local emulator, which has no SQL endpoint, a ready database is reported "not checked".
+local emulator a ready database is read through its SQL endpoint, and those requests count.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,6 +30,7 @@ RG = "rg-myapp-prod-uks-01"
 SERVER = (f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Sql/servers/"
           "sql-myapp-prod-uks-01")
 ADMIN_GROUP = "b7e2d9c4-1a6f-4e38-9b50-2c8d4f1e6a97"  # sqladmins in the default world
+SQL_READS = 3  # catalog queries per database
 
 
 @pytest.fixture
@@ -87,17 +87,20 @@ def test_read_server_reports_host_admin_and_databases(session: Session) -> None:
     assert not missing.exists
 
 
-def test_ready_server_on_the_emulator_is_reported_not_checked(tmp_path: Path,
-                                                              session: Session) -> None:
-    p = plan(session, desired_of(spec(tmp_path)))
-    assert sql_diagnostics(p) == [("notice", "sql_not_checked", f"{tmp_path}/sql.yaml:33:5")]
-    (notice,) = (n for n in p.notices if n.code == "sql_not_checked")
-    assert notice.message == (
-        "SQL users of sql-myapp-prod-uks-01/appdb not checked: no SQL endpoint on the local "
-        "emulator"
-    )
-    assert sql_changes(p) == []
-    assert "not checked: no SQL endpoint on the local emulator" in render_text(p)
+def test_ready_server_on_the_emulator_is_planned_through_its_sql_endpoint(
+    tmp_path: Path, session: Session
+) -> None:
+    desired = desired_of(spec(tmp_path))
+    live = read_live(session, desired)
+    arm = compute_plan(desired, live)
+    before = session.requests
+    p = plan_with_sql(session, desired, live, arm)
+    assert sql_diagnostics(p) == []
+    assert [c.actions for c in sql_changes(p)] == [("create",)] * 3
+    assert "not checked" not in render_text(p)
+    # ARM: server, administrators, databases; SQL: the catalog queries, one request each.
+    read = session.requests - before
+    assert p.live_requests - arm.live_requests == read == 3 + SQL_READS
 
 
 def test_ready_server_with_a_database_connection_plans_users(tmp_path: Path,
@@ -142,18 +145,3 @@ def test_unreachable_database_is_a_plan_error_naming_the_cause(tmp_path: Path,
     p = plan_with_sql(session, desired, live, compute_plan(desired, live), connect=refuse)
     assert sql_diagnostics(p) == [("error", "sql_unreadable", f"{tmp_path}/sql.yaml:33:5")]
     assert "cannot read sql-myapp-prod-uks-01/appdb: install mssql-python" in p.errors[0].message
-
-
-def test_plan_command_says_sql_was_not_checked_on_local(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from identity_reconciler.cli import main
-
-    seed = str(REPO / "specs" / "myapp-prod.yaml")
-    rc = main(["plan", seed, "--cloud", "local", "--state-dir", str(tmp_path / "state"),
-               "--format", "json"])
-    data = json.loads(capsys.readouterr().out)
-    assert rc == 0  # a notice, not an error: nothing about the database is claimed
-    (notice,) = [n for n in data["notices"] if n["code"] == "sql_not_checked"]
-    assert notice["source"].endswith("specs/myapp-prod.yaml:33:5")
-    assert not [c for c in data["changes"] if c["kind"].startswith("sql")]

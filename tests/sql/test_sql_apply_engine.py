@@ -1,8 +1,10 @@
 """SQL changes through the apply engine: SqlChangeRunner as `ApplyOptions.sql`.
 
-ARM is the emulator; each database is a FakeCatalog behind a RecordingConnection whose Entra
-directory is the emulator's own identities, so a user can be created only once the apply has
-created its identity — the ordering the plan promises. No SQL Server is involved.
+ARM is the emulator. The whole-plan test uses the emulator's SQL endpoint; the others need to
+arrange or watch a database between steps, so they run the same catalog code in memory
+(FakeCatalog) with Entra answered from the emulator's identities. Either way a user can be
+created only once the apply has created its identity — the ordering the plan promises. No SQL
+Server is involved.
 """
 
 from __future__ import annotations
@@ -12,10 +14,15 @@ from pathlib import Path
 
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
-from sql_fakes import FakeCatalog, RecordingConnection
+from sql_fakes import FakeCatalog, RecordingConnection, sid_of
 
 from identity_reconciler.apply import ApplyOptions, Status, apply_plan
-from identity_reconciler.apply.sql_apply import SqlChangeRunner, SqlFailed, SqlStale
+from identity_reconciler.apply.sql_apply import (
+    SqlChangeRunner,
+    SqlFailed,
+    SqlStale,
+    bind_sql_principal,
+)
 from identity_reconciler.azure.clients import Session, connect_emulator
 from identity_reconciler.azure.reader import read_live
 from identity_reconciler.core.state import DesiredState
@@ -29,6 +36,7 @@ REPO = Path(__file__).resolve().parents[2]
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-myapp-prod-uks-01"
 NAME = "id-myapp-prod-uks-01"
+OBJECT = "3c1d5e7f-2a4b-4c6d-8e0f-1a2b3c4d5e6f"
 
 
 @pytest.fixture
@@ -41,6 +49,16 @@ def seed() -> DesiredState:
     desired = validate([REPO / "specs" / "myapp-prod.yaml"]).desired
     assert desired is not None
     return desired
+
+
+def objects(session: Session) -> Callable[[str], tuple[str, str] | None]:
+    def lookup(object_id: str) -> tuple[str, str] | None:
+        for identity in session.msi(SUB).user_assigned_identities.list_by_resource_group(RG):
+            if str(identity.principal_id).lower() == object_id.lower():
+                return str(identity.name), str(identity.client_id)
+        return None
+
+    return lookup
 
 
 def directory(session: Session) -> Callable[[str], str | None]:
@@ -70,35 +88,38 @@ def make_plan(session: Session, desired: DesiredState, catalog: FakeCatalog) -> 
                          connect=connector(catalog))
 
 
-def test_whole_seed_plan_applies_through_the_engine_and_converges(session: Session) -> None:
-    catalog = FakeCatalog(entra=directory(session))
-    desired = seed()
-    plan = make_plan(session, desired, catalog)
-    assert len(sql_changes(plan)) == 3
-    opened: list[RecordingConnection] = []
-    runner = SqlChangeRunner(connect=connector(catalog, opened), sleep=lambda s: None)
-    try:
-        result = apply_plan(session, plan, options=ApplyOptions(sql=runner))
-    finally:
-        runner.close()
-    assert result.ok, [a.failure for a in result.failed]
-    assert len(opened) == 1  # one connection for the database, reused
-    assert opened[0].closed
-    assert opened[0].commits == 3  # one transaction per change
-
-    client_id = directory(session)(NAME)
-    user = catalog.principal(NAME)
-    assert user is not None
-    assert user.sid is not None
-    assert catalog.roles_of(NAME) == {"db_datareader", "db_datawriter"}
-    again = make_plan(session, desired, catalog)
-    assert again.changes == ()  # ARM and SQL both converged
-    assert again.errors == ()
-    assert client_id is not None
+def test_whole_seed_plan_applies_through_the_engine_and_converges(
+    session: Session, fresh_emulator: Callable[..., RunningEmulator]
+) -> None:
+    emu = fresh_emulator()
+    with connect_emulator(emu.info) as session:
+        desired = seed()
+        live = read_live(session, desired)
+        plan = plan_with_sql(session, desired, live, compute_plan(desired, live))
+        user_change = sql_changes(plan)[0]
+        assert user_change.principal is not None  # its object id is known only after apply
+        assert "WITH OBJECT_ID = '(known after apply)';" in str(user_change.operations[0].body)
+        runner = SqlChangeRunner(session, sleep=lambda s: None)
+        try:
+            result = apply_plan(session, plan, options=ApplyOptions(sql=runner))
+        finally:
+            runner.close()
+        assert result.ok, [a.failure for a in result.failed]
+        identity = session.msi(SUB).user_assigned_identities.get(RG, NAME)
+        database = user_change.id or ""
+        with emu.sql_database(database) as catalog:
+            user = catalog.principal(NAME)
+            assert user is not None
+            assert user.sid == sid_of(str(identity.client_id))  # bound by the new object id
+            assert catalog.roles_of(NAME) == {"db_datareader", "db_datawriter"}
+        live = read_live(session, desired)
+        again = plan_with_sql(session, desired, live, compute_plan(desired, live))
+        assert again.changes == ()  # ARM and SQL both converged
+        assert again.errors == ()
 
 
 def test_runner_checks_each_user_once_before_its_first_write(session: Session) -> None:
-    catalog = FakeCatalog(entra=directory(session))
+    catalog = FakeCatalog(entra=directory(session), entra_objects=objects(session))
     session.msi(SUB).user_assigned_identities.create_or_update(
         RG, NAME, {"location": "uksouth", "tags": {"managed-by": "identity-reconciler"}}
     )
@@ -110,7 +131,7 @@ def test_runner_checks_each_user_once_before_its_first_write(session: Session) -
     catalog.members.clear()  # someone removes every membership meanwhile
     assert runner(writer) == 1  # checked once per user: the guarded T-SQL copes
     reads = [s for s in opened[0].executed if s.startswith("SELECT")]
-    assert len(reads) == 2  # the two catalog queries, once
+    assert len(reads) == 3  # the three catalog queries, once
     runner.close()
 
 
@@ -126,14 +147,17 @@ def test_runner_refuses_a_user_changed_since_the_plan(session: Session) -> None:
 
 def test_runner_waits_for_replication_then_fails_clearly(session: Session) -> None:
     catalog = FakeCatalog(directory={NAME: "6a3e1f0c-9b2d-4e8f-a1c3-5d7b9e0f2a46"},
-                          lagging={NAME: 1})
+                          lagging={NAME: 1}, object_ids={NAME: OBJECT})
     user, _, _ = sql_changes(make_plan(session, seed(), catalog))
+    user = bind_sql_principal(user, OBJECT)  # as the engine does once the identity exists
     slept: list[float] = []
     assert SqlChangeRunner(connect=connector(catalog), sleep=slept.append)(user) == 1
     assert slept == [5.0]
 
-    other = FakeCatalog()  # Entra never learns the name
+    other = FakeCatalog(directory={NAME: "6a3e1f0c-9b2d-4e8f-a1c3-5d7b9e0f2a46"},
+                        lagging={NAME: 99}, object_ids={NAME: OBJECT})  # never replicates
     user, _, _ = sql_changes(make_plan(session, seed(), other))
+    user = bind_sql_principal(user, OBJECT)
     slept.clear()
     runner = SqlChangeRunner(connect=connector(other), wait_seconds=12, sleep=slept.append)
     with pytest.raises(SqlFailed, match="33130"):
@@ -151,7 +175,7 @@ def test_without_a_database_connection_sql_changes_fail_and_arm_goes_on(session:
     assert by_status[reader.address] is Status.SKIPPED
     (failure,) = [a.failure for a in result.failed]
     assert failure is not None
-    assert "no SQL endpoint on the local emulator" in failure.message
+    assert "no database connection was given for SQL users" in failure.message
 
 
 def test_a_stale_user_stays_refused_for_the_rest_of_the_apply(session: Session) -> None:

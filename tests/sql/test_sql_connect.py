@@ -124,18 +124,29 @@ def test_unknown_cloud_is_refused() -> None:
 def test_missing_driver_says_what_to_install() -> None:
     with pytest.raises(SqlDriverMissing) as info:
         load_driver(("identity_reconciler_no_such_driver",))
-    assert str(info.value) == (
-        "install mssql-python to manage SQL users (pip install mssql-python)"
+    assert str(info.value).startswith(
+        "install mssql-python to manage SQL users (pip install mssql-python, or the sql extra: "
+        "pip install 'identity-reconciler[sql]'; on Debian/Ubuntu it needs the system packages "
+        "libltdl7 libkrb5-3 libgssapi-krb5-2)"
     )
 
 
-def test_no_connector_on_the_local_emulator() -> None:
-    local = Session(cloud="local", arm_endpoint="https://127.0.0.1:1", scope="s",
-                    credential=Credential())
-    assert default_connector(local) is None
-    cloud = Session(cloud="azure", arm_endpoint="https://management.azure.com", scope="s",
-                    credential=Credential())
-    assert callable(default_connector(cloud))
+def test_an_installed_driver_that_cannot_load_is_not_called_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(name: str) -> types.ModuleType:
+        raise ImportError("libltdl.so.7: cannot open shared object file")
+
+    monkeypatch.setattr("importlib.import_module", broken)
+    with pytest.raises(SqlConnectError, match="pytest is installed but cannot be loaded"):
+        load_driver(("pytest",))
+
+
+def test_every_cloud_has_a_connector_local_included() -> None:
+    for cloud, endpoint in (("local", "https://127.0.0.1:1"),
+                            ("azure", "https://management.azure.com")):
+        session = Session(cloud=cloud, arm_endpoint=endpoint, scope="s", credential=Credential())
+        assert callable(default_connector(session))
 
 
 def test_real_mssql_python_failure_is_a_clear_error() -> None:

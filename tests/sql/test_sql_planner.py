@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sql_fakes import FakeCatalog, RecordingConnection, sid_of
 
@@ -16,24 +18,29 @@ from identity_reconciler.core.state import (
 from identity_reconciler.sql import (
     DatabasePlan,
     LiveSqlDatabase,
+    SqlExecutionError,
+    execute,
     plan_database,
     read_database,
     tsql,
 )
 from identity_reconciler.sql.model import app_id_of
+from identity_reconciler.sql.quote import UnsafeName
 
 SUB = "11111111-1111-1111-1111-111111111111"
 SERVER = armid.resource_id(SUB, "rg-1", "Microsoft.Sql/servers", "sql-1")
 IDENT = armid.identity_id(SUB, "rg-1", "id-app")
 PRINCIPAL = PrincipalRef(PrincipalKind.USER_ASSIGNED, IDENT)
 CLIENT = "6a3e1f0c-9b2d-4e8f-a1c3-5d7b9e0f2a46"
+OBJECT = "3c1d5e7f-2a4b-4c6d-8e0f-1a2b3c4d5e6f"  # the identity's principal (object) id
 OLD_CLIENT = "0f0e0d0c-0b0a-4909-8807-060504030201"
 USER_SRC = SourceRef("specs/a.yaml", 12, 20)
 DB_SRC = SourceRef("specs/a.yaml", 9, 5)
 
 
-def desired(*roles: str, prune: bool = False, name: str = "id-app") -> DesiredSqlDatabase:
-    user = DesiredSqlUser(PRINCIPAL, name, tuple(roles), USER_SRC)
+def desired(*roles: str, prune: bool = False, name: str = "id-app",
+            by_object_id: bool = True) -> DesiredSqlDatabase:
+    user = DesiredSqlUser(PRINCIPAL, name, tuple(roles), USER_SRC, by_object_id)
     return DesiredSqlDatabase(SERVER, "appdb", (user,), prune, DB_SRC)
 
 
@@ -46,7 +53,7 @@ def run(
     recreated: frozenset[str] = frozenset(),
 ) -> DatabasePlan:
     return plan_database(want, live(catalog), app_ids={PRINCIPAL.key: CLIENT},
-                         recreated=recreated, adopt=adopt)
+                         recreated=recreated, adopt=adopt, object_ids={PRINCIPAL.key: OBJECT})
 
 
 def summary(plan: DatabasePlan) -> list[tuple[str, tuple[str, ...], str | None]]:
@@ -89,7 +96,8 @@ def test_new_user_is_created_with_its_roles() -> None:
         ("sql_role_member", ("create",), "db_datareader"),
         ("sql_role_member", ("create",), "db_datawriter"),
     ]
-    assert plan.changes[0].statements == (tsql.create_user("id-app"),)
+    assert plan.changes[0].statements == (tsql.create_user("id-app", OBJECT),)
+    assert f"FROM EXTERNAL PROVIDER WITH OBJECT_ID = '{OBJECT}';" in plan.changes[0].statements[0]
     assert plan.changes[0].after == {
         "database": "sql-1/appdb", "user": "id-app", "type": "E", "app_id": CLIENT,
         "managed_by": "identity-reconciler",
@@ -182,7 +190,7 @@ def test_owned_user_of_an_earlier_principal_is_replaced() -> None:
     ]
     user = plan.changes[0]
     assert user.reason == "replace_because_principal_replaced"
-    assert user.statements == (tsql.drop_user("id-app"), tsql.create_user("id-app"))
+    assert user.statements == (tsql.drop_user("id-app"), tsql.create_user("id-app", OBJECT))
     assert (user.before["app_id"], user.after["app_id"]) == (OLD_CLIENT, CLIENT)  # type: ignore[index]
 
 
@@ -192,6 +200,24 @@ def test_user_of_a_principal_this_plan_recreates_is_replaced() -> None:
     plan = run(catalog, desired("db_datareader"), recreated=frozenset({PRINCIPAL.key}))
     assert summary(plan)[0] == ("sql_user", ("delete", "create"), None)
     assert plan.changes[0].after["app_id"] == "(known after apply)"  # type: ignore[index]
+    # The new principal's object id is not the old one's: apply fills it in.
+    assert "WITH OBJECT_ID = '(known after apply)';" in plan.changes[0].statements[1]
+
+
+def test_display_name_form_is_kept_as_an_option() -> None:
+    plan = run(FakeCatalog(), desired("db_datareader", by_object_id=False))
+    assert plan.changes[0].statements == (tsql.create_user("id-app"),)
+    assert "OBJECT_ID" not in plan.changes[0].statements[0]
+
+
+def test_object_id_is_filled_in_only_as_a_guid() -> None:
+    pending = tsql.create_user("id-app", tsql.OBJECT_ID_AFTER_APPLY)
+    assert tsql.needs_object_id(pending)
+    assert tsql.bind_object_id(pending, OBJECT) == tsql.create_user("id-app", OBJECT)
+    with pytest.raises(UnsafeName):
+        tsql.bind_object_id(pending, "x'; DROP USER [dbo]; --")
+    with pytest.raises(UnsafeName):
+        tsql.create_user("id-app", "not-a-guid")
 
 
 def test_someone_elses_user_of_an_earlier_principal_is_an_error() -> None:
@@ -233,3 +259,60 @@ def test_names_from_the_catalog_that_cannot_be_shown_safely_are_errors_not_t_sql
     assert codes(plan) == [("sql_name_unsafe", True), ("sql_name_unsafe", True)]
     assert plan.issues[0].source == USER_SRC
     assert "contains control characters" in plan.issues[0].message
+
+
+# --------------------------------------------------------------------------- schema owners
+
+
+def test_catalog_reader_sees_the_schemas_a_user_owns() -> None:
+    catalog = FakeCatalog()
+    catalog.add("id-app", app_id=CLIENT, owned=True)
+    catalog.add_schema("reporting", "id-app")
+    assert live(catalog).user("id-app").schemas == {"reporting"}  # type: ignore[union-attr]
+
+
+def test_dropping_a_user_that_owns_a_schema_is_refused_at_plan() -> None:
+    catalog = FakeCatalog()
+    catalog.add("id-old", app_id=OLD_CLIENT, owned=True)
+    catalog.add_schema("reporting", "id-old")
+    plan = run(catalog, desired(prune=True))
+    assert [c for c in plan.changes if c.user == "id-old"] == []
+    (issue,) = [i for i in plan.issues if i.code == "sql_user_owns_schema"]
+    assert issue.error
+    assert issue.source == DB_SRC  # located at the database entry
+    assert "owns schema(s) reporting" in issue.message
+    assert "transfer_schemas_to_dbo: true" in issue.message
+
+
+def test_a_schema_is_handed_to_dbo_first_when_the_spec_says_so() -> None:
+    catalog = FakeCatalog()
+    catalog.add("id-old", app_id=OLD_CLIENT, owned=True)
+    catalog.add_schema("reporting", "id-old")
+    want = dataclasses.replace(desired(prune=True), transfer_schemas_to_dbo=True)
+    plan = run(catalog, want)
+    (drop,) = [c for c in plan.changes if c.user == "id-old"]
+    assert drop.statements == (tsql.transfer_schema("reporting", "id-old"),
+                               tsql.drop_user("id-old"))
+    conn = RecordingConnection(catalog)
+    execute(conn, drop.statements)
+    assert catalog.principal("id-old") is None
+    assert catalog.schemas["reporting"] == 1  # dbo
+
+
+def test_the_drop_fails_at_apply_without_the_transfer_as_the_server_would() -> None:
+    catalog = FakeCatalog()
+    catalog.add("id-old", app_id=OLD_CLIENT, owned=True)
+    catalog.add_schema("reporting", "id-old")
+    with pytest.raises(SqlExecutionError, match="15138"):
+        execute(RecordingConnection(catalog), [tsql.drop_user("id-old")])
+
+
+def test_replacing_a_user_that_owns_a_schema_transfers_or_refuses() -> None:
+    catalog = FakeCatalog()
+    catalog.add("id-app", app_id=OLD_CLIENT, owned=True)
+    catalog.add_schema("app", "id-app")
+    refused = run(catalog, desired())
+    assert [i.code for i in refused.issues] == ["sql_user_owns_schema"]
+    assert refused.issues[0].source == USER_SRC
+    moved = run(catalog, dataclasses.replace(desired(), transfer_schemas_to_dbo=True))
+    assert moved.changes[0].statements[0] == tsql.transfer_schema("app", "id-app")

@@ -1,9 +1,11 @@
 """plan -> apply -> plan for the seed scenario's SQL users, ARM side on the emulator.
 
 ARM (server, Entra admin, database, the identity) is the embedded emulator, reached through the
-real SDK. The database is a FakeCatalog behind a RecordingConnection — there is no SQL Server
-here — so these tests prove the T-SQL's effect as the fake understands it, and that plan and
-apply agree with each other; they cannot prove what a real server would answer.
+real SDK; the database is the emulator's SQL endpoint, reached through the same DB-API boundary
+as a driver and signed in as the operator (a member of the server's admin group). Where a test
+needs Entra to lag a set number of times, the same catalog code runs in memory (FakeCatalog).
+There is no SQL Server here: these tests prove the T-SQL's effect as the local Azure runs it,
+and that plan and apply agree with each other, not what a real server would answer.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from azure.mgmt.msi.v2024_11_30.models import Identity
-from sql_fakes import FakeCatalog, RecordingConnection
+from sql_fakes import FakeCatalog, RecordingConnection, sid_of
 
 from identity_reconciler.apply.sql_apply import apply_sql
 from identity_reconciler.azure.clients import Session, connect_emulator
@@ -39,8 +41,12 @@ WRITER = "sql_role_member.sql-myapp-prod-uks-01/appdb/id-myapp-prod-uks-01/db_da
 
 
 @pytest.fixture
-def session(fresh_emulator: Callable[..., RunningEmulator]) -> Iterator[Session]:
-    emu = fresh_emulator()
+def emu(fresh_emulator: Callable[..., RunningEmulator]) -> RunningEmulator:
+    return fresh_emulator()
+
+
+@pytest.fixture
+def session(emu: RunningEmulator) -> Iterator[Session]:
     with connect_emulator(emu.info) as s:
         yield s
 
@@ -51,14 +57,18 @@ def seed() -> DesiredState:
     return result.desired
 
 
-def make_plan(session: Session, desired: DesiredState, catalog: FakeCatalog,
+def make_plan(session: Session, desired: DesiredState, catalog: FakeCatalog | None = None,
               connections: list[RecordingConnection] | None = None) -> Plan:
+    """The plan, reading the database from `catalog` or else from the emulator's endpoint."""
     live = read_live(session, desired)
     arm = compute_plan(desired, live)
+    if catalog is None:
+        return plan_with_sql(session, desired, live, arm)
+    fake_catalog = catalog
 
     def connect(endpoint: str, database: str) -> RecordingConnection:
         assert (endpoint, database) == ("sql-myapp-prod-uks-01.database.windows.net", "appdb")
-        conn = RecordingConnection(catalog)
+        conn = RecordingConnection(fake_catalog)
         if connections is not None:
             connections.append(conn)
         return conn
@@ -70,16 +80,16 @@ def fake(catalog: FakeCatalog) -> Callable[[str, str], RecordingConnection]:
     return lambda endpoint, database: RecordingConnection(catalog)
 
 
-def create_identity(session: Session) -> str:
-    """The ARM half of an apply, done directly: the seed identity, owned."""
+def create_identity(session: Session) -> tuple[str, str]:
+    """The ARM half of an apply, done directly: the seed identity, owned; (client, object) id."""
     identity = session.msi(SUB).user_assigned_identities.create_or_update(
         RG, NAME, Identity(location="uksouth", tags={ownership.OWNER_TAG: "identity-reconciler"})
     )
-    return str(identity.client_id)
+    return str(identity.client_id), str(identity.principal_id)
 
 
 def test_new_identity_gets_its_user_after_it_exists(session: Session) -> None:
-    plan = make_plan(session, seed(), FakeCatalog())
+    plan = make_plan(session, seed())
     assert plan.errors == ()
     sql = sql_changes(plan)
     assert [(c.address, c.actions) for c in sql] == [
@@ -101,51 +111,56 @@ def test_new_identity_gets_its_user_after_it_exists(session: Session) -> None:
     assert Plan.from_json(plan.to_json()) == plan
 
 
-def test_plan_apply_plan_converges(session: Session) -> None:
-    client_id = create_identity(session)
-    catalog = FakeCatalog(directory={NAME: client_id})
+def test_plan_apply_plan_converges(session: Session, emu: RunningEmulator) -> None:
+    client_id, object_id = create_identity(session)
     desired = seed()
-    connections: list[RecordingConnection] = []
-    first = make_plan(session, desired, catalog, connections)
+    first = make_plan(session, desired)
     assert [c.address for c in sql_changes(first)] == [USER, READER, WRITER]
     assert sql_changes(first)[0].depends_on == ()  # the identity exists already
     assert sql_changes(first)[0].after["app_id"] == client_id  # type: ignore[index]
-    assert connections[0].commits == 0  # planning only reads
+    create = sql_changes(first)[0].operations[0].body["tsql"]  # type: ignore[index]
+    assert f"FROM EXTERNAL PROVIDER WITH OBJECT_ID = '{object_id}';" in create
+    with emu.sql_database(DB_ID) as catalog:
+        assert catalog.principal(NAME) is None  # planning only reads
 
     saved = Plan.from_json(first.to_json())  # apply works from the reviewed plan file
-    outcomes = apply_sql(None, sql_changes(saved), connect=fake(catalog))
+    outcomes = apply_sql(session, sql_changes(saved))
     assert [(o.address, o.status) for o in outcomes] == [
         (USER, "done"), (READER, "done"), (WRITER, "done"),
     ]
-    user = catalog.principal(NAME)
-    assert user is not None
-    assert user.properties == {"managed-by": "identity-reconciler"}
-    assert catalog.roles_of(NAME) == {"db_datareader", "db_datawriter"}
+    with emu.sql_database(DB_ID) as catalog:
+        user = catalog.principal(NAME)
+        assert user is not None
+        assert user.properties == {"managed-by": "identity-reconciler"}
+        assert user.sid == sid_of(client_id)  # bound to the identity's application
+        assert catalog.roles_of(NAME) == {"db_datareader", "db_datawriter"}
 
-    again = make_plan(session, desired, catalog)
+    again = make_plan(session, desired)
     assert sql_changes(again) == []
     assert again.errors == ()
     assert [n.code for n in again.notices if n.code.startswith("sql")] == []
     assert again.safety.existing >= 3  # the user and its memberships now count as managed
 
 
-def test_apply_refuses_a_stale_plan_and_changes_nothing(session: Session) -> None:
-    client_id = create_identity(session)
-    catalog = FakeCatalog(directory={NAME: client_id})
-    plan = make_plan(session, seed(), catalog)
-    catalog.add(NAME, app_id=client_id)  # someone else made the user meanwhile
-    conn = RecordingConnection(catalog)
-    outcomes = apply_sql(None, sql_changes(plan), connect=lambda e, d: conn)
+def test_apply_refuses_a_stale_plan_and_changes_nothing(
+    session: Session, emu: RunningEmulator
+) -> None:
+    client_id, _ = create_identity(session)
+    plan = make_plan(session, seed())
+    with emu.sql_database(DB_ID) as catalog:
+        catalog.add(NAME, app_id=client_id)  # someone else made the user meanwhile
+    outcomes = apply_sql(session, sql_changes(plan))
     assert {o.status for o in outcomes} == {"failed"}
     assert "stale plan" in (outcomes[0].message or "")
-    assert conn.commits == 0
-    assert not any(s.startswith("IF") for s in conn.executed)  # only the catalog was read
-    assert catalog.principal(NAME).properties == {}  # type: ignore[union-attr]  # never marked
+    with emu.sql_database(DB_ID) as catalog:
+        assert catalog.principal(NAME).properties == {}  # type: ignore[union-attr]  # never marked
+        assert catalog.roles_of(NAME) == set()
 
 
 def test_apply_waits_for_entra_replication_then_succeeds(session: Session) -> None:
-    client_id = create_identity(session)
-    catalog = FakeCatalog(directory={NAME: client_id}, lagging={NAME: 2})
+    client_id, object_id = create_identity(session)
+    catalog = FakeCatalog(directory={NAME: client_id}, lagging={NAME: 2},
+                          object_ids={NAME: object_id})
     plan = make_plan(session, seed(), catalog)
     slept: list[float] = []
     outcomes = apply_sql(None, sql_changes(plan), connect=fake(catalog),
@@ -155,17 +170,21 @@ def test_apply_waits_for_entra_replication_then_succeeds(session: Session) -> No
     assert catalog.roles_of(NAME) == {"db_datareader", "db_datawriter"}
 
 
-def test_failed_statement_rolls_back_the_whole_database(session: Session) -> None:
-    catalog = FakeCatalog()  # Entra does not know the name: CREATE USER fails for good
-    plan = make_plan(session, seed(), catalog)
-    outcomes = apply_sql(None, sql_changes(plan), connect=fake(catalog),
-                         wait_seconds=0, sleep=lambda s: None)
+def test_failed_statement_rolls_back_the_whole_database(
+    session: Session, emu: RunningEmulator
+) -> None:
+    create_identity(session)
+    plan = make_plan(session, seed())
+    # The identity goes before apply: Entra no longer resolves the object id, for good.
+    session.msi(SUB).user_assigned_identities.delete(RG, NAME)
+    outcomes = apply_sql(session, sql_changes(plan), wait_seconds=0, sleep=lambda s: None)
     assert [(o.address, o.status) for o in outcomes] == [
         (USER, "failed"), (READER, "skipped"), (WRITER, "skipped"),
     ]
-    assert "33130" in (outcomes[0].message or "")
+    assert "33134" in (outcomes[0].message or "")
     assert outcomes[1].message == f"rolled back: {USER} failed"
-    assert catalog.principal(NAME) is None
+    with emu.sql_database(DB_ID) as catalog:
+        assert catalog.principal(NAME) is None
 
 
 def test_sql_changes_behind_a_failed_arm_change_are_skipped(session: Session) -> None:
