@@ -115,28 +115,19 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _problem(args: argparse.Namespace) -> str | None:
-    """What is wrong with the options before anything starts, or None."""
-    try:
-        check_loopback(args.host)
-    except EmulatorError as exc:
-        return str(exc)
+def _check(args: argparse.Namespace) -> None:
+    """Refuse bad options before anything starts (EmulatorError says what is wrong)."""
+    check_loopback(args.host)
     if args.page_size < 1:
-        return "--page-size must be at least 1"
+        raise EmulatorError("--page-size must be at least 1")
     if args.state and Path(args.state).exists() and not Path(args.state).is_dir():
-        return f"--state '{args.state}' exists and is not a directory"
+        raise EmulatorError(f"--state '{args.state}' exists and is not a directory")
     if args.world and not Path(args.world).is_file():
-        return f"world file '{args.world}' does not exist"
-    return None
+        raise EmulatorError(f"world file '{args.world}' does not exist")
 
 
-def serve(args: argparse.Namespace) -> int:
-    """Start, print the connection facts as one JSON line, serve until a signal; 0 on a stop."""
-    problem = _problem(args)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 1
-    settings = Settings(
+def settings_of(args: argparse.Namespace) -> Settings:
+    return Settings(
         seed=args.seed,
         latency_ms=args.latency_ms,
         latency_per_item_ms=args.latency_per_item_ms,
@@ -150,6 +141,15 @@ def serve(args: argparse.Namespace) -> int:
         role_assignment_limit=args.role_assignment_limit,
         page_size=args.page_size,
     )
+
+
+def run_server(args: argparse.Namespace) -> None:
+    """Start, print the connection facts as one JSON line, serve until SIGINT or SIGTERM.
+
+    Bad options, a bad world or an unusable state directory raise EmulatorError before
+    anything is served. `identity-reconciler emulator serve` calls this too.
+    """
+    _check(args)
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -161,13 +161,12 @@ def serve(args: argparse.Namespace) -> int:
             emu = start(
                 state_dir=args.state,
                 world=args.world,
-                settings=settings,
+                settings=settings_of(args),
                 host=args.host,
                 port=args.port,
             )
         except Exception as exc:  # world or state problems: one line, no traceback
-            print(f"error: cannot start the local Azure: {exc}", file=sys.stderr)
-            return 1
+            raise EmulatorError(f"cannot start the local Azure: {exc}") from exc
         try:
             print(json.dumps(emu.info.as_json()), flush=True)
             while not stop.wait(0.5):
@@ -177,6 +176,15 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def serve(args: argparse.Namespace) -> int:
+    """`run_server`, with its refusals as one `error:` line and exit 1; 0 on a stop."""
+    try:
+        run_server(args)
+    except EmulatorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -8,42 +8,12 @@ SIGTERM and exits 0 with its state flushed.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import signal
 import sys
-import threading
-from collections.abc import Callable
-from pathlib import Path
-from types import FrameType
 
 from identity_reconciler.core.errors import UserError
 
 EXAMPLE = "identity-reconciler emulator serve --state .emulator --port 8443"
-
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"'{text}' is not between 0 and 1")
-    return value
-
-
-def _non_negative(kind: type[int] | type[float]) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a {kind.__name__}") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"'{text}' must not be negative")
-        return value
-
-    parse.__name__ = kind.__name__
-    return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,108 +25,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         epilog=f"example:\n  {EXAMPLE}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    serve.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=0, help="port (default 0: any free port)")
-    serve.add_argument("--state", metavar="DIR", help="state directory (default: in memory)")
-    serve.add_argument(
-        "--world", metavar="FILE", help="world file, YAML or JSON (default: built-in)"
-    )
-    knobs = serve.add_argument_group("realism knobs")
-    knobs.add_argument(
-        "--latency-ms", type=_non_negative(float), default=0.0, help="added per request"
-    )
-    knobs.add_argument(
-        "--latency-per-item-ms",
-        type=_non_negative(float),
-        default=0.0,
-        metavar="MS",
-        help="added per item an answer lists (a single resource counts 1)",
-    )
-    knobs.add_argument(
-        "--latency-per-kib-ms",
-        type=_non_negative(float),
-        default=0.0,
-        metavar="MS",
-        help="added per KiB of answer body",
-    )
-    knobs.add_argument("--error-rate", type=_rate, default=0.0, help="share answered 500/503")
-    knobs.add_argument("--drop-rate", type=_rate, default=0.0, help="share of connections reset")
-    knobs.add_argument("--throttle", action="store_true", help="ARM token-bucket throttling (429)")
-    knobs.add_argument(
-        "--throttle-reads",
-        action="store_true",
-        help="ARM's read bucket alone: 250 burst, 25/s per principal and subscription (429)",
-    )
-    knobs.add_argument(
-        "--replication-window",
-        type=_non_negative(float),
-        default=0.0,
-        metavar="SECONDS",
-        help="new principals are unknown to RBAC writes for this long",
-    )
-    knobs.add_argument("--seed", type=int, default=0, help="seed for every random choice")
-    knobs.add_argument("--enforce-rbac", action="store_true", help="authorize callers (403)")
-    knobs.add_argument(
-        "--role-assignment-limit", type=_non_negative(int), default=4000, metavar="N"
-    )
-    knobs.add_argument("--page-size", type=int, default=1000, metavar="N", help="list page size")
+    from local_azure.cli import add_serve_arguments  # the one list of serve options
+
+    add_serve_arguments(serve)
 
 
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "emulator_command", None) != "serve":
         print("usage: identity-reconciler emulator serve [options]  (see --help)", file=sys.stderr)
         return 1
-    from local_azure.api import EmulatorError, Settings, check_loopback, start
+    from local_azure.api import EmulatorError
+    from local_azure.cli import run_server
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="emulator: %(message)s")
     try:
-        check_loopback(args.host)
+        run_server(args)
     except EmulatorError as exc:
         raise UserError(str(exc)) from None
-    if args.page_size < 1:
-        raise UserError("--page-size must be at least 1")
-    if args.state and Path(args.state).exists() and not Path(args.state).is_dir():
-        raise UserError(f"--state '{args.state}' exists and is not a directory")
-    if args.world and not Path(args.world).is_file():
-        raise UserError(f"world file '{args.world}' does not exist")
-    settings = Settings(
-        seed=args.seed,
-        latency_ms=args.latency_ms,
-        latency_per_item_ms=args.latency_per_item_ms,
-        latency_per_kib_ms=args.latency_per_kib_ms,
-        error_rate=args.error_rate,
-        drop_rate=args.drop_rate,
-        throttle=args.throttle,
-        throttle_reads=args.throttle_reads,
-        replication_window_s=args.replication_window,
-        enforce_rbac=args.enforce_rbac,
-        role_assignment_limit=args.role_assignment_limit,
-        page_size=args.page_size,
-    )
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        try:
-            emu = start(
-                state_dir=args.state,
-                world=args.world,
-                settings=settings,
-                host=args.host,
-                port=args.port,
-            )
-        except Exception as exc:  # world or state problems: one line, no traceback
-            raise UserError(f"cannot start the emulator: {exc}") from exc
-        try:
-            print(json.dumps(emu.info.as_json()), flush=True)
-            while not stop.wait(0.5):
-                pass
-        finally:
-            emu.stop()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return 0
