@@ -22,6 +22,7 @@ from typing import Any
 from identity_reconciler.cli import build_parser
 from identity_reconciler.cmds.cli_model import Command, Option, describe
 from identity_reconciler.core import identity_hosts, privilege
+from local_azure.api import world_json_schema
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "schemas" / "spec.schema.json"
@@ -51,7 +52,7 @@ def _type(node: Mapping[str, Any]) -> str:
     if "const" in node:
         return f"`{json.dumps(node['const'])}`"
     if "enum" in node:
-        return " \\| ".join(f"`{v}`" for v in node["enum"])
+        return " | ".join(f"`{v}`" for v in node["enum"])
     kind = node.get("type")
     if kind == "array":
         return f"list of {_type(node.get('items') or {})}"
@@ -101,19 +102,43 @@ def _fields(model: Mapping[str, Any]) -> list[str]:
 
 
 def spec_reference(schema: Mapping[str, Any]) -> str:
-    defs: Mapping[str, Any] = schema.get("$defs") or {}
-    out = [
-        HEADER,
-        "# Spec reference",
-        "",
+    return _schema_reference(
+        schema,
+        "Spec reference",
         "Every key a spec file may contain, generated from "
         "[`schemas/spec.schema.json`](../schemas/spec.schema.json) (itself generated from the "
         "Pydantic models). Unknown keys are errors. Point your editor at the schema with "
         "`# yaml-language-server: $schema=../schemas/spec.schema.json` on a spec's first line.",
+        "One YAML document of a spec file.",
+    )
+
+
+def world_reference(schema: Mapping[str, Any]) -> str:
+    """`docs/world-reference.md`: the world file of the local Azure (`--world FILE`)."""
+    return _schema_reference(
+        schema,
+        "World file reference",
+        "The local Azure starts on an empty state from a world file: `--world FILE` on any "
+        "`--cloud local` command, on `emulator serve` and on `local-azure serve` (YAML or JSON). "
+        "Without one, `--cloud local` builds a world from the specs (every subscription, resource "
+        "group, resource and SQL server they name) on top of the built-in default world. "
+        "Generated from the models that validate it; unknown keys are errors. See "
+        "[local-azure.md](local-azure.md) for what the local Azure does with it.",
+        "One world file.",
+    )
+
+
+def _schema_reference(schema: Mapping[str, Any], title: str, intro: str, top: str) -> str:
+    defs: Mapping[str, Any] = schema.get("$defs") or {}
+    out = [
+        HEADER,
+        f"# {title}",
+        "",
+        intro,
         "",
         "## Document",
         "",
-        str(schema.get("description") or "One YAML document of a spec file."),
+        " ".join(str(schema.get("description") or top).split()),
         "",
         *_fields(schema),
         "",
@@ -282,6 +307,7 @@ def generated(schema_path: Path = SCHEMA) -> dict[str, str]:
         "spec-reference.md": spec_reference(schema),
         "cli-reference.md": cli_reference(describe(build_parser())),
         "identity-hosts.md": identity_hosts_reference(),
+        "world-reference.md": world_reference(world_json_schema()),
         "permissions.md": permissions_doc((DOCS / "permissions.md").read_text(encoding="utf-8")),
     }
 

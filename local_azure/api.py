@@ -40,6 +40,7 @@ from local_azure.server import HttpsServer
 from local_azure.tls import server_context
 from local_azure.tokens import TOKEN_LIFETIME_S, TOKEN_PATH
 from local_azure.world import WorldError
+from local_azure.world_schema import World
 
 __all__ = [
     "TOKEN_PATH",
@@ -53,6 +54,7 @@ __all__ = [
     "check_loopback",
     "running",
     "start",
+    "world_json_schema",
 ]
 
 ARM_RESOURCE = "https://management.azure.com/"
@@ -206,3 +208,8 @@ def running(
         yield emu
     finally:
         emu.stop()
+
+
+def world_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a world file (`--world FILE`), from the models that validate it."""
+    return World.model_json_schema()

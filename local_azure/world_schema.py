@@ -80,44 +80,70 @@ def role_guid(role: str) -> str:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class RoleGrant(_Strict):
+    """A role the operator holds, seeded as a role assignment."""
+
     role: str
+    """A built-in role, by name or GUID."""
     scope: str
+    """An ARM scope: `/`, a management group, a subscription, a resource group or a resource."""
 
 
 class Operator(_Strict):
+    """The principal the managed-identity endpoint issues tokens for: whoever runs commands."""
+
     object_id: Guid | None = None
+    """Its object id (default: drawn from the seed)."""
     app_id: Guid | None = None
+    """Its application (client) id (default: drawn from the seed)."""
     display_name: str = "identity-reconciler-operator"
     roles: list[RoleGrant] = Field(default_factory=list)
+    """What it may do when `--enforce-rbac` is on."""
 
 
 class ManagementGroup(_Strict):
+    """A management group, with its parent and the subscriptions directly under it."""
+
     name: Annotated[str, _pattern(_MG_NAME, "management group name")]
     display_name: str | None = None
     parent: str | None = None
+    """The parent group's name (default: the tenant root group)."""
     subscriptions: list[Guid] = Field(default_factory=list)
 
 
 class EntraAdmin(_Strict):
+    """A SQL server's Microsoft Entra administrator (a user, group or service principal)."""
+
     login: str = Field(min_length=1)
     object_id: Guid
+    """The administrator's object id; a group's members sign in as admin too."""
     azure_ad_only: bool = True
 
 
 class Resource(_Strict):
+    """A resource in a resource group. Modelled types keep their provider's shape; any other
+    well-formed type is a plain resource that can hold grants."""
+
     type: str
+    """`Namespace/type[/child...]`, e.g. `Microsoft.Web/sites`."""
     name: str = Field(min_length=1)
+    """A child is named `parent/child`, one part per level of its type."""
     kind: str | None = None
+    """The provider's `kind` (`app`, `functionapp`, ...)."""
     location: Region | None = None
+    """Default: the resource group's."""
     tags: Tags | None = None
     properties: dict[str, Any] | None = None
+    """Extra provider properties, returned as given."""
     system_assigned: bool = False
+    """Start with the system-assigned identity switched on."""
     entra_admin: EntraAdmin | None = None
+    """`Microsoft.Sql/servers` only."""
     databases: list[str] = Field(default_factory=list)
+    """`Microsoft.Sql/servers` only: its databases (each with a SQL endpoint)."""
 
     @model_validator(mode="after")
     def _known_type(self) -> Resource:
@@ -144,6 +170,8 @@ class Resource(_Strict):
 
 
 class ResourceGroup(_Strict):
+    """A resource group and its resources."""
+
     name: Annotated[str, _pattern(_RG_NAME, "resource group name")]
     location: Region
     tags: Tags = Field(default_factory=dict)
@@ -151,6 +179,8 @@ class ResourceGroup(_Strict):
 
 
 class Subscription(_Strict):
+    """A subscription of the tenant, with its resource groups."""
+
     id: Guid
     display_name: str = Field(min_length=1)
     state: Literal["Enabled", "Warned", "PastDue", "Disabled"] = "Enabled"
@@ -159,11 +189,15 @@ class Subscription(_Strict):
 
 
 class DirectoryPrincipal(_Strict):
+    """A user, group or service principal of the directory (Microsoft Graph serves them)."""
+
     object_id: Guid
     kind: Literal["User", "Group", "ServicePrincipal"]
     display_name: str = Field(min_length=1)
     app_id: Guid | None = None
-    members: list[Guid] = Field(default_factory=list)  # direct members, for groups
+    """Service principals: the application (client) id."""
+    members: list[Guid] = Field(default_factory=list)
+    """Groups only: the object ids of the direct members."""
 
     @model_validator(mode="after")
     def _members_of_groups(self) -> DirectoryPrincipal:
@@ -173,22 +207,35 @@ class DirectoryPrincipal(_Strict):
 
 
 class Assignment(_Strict):
+    """A role assignment that exists from the start (made outside the tool)."""
+
     scope: str
     role: str
+    """A built-in role, by name or GUID."""
     principal_id: Guid
     principal_type: Literal["User", "Group", "ServicePrincipal", "ForeignGroup"] | None = None
     name: Guid | None = None
+    """The assignment's name (default: drawn from the seed)."""
     description: str | None = None
 
 
 class World(_Strict):
+    """What the local Azure holds when it starts on an empty state: one tenant, its management
+    groups, subscriptions, resource groups and resources, directory principals and role
+    assignments. Given with `--world FILE` (YAML or JSON); unknown keys are errors."""
+
     tenant_id: Guid
+    """The tenant every token is issued in."""
     tenant_display_name: str = "Local Emulator"
     tenant_domain: str | None = None
     operator: Operator | None = None
+    """The caller of the managed-identity endpoint (default: a principal drawn from the seed)."""
     management_groups: list[ManagementGroup] = Field(default_factory=list)
+    """Under the tenant root group; each names its parent and its subscriptions."""
     subscriptions: list[Subscription] = Field(default_factory=list)
     principals: list[DirectoryPrincipal] = Field(default_factory=list)
+    """Directory objects that role assignments and SQL admins may name (managed identities are
+    added as they are created)."""
     role_assignments: list[Assignment] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -7,17 +7,26 @@ import json
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
 from identity_reconciler import docs_gen
 from identity_reconciler.cli import build_parser
 from identity_reconciler.cmds.cli_model import describe
 from identity_reconciler.spec.schema import spec_schema
+from local_azure.api import world_json_schema
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
-    "name", ["spec-reference.md", "cli-reference.md", "identity-hosts.md", "permissions.md"]
+    "name",
+    [
+        "spec-reference.md",
+        "cli-reference.md",
+        "identity-hosts.md",
+        "permissions.md",
+        "world-reference.md",
+    ],
 )
 def test_generated_doc_is_up_to_date(name: str) -> None:
     expected = docs_gen.generated(REPO / "schemas" / "spec.schema.json")[name]
@@ -99,3 +108,27 @@ def test_cli_reference_says_what_help_says_for_every_option() -> None:
             if wanted and wanted not in text:
                 missing.append(f"{' '.join(path)} {action.option_strings[-1]}: {wanted!r}")
     assert not missing, "docs/cli-reference.md differs from --help:\n" + "\n".join(missing)
+
+
+def test_world_reference_lists_every_key_of_every_model() -> None:
+    schema = world_json_schema()
+    text = docs_gen.world_reference(schema)
+    for key in schema["properties"]:
+        assert f"| `{key}` |" in text, key
+    for name, model in schema["$defs"].items():
+        assert f"## {name}" in text
+        for key in model.get("properties", {}):
+            assert f"| `{key}` |" in text, (name, key)
+
+
+@pytest.mark.parametrize("name", ["spec-reference.md", "world-reference.md", "identity-hosts.md"])
+def test_table_cells_show_no_stray_escapes(name: str) -> None:
+    """A `|` inside a cell must be escaped once for GitHub: escaped twice, readers see `\\|`."""
+    text = (REPO / "docs" / name).read_text(encoding="utf-8")
+    cells = [
+        t.content
+        for t in MarkdownIt("commonmark").enable("table").parse(text)
+        if t.type == "inline"
+    ]
+    assert len(cells) > 10
+    assert not [c for c in cells if "\\|" in c]
