@@ -17,11 +17,13 @@ from typing import NamedTuple
 from identity_reconciler.apply import ApplyOptions, ApplyResult, Progress, apply_plan
 from identity_reconciler.apply.sql_apply import SqlChangeRunner
 from identity_reconciler.azure.clients import Session, open_session
-from identity_reconciler.azure.reader import read_live
+from identity_reconciler.azure.reader import list_credentials, read_live
+from identity_reconciler.core import armid
 from identity_reconciler.core.errors import UserError
-from identity_reconciler.core.state import DesiredState, LiveState
+from identity_reconciler.core.state import DesiredState, LiveFederatedCredential, LiveState
 from identity_reconciler.plan import Plan, compute_plan
 from identity_reconciler.plan.drift import DriftReport, drift_report
+from identity_reconciler.plan.removed import deleted_identities, with_removed_credentials
 from identity_reconciler.plan.target import targeted
 from identity_reconciler.reconcile.sql_plan import plan_with_sql
 
@@ -69,6 +71,7 @@ def plan_live(
     `--target` narrows the plan to the named addresses and what they depend on."""
     live = read_live(session, desired)
     plan = compute_plan(desired, live, adopt=adopt, cloud=session.cloud, destroy=destroy)
+    plan = _with_removed_credentials(session, live, plan)
     plan = plan_with_sql(session, desired, live, plan, adopt=adopt)
     plan = targeted(plan, targets, policy=desired.safety)
     return LivePlan(plan, live)
@@ -101,3 +104,22 @@ def apply_live(
     finally:
         sql.close()
         progress.close()
+
+
+def _with_removed_credentials(session: Session, live: LiveState, plan: Plan) -> Plan:
+    """Identity deletes list the federated credentials that go with them. Credentials the read
+    did not fetch (the specs do not manage them) cost one list per deleted identity, and only
+    for those: a plan that deletes no identity reads nothing more."""
+    doomed = deleted_identities(plan)
+    if not doomed:
+        return plan
+    before = session.requests
+    known: dict[str, tuple[LiveFederatedCredential, ...]] = {}
+    for identity_id in doomed:
+        key = armid.key(identity_id)
+        ident = live.identities.get(key)
+        if ident is not None and ident.federated_credentials is not None:
+            known[key] = ident.federated_credentials
+        else:
+            known[key] = list_credentials(session, identity_id)
+    return with_removed_credentials(plan, known, requests=session.requests - before)
