@@ -15,6 +15,8 @@ import time
 from typing import Any
 
 from local_azure import rbac
+from local_azure.graph import GRAPH_APP_ID, graph_root
+from local_azure.graph.query import GraphError
 from local_azure.kernel import ArmError, Caller, Context, Request
 from local_azure.tokens import IDENTITY_HEADER, TokenError, TokenIssuer
 
@@ -25,6 +27,7 @@ ARM_AUDIENCES = (
     "https://management.azure.com",
 )
 _ARM_AUDIENCES_LOWER = frozenset(a.lower() for a in ARM_AUDIENCES)
+GRAPH_AUDIENCES = ("https://graph.microsoft.com/", "https://graph.microsoft.com", GRAPH_APP_ID)
 CLOCK_SKEW_S = 300  # ARM tolerates five minutes of clock skew on exp and nbf
 _CACHE_LIMIT = 4096
 _MG_PREFIX = "/providers/microsoft.management/managementgroups/"
@@ -50,6 +53,12 @@ def _unauthenticated(code: str, message: str, tenant_id: str) -> ArmError:
     )
 
 
+def graph_audiences(base_url: str) -> frozenset[str]:
+    """What the emulator's Graph accepts as `aud`: Graph's own names and its advertised URL."""
+    root = graph_root(base_url).lower()
+    return frozenset({a.lower() for a in GRAPH_AUDIENCES} | {root, root.rstrip("/")})
+
+
 def _utc(epoch: float) -> str:
     """ARM's (US-style) rendering of a UTC time in its token messages."""
     t = time.gmtime(epoch)
@@ -69,8 +78,13 @@ class Access:
 
     # ------------------------------------------------------------------ authentication
 
-    def arm_caller(self, ctx: Context, req: Request) -> Caller:
-        """The caller of an ARM request, or a 401 ArmError shaped like ARM's."""
+    def arm_caller(
+        self, ctx: Context, req: Request, *, audiences: frozenset[str] | None = None
+    ) -> Caller:
+        """The caller of an ARM request, or a 401 ArmError shaped like ARM's.
+
+        `audiences` (lower-cased) replaces ARM's for another service (the Graph endpoint).
+        """
         tid = ctx.tenant_id
         header = req.headers.get("authorization")
         if header is None:
@@ -94,7 +108,7 @@ class Access:
             raise _unauthenticated(
                 "InvalidAuthenticationToken", "The access token is invalid.", tid
             ) from None
-        self._check_claims(claims, ctx)
+        self._check_claims(claims, ctx, audiences)
         caller = self._callers.get(raw)
         if caller is None:
             caller = self._make_caller(ctx, claims)
@@ -104,7 +118,24 @@ class Access:
                 self._callers[raw] = caller
         return caller
 
-    def _check_claims(self, claims: dict[str, Any], ctx: Context) -> None:
+    def graph_caller(self, ctx: Context, req: Request) -> Caller:
+        """The caller of a Graph request: a token for the Graph audience, or Graph's 401."""
+        try:
+            caller = self.arm_caller(ctx, req, audiences=graph_audiences(req.base_url))
+        except ArmError as err:
+            raise GraphError(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token validation failure. Invalid audience."
+                if "audience" in err.message
+                else err.message,
+                headers=err.headers,
+            ) from None
+        return caller
+
+    def _check_claims(
+        self, claims: dict[str, Any], ctx: Context, audiences: frozenset[str] | None = None
+    ) -> None:
         tid = ctx.tenant_id
         if claims.get("tid") != tid or claims.get("iss") != self.issuer.issuer_url:
             raise _unauthenticated(
@@ -114,7 +145,7 @@ class Access:
                 tid,
             )
         aud = str(claims.get("aud", ""))
-        if aud.lower() not in _ARM_AUDIENCES_LOWER:
+        if aud.lower() not in (audiences or _ARM_AUDIENCES_LOWER):
             allowed = ",".join(f"'{a}'" for a in ARM_AUDIENCES)
             raise _unauthenticated(
                 "InvalidAuthenticationToken",

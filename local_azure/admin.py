@@ -15,7 +15,13 @@ from local_azure.kernel import ArmError, Context, Request, Response, Router
 from local_azure.tokens import TOKEN_LIFETIME_S, TokenIssuer
 
 _RATES = ("error_rate", "drop_rate")
-_NON_NEGATIVE = ("latency_ms", "replication_window_s", "role_assignment_limit")
+_NON_NEGATIVE = (
+    "latency_ms",
+    "latency_per_item_ms",
+    "latency_per_kib_ms",
+    "replication_window_s",
+    "role_assignment_limit",
+)
 
 
 def settings_json(ctx: Context, faults: Faults) -> dict[str, Any]:
@@ -82,8 +88,9 @@ def apply_settings(ctx: Context, faults: Faults, changes: dict[str, Any]) -> dic
         raise _bad("'page_size' must be at least 1.")
 
     settings = ctx.settings
-    reset_buckets = limits is not None or (
-        "throttle" in updates and updates["throttle"] != settings.throttle
+    reset_buckets = limits is not None or any(
+        name in updates and updates[name] != getattr(settings, name)
+        for name in ("throttle", "throttle_reads")
     )
     for name, value in updates.items():
         setattr(settings, name, value)

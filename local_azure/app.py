@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local_azure import admin, tokens
+from local_azure import admin, graph, tokens
 from local_azure.access import Access
 from local_azure.faults import FaultKnobs, Faults
 from local_azure.gateway import Gateway
@@ -137,6 +137,7 @@ def build_router(faults: Faults, issuer: tokens.TokenIssuer, secret: str) -> Rou
     router = Router()
     for provider in PROVIDERS:
         provider.register(router)
+    graph.register(router)
     tokens.register(router, issuer, secret)
     admin.register(router, faults, issuer)
     return router

@@ -58,6 +58,18 @@ def subscription_of(path: str) -> str | None:
     return None
 
 
+def items_in(body: object) -> int:
+    """How many items an answer carries: a list page's `value` entries, else 1 (0 if none)."""
+    if isinstance(body, dict):
+        value = body.get("value")
+        if isinstance(value, list):
+            return len(value)
+        return 0 if "error" in body or not body else 1
+    if isinstance(body, list):
+        return len(body)
+    return 0
+
+
 class TokenBucket:
     __slots__ = ("last", "spec", "tokens")
 
@@ -163,6 +175,14 @@ class Faults:
     def latency_s(self) -> float:
         return max(0.0, self.settings.latency_ms) / 1000.0
 
+    def size_latency_s(self, body: object, size_bytes: int) -> float:
+        """The latency an answer's size adds: per item listed and per KiB of body."""
+        per_item = max(0.0, self.settings.latency_per_item_ms)
+        per_kib = max(0.0, self.settings.latency_per_kib_ms)
+        if per_item <= 0.0 and per_kib <= 0.0:
+            return 0.0
+        return (per_item * items_in(body) + per_kib * size_bytes / 1024.0) / 1000.0
+
     def should_drop(self) -> bool:
         return self._chance(self.settings.drop_rate)
 
@@ -191,6 +211,10 @@ class Faults:
         with self._lock:
             return "%032x" % self._rng.getrandbits(128)  # noqa: UP031
 
+    def throttled(self, cat: str) -> bool:
+        """Whether the bucket of category `cat` is in force."""
+        return self.settings.throttle or (cat == "reads" and self.settings.throttle_reads)
+
     def throttle(self, method: str, path: str, principal: str) -> tuple[str, int, ArmError | None]:
         """Spend from the bucket of (subscription or tenant, principal, category).
 
@@ -198,7 +222,7 @@ class Faults:
         """
         cat = category(method)
         header = f"x-ms-ratelimit-remaining-subscription-{cat}"
-        if not self.settings.throttle:
+        if not self.throttled(cat):
             return header, UNTHROTTLED_REMAINING[cat], None
         sub = subscription_of(path)
         key = (sub.lower() if sub else "", principal.lower(), cat)

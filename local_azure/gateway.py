@@ -3,12 +3,15 @@ the router, and the headers ARM adds to every answer.
 
 Order follows ARM's front door: the connection may drop; latency is added; the caller is
 authenticated (401); its token bucket is charged (429); a share of requests fails (5xx); the
-caller is authorized (403); then the provider answers. Admin and token routes skip the fault
-stages unless a knob says otherwise, so a test can always inspect and reset the emulator.
+caller is authorized (403); then the provider answers, and latency that grows with the
+answer's size (per item listed, per KiB) is added before it is sent. Admin and token routes
+skip the fault stages unless a knob says otherwise, so a test can always inspect and reset the
+emulator.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -16,6 +19,7 @@ from dataclasses import dataclass
 
 from local_azure.access import Access
 from local_azure.faults import Faults
+from local_azure.graph import PREFIX as GRAPH_PREFIX
 from local_azure.kernel import ArmError, Context, Request, Response, Router
 from local_azure.tokens import TOKEN_PATH
 
@@ -34,12 +38,14 @@ class Outcome:
 
 
 def _kind(path: str) -> str:
-    """'public' (no auth), 'admin' (operator or secret), or 'arm' (bearer token)."""
+    """'public' (no auth), 'admin' (operator or secret), 'graph' or 'arm' (bearer token)."""
     lowered = path.rstrip("/").lower() or "/"
     if lowered in PUBLIC_PATHS:
         return "public"
     if lowered.startswith(ADMIN_PREFIX) or lowered == ADMIN_PREFIX.rstrip("/"):
         return "admin"
+    if lowered.startswith(GRAPH_PREFIX + "/") or lowered == GRAPH_PREFIX:
+        return "graph"
     return "arm"
 
 
@@ -75,7 +81,7 @@ class Gateway:
 
     def _handle(self, req: Request, kind: str, extra: dict[str, str]) -> Outcome:
         """The stages in order; ArmErrors become answers, anything else is a 500 above."""
-        faulty = kind == "arm" or (
+        faulty = kind in ("arm", "graph") or (
             req.path.lower() == TOKEN_PATH and self.faults.knobs.token_endpoint_faults
         )
         faults = self.faults
@@ -87,6 +93,8 @@ class Gateway:
         try:
             if kind == "admin":
                 self.access.admin_allowed(self.ctx, req)
+            elif kind == "graph":
+                req.caller = self.access.graph_caller(self.ctx, req)
             elif kind == "arm":
                 req.caller = self.access.arm_caller(self.ctx, req)
                 header, remaining, throttled = faults.throttle(
@@ -105,7 +113,22 @@ class Gateway:
         except ArmError as err:
             return Outcome(err.response(), "auth" if err.status in (401, 403) else "error")
         response, route = self.router.dispatch(self.ctx, req)
+        if faulty:
+            self._size_latency(response)
         return Outcome(response, route)
+
+    def _size_latency(self, response: Response) -> None:
+        """Wait as long as the answer's size costs (items listed, KiB), when those knobs are on."""
+        settings = self.faults.settings
+        if settings.latency_per_item_ms <= 0 and settings.latency_per_kib_ms <= 0:
+            return
+        size = 0
+        if response.body is not None and settings.latency_per_kib_ms > 0:
+            body = json.dumps(response.body, ensure_ascii=False, separators=(",", ":"))
+            size = len(body.encode("utf-8"))
+        delay = self.faults.size_latency_s(response.body, size)
+        if delay > 0:
+            time.sleep(delay)
 
     def _decorate(self, req: Request, response: Response, extra: dict[str, str]) -> None:
         """ARM's per-answer headers.

@@ -125,9 +125,14 @@ class Settings:
 
     seed: int = 0
     latency_ms: float = 0.0
+    # Latency that grows with the answer: per item listed (`value` entries, or 1 for a single
+    # resource) and per KiB of body, added to `latency_ms`. Big list pages cost time, as in ARM.
+    latency_per_item_ms: float = 0.0
+    latency_per_kib_ms: float = 0.0
     error_rate: float = 0.0  # share of requests answered 500/503
     drop_rate: float = 0.0  # share of connections closed without an answer
-    throttle: bool = False  # ARM token buckets per subscription and principal
+    throttle: bool = False  # ARM token buckets per subscription and principal, every category
+    throttle_reads: bool = False  # the reads bucket alone (250 burst, 25/s), writes unthrottled
     retry_after_on_429: bool = True
     replication_window_s: float = 0.0  # PrincipalNotFound for new principals without principalType
     enforce_rbac: bool = False

@@ -65,9 +65,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     knobs.add_argument(
         "--latency-ms", type=_non_negative(float), default=0.0, help="added per request"
     )
+    knobs.add_argument(
+        "--latency-per-item-ms",
+        type=_non_negative(float),
+        default=0.0,
+        metavar="MS",
+        help="added per item an answer lists (a single resource counts 1)",
+    )
+    knobs.add_argument(
+        "--latency-per-kib-ms",
+        type=_non_negative(float),
+        default=0.0,
+        metavar="MS",
+        help="added per KiB of answer body",
+    )
     knobs.add_argument("--error-rate", type=_rate, default=0.0, help="share answered 500/503")
     knobs.add_argument("--drop-rate", type=_rate, default=0.0, help="share of connections reset")
     knobs.add_argument("--throttle", action="store_true", help="ARM token-bucket throttling (429)")
+    knobs.add_argument(
+        "--throttle-reads",
+        action="store_true",
+        help="ARM's read bucket alone: 250 burst, 25/s per principal and subscription (429)",
+    )
     knobs.add_argument(
         "--replication-window",
         type=_non_negative(float),
@@ -103,9 +122,12 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings(
         seed=args.seed,
         latency_ms=args.latency_ms,
+        latency_per_item_ms=args.latency_per_item_ms,
+        latency_per_kib_ms=args.latency_per_kib_ms,
         error_rate=args.error_rate,
         drop_rate=args.drop_rate,
         throttle=args.throttle,
+        throttle_reads=args.throttle_reads,
         replication_window_s=args.replication_window,
         enforce_rbac=args.enforce_rbac,
         role_assignment_limit=args.role_assignment_limit,

@@ -37,6 +37,18 @@ ROLE_ASSIGNMENTS = ResourceType(
         "2022-04-01",
     ),
 )  # fmt: skip
+# Versions whose REST spec lists only 201 for a PUT (RoleAssignments_Create and _CreateById):
+# an update there answers 201 too, or clients pinned to them raise "invalid status 'OK'".
+# 2015-07-01, 2017-10-01-preview, 2018-01-01-preview, 2018-09-01-preview and 2020-04-01-preview
+# list only 201 (azure-rest-api-specs); 2018-12-01-preview and 2019-04-01-preview have no
+# spec of their own and answer as the versions around them. 2020-03-01-preview, 2020-08-01-preview
+# and later list 201 and 200.
+CREATED_ONLY_VERSIONS = frozenset(
+    {
+        "2015-07-01", "2017-10-01-preview", "2018-01-01-preview", "2018-09-01-preview",
+        "2018-12-01-preview", "2019-04-01-preview", "2020-04-01-preview",
+    }
+)  # fmt: skip
 
 
 def assignment_id(scope: rbac_scopes.Scope, name: str) -> str:
@@ -170,7 +182,10 @@ def put_assignment(ctx: Context, req: Request, params: dict[str, str]) -> Respon
         now = ctx.now_iso()
         existing = index.by_name(ctx, name)
         if existing is not None:
-            return _update(ctx, scope, existing, wanted, now=now, caller=caller)
+            updated = _update(ctx, scope, existing, wanted, now=now, caller=caller)
+            if req.api_version in CREATED_ONLY_VERSIONS:
+                updated.status = 201
+            return updated
         principal_type = _check_principal(ctx, wanted.principal_id, wanted.principal_type)
         duplicate = index.by_grant(ctx, scope.path, role_guid, wanted.principal_id)
         if duplicate is not None:

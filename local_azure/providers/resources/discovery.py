@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from local_azure.graph import graph_root
 from local_azure.kernel import (
     JSON,
     ArmError,
@@ -101,8 +102,9 @@ def cloud_metadata(base_url: str) -> JSON:
             "identityProvider": "AAD",
         },
         "media": "https://rest.media.azure.net",
-        "graphAudience": "https://graph.windows.net/",
-        "graph": "https://graph.windows.net/",
+        # Every Graph a client may call is the emulator's own: an emulator token never leaves.
+        "graphAudience": graph_root(base_url),
+        "graph": graph_root(base_url),
         "name": CLOUD_NAME,
         "suffixes": {
             "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
@@ -129,7 +131,7 @@ def cloud_metadata(base_url: str) -> JSON:
         "activeDirectoryDataLake": "https://datalake.azure.net/",
         "sqlManagement": "https://management.core.windows.net:8443/",
         "gallery": "https://gallery.azure.com/",
-        "microsoftGraphResourceId": "https://graph.microsoft.com/",
+        "microsoftGraphResourceId": graph_root(base_url),
         "appInsightsResourceId": "https://api.applicationinsights.io",
         "appInsightsTelemetryChannelResourceId": "https://dc.applicationinsights.azure.com/v2/track",
         "attestationResourceId": "https://attest.azure.net",
@@ -144,7 +146,7 @@ def legacy_metadata(base_url: str) -> JSON:
     root = base_url.rstrip("/") + "/"
     return {
         "galleryEndpoint": "https://gallery.azure.com/",
-        "graphEndpoint": "https://graph.windows.net/",
+        "graphEndpoint": graph_root(base_url),
         "portalEndpoint": root,
         "authentication": {"loginEndpoint": root, "audiences": list(ARM_AUDIENCES)},
     }
