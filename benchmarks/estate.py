@@ -1,4 +1,4 @@
-"""A realistic estate for the read benchmarks: generated specs, a seeded emulator, measured children.
+"""A realistic estate for the read benchmarks: specs, a seeded emulator, measured children.
 
 Shared by `plan_scale.py` (plan against a per-object refresh) and `grant_lists.py` (which way of
 listing role assignments wins). The shape follows what Azure allows:

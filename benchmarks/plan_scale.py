@@ -1,4 +1,4 @@
-"""What a no-change plan costs on a realistic estate, against a per-object refresh as Terraform does it.
+"""What a no-change plan costs on a realistic estate, against a Terraform-style refresh.
 
 The estate (see `estate.py`): by default 1,000 user-assigned identities over 5 subscriptions,
 5,000 grants of ours and 5,000 that are not (2,000 per subscription, under ARM's 4,000), all
