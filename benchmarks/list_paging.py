@@ -1,6 +1,7 @@
 """What the emulator's paged lists cost per page, in-process (no HTTP, no latency).
 
-Seeds the estate of `estate.py` in one subscription (1,000 identities, 5,000 of our grants over
+Seeds the estate of `realistic_estate.py` in one subscription (1,000 identities, 5,000 of
+our grants over
 50 resource groups and 5,000 unrelated ones; more than ARM allows in one subscription, which
 only makes the lists longer) into an emulator, then walks each list through the router,
 following nextLinks, once with one page for everything and once with the given page size. A
@@ -22,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import estate as est  # a sibling module, found through the path set above
+import realistic_estate as est  # a sibling module, found through the path set above
 
 from local_azure.api import running
 from local_azure.kernel import Request

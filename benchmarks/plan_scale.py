@@ -1,10 +1,10 @@
 """What a no-change plan costs on a realistic estate, against a Terraform-style refresh.
 
-The estate (see `estate.py`): by default 1,000 user-assigned identities over 5 subscriptions,
-5,000 grants of ours and 5,000 that are not (2,000 per subscription, under ARM's 4,000), all
-matching generated specs. The emulator serves it from its own process with ARM's read
-throttling on (250 burst, 25 per second per principal and subscription) and latency that grows
-with the answer (default 30 ms + 0.5 ms per item listed), for both sides alike.
+The estate (`realistic_estate.py`): by default 1,000 user-assigned identities over 5
+subscriptions, 5,000 grants of ours and 5,000 that are not (2,000 per subscription, under ARM's
+4,000), all matching generated specs. The emulator serves it from its own process with ARM's
+read throttling on (250 burst, 25 per second per principal and subscription) and latency that
+grows with the answer (default 30 ms + 0.5 ms per item listed), for both sides alike.
 
 Measured, each in its own process (so peak RSS is its own):
   plan       validate the specs, read live state in bulk, diff (our `plan`, no changes
@@ -46,7 +46,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import estate as est  # a sibling module, found through the path set above
+import realistic_estate as est  # a sibling module, found through the path set above
 
 
 def child_plan(info: Any, specs: str) -> dict[str, Any]:
@@ -99,7 +99,8 @@ def child_refresh(info: Any, ids_file: str, parallelism: int) -> dict[str, Any]:
                         if exc.status_code != 429 or exc.response is None:
                             raise
                         throttled += 1
-                        time.sleep(float(exc.response.headers.get("Retry-After") or 1))
+                        headers = getattr(exc.response, "headers", {})
+                        time.sleep(float(headers.get("Retry-After") or 1))
 
             def identity(sub: str, rg: str, name: str) -> None:
                 patient(lambda: session.msi(sub).user_assigned_identities.get(rg, name))
@@ -224,7 +225,7 @@ def report(plan: dict[str, Any], fics: dict[str, Any] | None, refresh: dict[str,
            args: argparse.Namespace, grants_total: int) -> None:
     print()
     print(f"{'':40}{'requests':>9}{'wall s':>8}{'cpu s':>7}{'peak MB':>9}{'imports s':>11}")
-    rows = [("(a)  our plan, no changes", plan)]
+    rows: list[tuple[str, dict[str, Any]]] = [("(a)  our plan, no changes", plan)]
     if fics:
         rows.append(("(a*) same, credentials managed", fics))
     if refresh:
@@ -233,9 +234,10 @@ def report(plan: dict[str, Any], fics: dict[str, Any] | None, refresh: dict[str,
         print(f"{label:40}{r['requests']:>9}{r['wall_s']:>8.2f}{r['cpu_s']:>7.2f}"
               f"{r['peak_rss_mb']:>9.0f}{r['startup_s']:>11.2f}   walls {r['walls']}")
     print()
-    for label, r in (("(a) ", plan), ("(a*)", fics)):
-        if r is None:
+    for label, f in (("(a) ", plan), ("(a*)", fics)):
+        if f is None:
             continue
+        r = f
         print(f"{label} {r['changes']} changes, {r['errors']} errors; wall: validate "
               f"{r['validate_s']:.2f} s, read {r['read_s']:.2f} s, diff {r['diff_s']:.2f} s; "
               f"cpu: validate {r['validate_cpu_s']:.2f} s, read {r['read_cpu_s']:.2f} s, diff "

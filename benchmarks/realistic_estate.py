@@ -218,7 +218,8 @@ def _seed_unrelated(ctx: Any, estate: Estate, rng: random.Random, seed_assignmen
     for g in estate.groups():
         by_sub.setdefault(g.sub, []).append(g)
     subs = estate.subs()
-    kinds, weights = zip(*UNRELATED_TYPES, strict=True)
+    kinds = [k for k, _ in UNRELATED_TYPES]
+    weights = [w for _, w in UNRELATED_TYPES]
     for k in range(estate.unrelated_grants):
         sub = subs[k % len(subs)]
         if rng.random() < 0.02:
