@@ -15,19 +15,11 @@ import time
 from typing import Any
 
 from local_azure import rbac
-from local_azure.graph import GRAPH_APP_ID, graph_root
+from local_azure.audiences import ARM_AUDIENCES, ARM_AUDIENCES_LOWER, graph_audiences
 from local_azure.graph.query import GraphError
 from local_azure.kernel import ArmError, Caller, Context, Request
 from local_azure.tokens import IDENTITY_HEADER, TokenError, TokenIssuer
 
-ARM_AUDIENCES = (
-    "https://management.core.windows.net/",
-    "https://management.core.windows.net",
-    "https://management.azure.com/",
-    "https://management.azure.com",
-)
-_ARM_AUDIENCES_LOWER = frozenset(a.lower() for a in ARM_AUDIENCES)
-GRAPH_AUDIENCES = ("https://graph.microsoft.com/", "https://graph.microsoft.com", GRAPH_APP_ID)
 CLOCK_SKEW_S = 300  # ARM tolerates five minutes of clock skew on exp and nbf
 _CACHE_LIMIT = 4096
 _MG_PREFIX = "/providers/microsoft.management/managementgroups/"
@@ -51,12 +43,6 @@ def _unauthenticated(code: str, message: str, tenant_id: str) -> ArmError:
             )
         },
     )
-
-
-def graph_audiences(base_url: str) -> frozenset[str]:
-    """What the emulator's Graph accepts as `aud`: Graph's own names and its advertised URL."""
-    root = graph_root(base_url).lower()
-    return frozenset({a.lower() for a in GRAPH_AUDIENCES} | {root, root.rstrip("/")})
 
 
 def _utc(epoch: float) -> str:
@@ -127,7 +113,7 @@ class Access:
                 401,
                 "InvalidAuthenticationToken",
                 "Access token validation failure. Invalid audience."
-                if "audience" in err.message
+                if err.code == "InvalidAuthenticationTokenAudience"
                 else err.message,
                 headers=err.headers,
             ) from None
@@ -145,10 +131,10 @@ class Access:
                 tid,
             )
         aud = str(claims.get("aud", ""))
-        if aud.lower() not in (audiences or _ARM_AUDIENCES_LOWER):
+        if aud.lower() not in (audiences or ARM_AUDIENCES_LOWER):
             allowed = ",".join(f"'{a}'" for a in ARM_AUDIENCES)
             raise _unauthenticated(
-                "InvalidAuthenticationToken",
+                "InvalidAuthenticationTokenAudience",
                 f"The access token has been obtained for wrong audience or resource '{aud}'. It "
                 f"should exactly match with one of the allowed audiences {allowed}.",
                 tid,

@@ -26,6 +26,7 @@ from local_azure.tokens import TOKEN_PATH
 log = logging.getLogger("local_azure")
 
 ADMIN_PREFIX = "/_emulator/"
+ROUTING_REGION = "LOCAL"  # ARM names the region that routed a request: REGION:TIME:REQUEST-ID
 PUBLIC_PATHS = frozenset({TOKEN_PATH, "/_emulator/jwks", "/metadata/endpoints"})
 
 
@@ -139,6 +140,8 @@ class Gateway:
         headers = response.headers
         request_id = str(uuid.uuid4())
         headers.setdefault("x-ms-request-id", request_id)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        headers.setdefault("x-ms-routing-request-id", f"{ROUTING_REGION}:{stamp}:{request_id}")
         headers.setdefault(
             "x-ms-correlation-request-id",
             req.headers.get("x-ms-correlation-request-id") or request_id,

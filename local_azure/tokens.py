@@ -3,7 +3,11 @@
 azure-identity's ManagedIdentityCredential (through MSAL) calls
 `GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=...[&client_id|mi_res_id|object_id]`
 with the `X-IDENTITY-HEADER` secret and reads `access_token` and `expires_on` (epoch seconds).
-Pointing IDENTITY_ENDPOINT at the emulator therefore gives unchanged Azure code a token.
+Pointing IDENTITY_ENDPOINT at the emulator therefore gives unchanged Azure code a token. The
+same URL speaks the older protocol too: `MSI_ENDPOINT`/`MSI_SECRET`, api-version 2017-09-01
+with the secret in a `secret` header and `clientid` to pick an identity (as Azure Machine
+Learning and older App Service clients use it); `expires_on` is epoch seconds in both. A
+resource Entra would not know is refused with AADSTS500011, as Entra refuses it.
 
 Tokens are RS256 JWTs shaped like Entra's managed-identity access tokens (v1: `sts.windows.net`
 issuer, `oid`, `appid`, `idtyp: app`, `xms_mirid` for identities), signed by the emulator's
@@ -26,6 +30,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from local_azure.audiences import known_resource
 from local_azure.kernel import Context, Request, Response, Router
 from local_azure.store import Principal
 from local_azure.tls import write_private
@@ -35,7 +40,9 @@ TOKEN_LIFETIME_S = 24 * 3600
 BACKDATE_S = 300  # Entra backdates iat/nbf by five minutes; so do we
 TOKEN_PATH = "/msi/token"  # noqa: S105 - a URL path, not a secret
 TOKEN_API_VERSION = "2019-08-01"  # noqa: S105
+LEGACY_API_VERSION = "2017-09-01"  # MSI_ENDPOINT / MSI_SECRET, with a `secret` header
 IDENTITY_HEADER = "x-identity-header"
+LEGACY_SECRET_HEADER = "secret"  # noqa: S105 - a header name
 _CACHE_LIMIT = 4096
 
 
@@ -186,6 +193,7 @@ def select_principal(ctx: Context, req: Request) -> Principal | str:
     store = ctx.store
     selectors = (
         ("client_id", store.principal_by_app_id),
+        ("clientid", store.principal_by_app_id),  # the 2017-09-01 spelling
         ("mi_res_id", store.principal_by_resource),
         ("msi_res_id", store.principal_by_resource),
         ("object_id", store.get_principal),
@@ -212,20 +220,34 @@ def select_principal(ctx: Context, req: Request) -> Principal | str:
     return principal
 
 
+def unknown_resource(ctx: Context, resource: str) -> str:
+    """Entra's AADSTS500011 for a resource no service principal in the tenant stands for."""
+    return (
+        f"AADSTS500011: The resource principal named {resource} was not found in the tenant "
+        f"named {ctx.tenant_id}. This can happen if the application has not been installed by "
+        "the administrator of the tenant or consented to by any user in the tenant. You might "
+        f"have sent your authentication request to the wrong tenant. Trace ID: {uuid.uuid4()} "
+        f"Correlation ID: {uuid.uuid4()} Timestamp: {ctx.now_iso()}"
+    )
+
+
 def register(router: Router, issuer: TokenIssuer, secret: str) -> None:
     """Add the managed identity endpoint at TOKEN_PATH, guarded by `secret`."""
 
     def token(ctx: Context, req: Request, _params: dict[str, str]) -> Response:
-        presented = req.headers.get(IDENTITY_HEADER)
-        if presented is None:
-            return _mi_error(401, "The X-IDENTITY-HEADER header is missing.")
-        if not secrets.compare_digest(presented.encode(), secret.encode()):
-            return _mi_error(403, "The X-IDENTITY-HEADER header does not match.")
         version = req.api_version
-        if version != TOKEN_API_VERSION:
+        legacy = version == LEGACY_API_VERSION
+        header = LEGACY_SECRET_HEADER if legacy else IDENTITY_HEADER
+        presented = req.headers.get(header)
+        if presented is None:
+            return _mi_error(401, f"The {header.upper()} header is missing.")
+        if not secrets.compare_digest(presented.encode(), secret.encode()):
+            return _mi_error(403, f"The {header.upper()} header does not match.")
+        if version not in (TOKEN_API_VERSION, LEGACY_API_VERSION):
             return _mi_error(
                 400,
-                f"The api-version '{version or ''}' is not supported; use '{TOKEN_API_VERSION}'.",
+                f"The api-version '{version or ''}' is not supported; use '{TOKEN_API_VERSION}' "
+                f"(or '{LEGACY_API_VERSION}' with MSI_ENDPOINT and MSI_SECRET).",
             )
         resource = req.q("resource")
         if not resource:
@@ -233,6 +255,8 @@ def register(router: Router, issuer: TokenIssuer, secret: str) -> None:
         principal = select_principal(ctx, req)
         if isinstance(principal, str):
             return _mi_error(400, principal)
+        if not known_resource(ctx, resource, req.base_url):
+            return _mi_error(400, unknown_resource(ctx, resource))
         raw, exp = issuer.issue(principal, resource)
         return Response(
             200,

@@ -36,6 +36,13 @@ _ODATA_TYPES = {
     "Group": "#microsoft.graph.group",
 }
 _TYPE_NAMES = {"serviceprincipal": "ServicePrincipal", "user": "User", "group": "Group"}
+# Other directory object types getByIds accepts (azure-cli asks for some); none is stored here.
+_OTHER_TYPES = frozenset(
+    {
+        "application", "device", "orgcontact", "directoryrole", "directoryroletemplate",
+        "directoryobjectpartnerreference", "administrativeunit", "contract",
+    }
+)  # fmt: skip
 _COLLECTIONS = {"ServicePrincipal": "servicePrincipals", "User": "users", "Group": "groups"}
 _FILTERS: dict[str, dict[str, str]] = {
     "ServicePrincipal": {
@@ -215,10 +222,12 @@ def get_by_ids(ctx: Context, req: Request, _params: dict[str, str]) -> Response:
             raise bad_request("The 'types' property must be an array of strings.")
         kinds = set()
         for t in types:
-            kind = _TYPE_NAMES.get(t.lower().removeprefix("microsoft.graph."))
-            if kind is None:
+            name = t.lower().removeprefix("#").removeprefix("microsoft.graph.")
+            kind = _TYPE_NAMES.get(name)
+            if kind is None and name not in _OTHER_TYPES:
                 raise bad_request(f"Invalid type '{t}' specified in 'types'.")
-            kinds.add(kind)
+            if kind is not None:
+                kinds.add(kind)
     found = []
     seen: set[str] = set()
     for object_id in ids:

@@ -29,14 +29,17 @@ def page(
     *,
     keep: Iterable[str] = ("$filter", "$top", "$expand"),
 ) -> Response:
-    """One page of `items` starting at the request's skip token, with an absolute nextLink."""
+    """One page of `items` starting at the request's skip token, with an absolute nextLink.
+
+    `$top` is a page size, as in ARM: it shortens each page, and the nextLink (which keeps it)
+    leads on to the rest, so SDK pagers still walk every item.
+    """
     start = _offset(req.q(SKIP_TOKEN))
     top = _top(req.q("$top"))
-    end_all = len(items) if top is None else min(len(items), top)
-    size = max(1, page_size)
-    end = min(end_all, start + size)
+    size = max(1, page_size) if not top else min(max(1, page_size), top)
+    end = min(len(items), start + size)
     body: JSON = {"value": [public(i) for i in items[start:end]]}
-    if end < end_all:
+    if end < len(items):
         params = [("api-version", req.api_version or "")]
         params += [(k, v) for k in keep if (v := req.q(k)) is not None]
         params.append((SKIP_TOKEN, str(end)))
@@ -54,27 +57,24 @@ def seek_page(
     page_size: int,
     *,
     skip_param: str = SKIP_TOKEN,
-    keep: Iterable[str] = ("$filter", "$expand"),
+    keep: Iterable[str] = ("$filter", "$top", "$expand"),
 ) -> Response:
     """One page of a store list that resumes after the seq its skip token names.
 
     Unlike `page`, nothing before the token is read again, so walking N items in pages of P
-    costs about N, not N²/P. The token is the seq of the last item served; `$top` caps the
-    whole walk, so each nextLink carries what is left of it. `skip_param` is how the
-    provider spells the parameter in its nextLinks (read back case-insensitively).
+    costs about N, not N²/P. The token is the seq of the last item served; `$top` is a page
+    size, as in ARM, kept in each nextLink. `skip_param` is how the provider spells the
+    parameter in its nextLinks (read back case-insensitively).
     """
     after = _offset(req.q(SKIP_TOKEN))
     top = _top(req.q("$top"))
-    size = max(1, page_size) if top is None else min(max(1, page_size), top)
-    rows = seek(after, size + 1) if size > 0 else []
+    size = max(1, page_size) if not top else min(max(1, page_size), top)
+    rows = seek(after, size + 1)
     served = rows[:size]
     body: JSON = {"value": [public(doc) for _, doc in served]}
-    left = None if top is None else top - len(served)
-    if len(rows) > size and left != 0:
+    if len(rows) > size:
         params = [("api-version", req.api_version or "")]
         params += [(k, v) for k in keep if (v := req.q(k)) is not None]
-        if left is not None:
-            params.append(("$top", str(left)))
         params.append((skip_param, str(served[-1][0])))
         query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params)
         body["nextLink"] = f"{req.base_url}{quote(req.path)}?{query}"

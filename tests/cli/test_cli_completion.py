@@ -44,7 +44,7 @@ BASH_CASES = [
     (["plan", "specs/", "--format", ""], ["text", "markdown", "json", "github"]),
     (["-v", "plan", "specs/", "--cloud", "lo"], ["local"]),
     (["emulator", ""], ["serve"]),
-    (["emulator", "serve", "--thr"], ["--throttle"]),
+    (["emulator", "serve", "--thr"], ["--throttle", "--throttle-reads"]),
     (["completion", ""], ["bash", "zsh", "fish"]),
     (["validate", "--for"], ["--format"]),
     (["--log"], ["--log-format"]),

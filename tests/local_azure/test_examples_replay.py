@@ -194,6 +194,9 @@ CASES: dict[str, Case] = {
     "FederatedIdentityCredentialCreate.json": Case(
         "PUT", FIC, (201, 200), identities("resourceName"), body=lambda p: p["parameters"]
     ),
+    "FlexibleFederatedIdentityCredentialCreate.json": Case(
+        "PUT", FIC, (201, 200), identities("resourceName"), body=lambda p: p["parameters"]
+    ),
     "FederatedIdentityCredentialGet.json": Case("GET", FIC, (200,), credentials("ficResourceName")),
     "FederatedIdentityCredentialDelete.json": Case("DELETE", FIC, (200, 204),
                                                    credentials("ficResourceName")),
@@ -295,7 +298,7 @@ ALL = sorted(p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*.json"
 
 
 def test_every_example_has_a_replay() -> None:
-    assert len(ALL) == 32
+    assert len(ALL) == 33
     assert sorted(CASES) == sorted(Path(p).name for p in ALL)
 
 

@@ -97,6 +97,13 @@ def test_get_by_ids_names_principals_of_role_assignments(
         "POST", "/directoryObjects/getByIds", json={"ids": ids, "types": ["user"]}
     ).json()
     assert [o["id"] for o in only_users["value"]] == [ADA]
+    # azure-cli's `role assignment list` asks for these types
+    az_types = ["user", "group", "servicePrincipal", "directoryObjectPartnerReference"]
+    named = graph.send("POST", "/directoryObjects/getByIds", json={"ids": ids, "types": az_types})
+    assert named.status_code == 200
+    assert {o["id"] for o in named.json()["value"]} == set(ids)
+    bad = graph.send("POST", "/directoryObjects/getByIds", json={"ids": ids, "types": ["nope"]})
+    assert bad.status_code == 400
 
 
 def test_service_principals_by_id_and_filter(

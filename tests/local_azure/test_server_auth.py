@@ -118,7 +118,7 @@ def test_token_within_clock_skew_is_still_accepted(emulator: RunningEmulator, wh
 def test_wrong_audience(emulator: RunningEmulator, whoami: str) -> None:
     token = emulator.issue_token(resource="https://database.windows.net/")
     resp = _get(emulator, whoami, {"Authorization": f"Bearer {token}"})
-    _assert_401(resp, "InvalidAuthenticationToken", "wrong audience")
+    _assert_401(resp, "InvalidAuthenticationTokenAudience", "wrong audience")
 
 
 class _WrongAudience:
@@ -144,7 +144,7 @@ def test_sdk_reports_401_as_client_authentication_error(emulator: RunningEmulato
     with pytest.raises(ClientAuthenticationError) as info:
         list(client.subscriptions.list())
     assert info.value.error is not None
-    assert info.value.error.code == "InvalidAuthenticationToken"
+    assert info.value.error.code == "InvalidAuthenticationTokenAudience"
     assert emulator.stats()["by_status"] == {"401": 1}
 
 

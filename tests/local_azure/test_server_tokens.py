@@ -82,7 +82,7 @@ def test_wrong_identity_header_is_403(emulator: RunningEmulator) -> None:
 
 def test_resource_and_api_version_are_required(emulator: RunningEmulator) -> None:
     assert _token_request(emulator, resource="").status_code == 400
-    resp = _token_request(emulator, **{"api-version": "2017-09-01"})
+    resp = _token_request(emulator, **{"api-version": "2018-02-01"})
     assert resp.status_code == 400
     assert "2019-08-01" in resp.json()["message"]
 

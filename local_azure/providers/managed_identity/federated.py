@@ -7,6 +7,10 @@ identity: a write (or delete) that arrives while another is in flight for the sa
 fails with 409 ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdentity. Each write
 holds its identity for `Settings.fic_write_hold_s` (default 0.05 s) so that a client racing
 writes meets the conflict as it would in Azure, where such a write takes about a second.
+
+From api-version 2025-01-31-preview a credential may name a `claimsMatchingExpression` instead
+of a subject (a flexible credential, checked in `claims_expression`); older versions neither
+accept nor show it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from contextlib import contextmanager
 
 from local_azure.kernel import JSON, ArmError, Context, Request, Response, Router
 from local_azure.providers.listing import page, public
-from local_azure.providers.managed_identity import identities
+from local_azure.providers.managed_identity import claims_expression, identities
 from local_azure.providers.versions import ResourceType, gate
 from local_azure.store import Store
 
@@ -116,12 +120,12 @@ def _fic_id(identity: JSON, name: str) -> str:
 @gate(FEDERATED, identities.rg_location)
 def list_credentials(ctx: Context, req: Request, params: dict[str, str]) -> Response:
     identity = _parent(ctx, params, "read")
-    docs = ctx.store.children(str(identity["id"]), FIC_TYPE)
+    docs = [_render(d, req.api_version) for d in ctx.store.children(str(identity["id"]), FIC_TYPE)]
     return page(req, docs, ctx.settings.page_size)
 
 
 @gate(FEDERATED, identities.rg_location)
-def get_credential(ctx: Context, _req: Request, params: dict[str, str]) -> Response:
+def get_credential(ctx: Context, req: Request, params: dict[str, str]) -> Response:
     identity = _parent(ctx, params, "read")
     doc = ctx.store.get(_fic_id(identity, params["fic"]))
     if doc is None:
@@ -132,7 +136,16 @@ def get_credential(ctx: Context, _req: Request, params: dict[str, str]) -> Respo
             f"'{params['rg']}' was not found. For more details please go to "
             "https://aka.ms/ARMResourceNotFoundFix",
         )
-    return Response(200, public(doc))
+    return Response(200, _render(doc, req.api_version))
+
+
+def _render(doc: JSON, api_version: str | None) -> JSON:
+    """A credential as a version shows it: before 2025-01-31-preview, without an expression."""
+    out = public(doc)
+    props = out["properties"]
+    if "claimsMatchingExpression" in props and not claims_expression.supported(api_version):
+        out["properties"] = {k: v for k, v in props.items() if k != "claimsMatchingExpression"}
+    return out
 
 
 @gate(FEDERATED, identities.rg_location)
@@ -141,16 +154,23 @@ def put_credential(ctx: Context, req: Request, params: dict[str, str]) -> Respon
     name = params["fic"]
     if not NAME_PATTERN.match(name):
         raise _bad(f"Federated Identity Credential name '{name}' is invalid.")
-    issuer, subject, audiences = _properties(req.json())
+    issuer, subject, audiences, expression = _properties(req.json(), req.api_version)
     with _exclusive_write(ctx, str(identity["id"])), ctx.store.transaction():
         existing = ctx.store.children(str(identity["id"]), FIC_TYPE)
         this_id = _fic_id(identity, name)
         others = [d for d in existing if str(d["id"]).lower() != this_id.lower()]
         for other in others:
             props = other["properties"]
-            if props["issuer"] == issuer and props["subject"] == subject:
+            if props["issuer"] != issuer:
+                continue
+            if subject is not None and props.get("subject") == subject:
                 raise _bad(
                     "Issuer and subject combination already exists for this Managed Identity."
+                )
+            if expression is not None and props.get("claimsMatchingExpression") == expression:
+                raise _bad(
+                    "Issuer and claimsMatchingExpression combination already exists for this "
+                    "Managed Identity."
                 )
         created = len(others) == len(existing)
         if created and len(existing) >= MAX_PER_IDENTITY:
@@ -159,14 +179,19 @@ def put_credential(ctx: Context, req: Request, params: dict[str, str]) -> Respon
                 f"{MAX_PER_IDENTITY} federated identity credentials."
             )
         prior = next((d for d in existing if d not in others), None)
+        properties: JSON = {"issuer": issuer, "audiences": audiences}
+        if expression is not None:
+            properties["claimsMatchingExpression"] = expression
+        else:
+            properties = {"issuer": issuer, "subject": subject, "audiences": audiences}
         doc: JSON = {
             "id": str(prior["id"]) if prior else this_id,
             "name": str(prior["name"]) if prior else name,
-            "properties": {"issuer": issuer, "subject": subject, "audiences": audiences},
+            "properties": properties,
             "type": FIC_TYPE,
         }
         ctx.store.put(str(doc["id"]), FIC_TYPE, str(identity["id"]), doc)
-    return Response(201 if created else 200, public(doc))
+    return Response(201 if created else 200, _render(doc, req.api_version))
 
 
 @gate(FEDERATED, identities.rg_location)
@@ -189,14 +214,31 @@ def _bad(message: str, target: str | None = None) -> ArmError:
     return ArmError(400, "BadRequest", message, target=target)
 
 
-def _properties(body: JSON) -> tuple[str, str, list[str]]:
+def _properties(
+    body: JSON, api_version: str | None
+) -> tuple[str, str | None, list[str], JSON | None]:
+    """(issuer, subject, audiences, claimsMatchingExpression): a subject or, from
+    2025-01-31-preview, an expression, never both."""
     props = body.get("properties")
-    if not isinstance(props, dict) or not all(
-        props.get(k) not in (None, "", []) for k in ("issuer", "subject", "audiences")
-    ):
+    if not isinstance(props, dict):
         raise _bad("Federated Identity Credential from HTTP body has empty properties")
-    issuer, subject, audiences = props["issuer"], props["subject"], props["audiences"]
-    if not isinstance(issuer, str) or not isinstance(subject, str):
+    raw_expression = props.get("claimsMatchingExpression")
+    flexible = claims_expression.supported(api_version) and raw_expression is not None
+    required = ("issuer", "audiences") if flexible else ("issuer", "subject", "audiences")
+    if not all(props.get(k) not in (None, "", []) for k in required):
+        raise _bad("Federated Identity Credential from HTTP body has empty properties")
+    issuer, subject, audiences = props["issuer"], props.get("subject"), props["audiences"]
+    expression = None
+    if flexible:
+        if subject not in (None, ""):
+            raise _bad(
+                "Federated Identity Credential must define either 'subject' or "
+                "'claimsMatchingExpression', not both.",
+                target="properties.claimsMatchingExpression",
+            )
+        subject = None
+        expression = claims_expression.check(raw_expression)
+    if not isinstance(issuer, str) or not isinstance(subject, (str, type(None))):
         raise _bad("Federated Identity Credential from HTTP body has empty properties")
     if (
         not issuer.lower().startswith("https://")
@@ -217,4 +259,4 @@ def _properties(body: JSON) -> tuple[str, str, list[str]]:
             "Federated identity credentials must have exactly 1 audience.",
             target="properties.audiences",
         )
-    return issuer, subject, [str(a) for a in audiences]
+    return issuer, subject, [str(a) for a in audiences], expression
