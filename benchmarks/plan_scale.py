@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import sys
@@ -60,10 +61,12 @@ def child_plan(info: Any, specs: str) -> dict[str, Any]:
         result = validate([specs])
         assert result.desired is not None, [str(f) for f in result.errors][:3]
         t1, c1 = time.perf_counter(), time.process_time()
+        rss_validate = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         with connect_emulator(info) as session:
             live = read_live(session, result.desired)
             by_method = session.counter.by_method()
         t2, c2 = time.perf_counter(), time.process_time()
+        rss_read = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         plan = compute_plan(result.desired, live)
         t3, c3 = time.perf_counter(), time.process_time()
         credential_lists = sum(
@@ -73,7 +76,8 @@ def child_plan(info: Any, specs: str) -> dict[str, Any]:
                 "errors": len(plan.errors), "validate_s": t1 - t0, "read_s": t2 - t1,
                 "diff_s": t3 - t2, "validate_cpu_s": c1 - c0, "read_cpu_s": c2 - c1,
                 "diff_cpu_s": c3 - c2, "identities": len(live.identities),
-                "grants": len(live.grants)}
+                "grants": len(live.grants), "rss_validate_mb": rss_validate,
+                "rss_read_mb": rss_read}
 
     return est.measure(run)
 
@@ -242,7 +246,9 @@ def report(plan: dict[str, Any], fics: dict[str, Any] | None, refresh: dict[str,
               f"{r['validate_s']:.2f} s, read {r['read_s']:.2f} s, diff {r['diff_s']:.2f} s; "
               f"cpu: validate {r['validate_cpu_s']:.2f} s, read {r['read_cpu_s']:.2f} s, diff "
               f"{r['diff_cpu_s']:.2f} s; kept {r['identities']} identities, {r['grants']} "
-              f"grants; {r['credential_lists']} credential lists; requests {r['by_method']}")
+              f"grants; {r['credential_lists']} credential lists; requests {r['by_method']}; "
+              f"peak RSS after validate {r['rss_validate_mb']:.0f} MB, after read "
+              f"{r['rss_read_mb']:.0f} MB")
     speedup = None
     if refresh:
         speedup = refresh["wall_s"] / plan["wall_s"]

@@ -11,7 +11,8 @@ as its page arrives, in the worker that fetched it, and only what the plan can u
 - its name is a version-5 UUID: built and checked against the name we would have given it
   (an owned grant whose description someone edited); any other name cannot be ours, and the
   uuid5 hash is never computed for it;
-- anything else is dropped as it comes, so the raw pages never pile up in memory.
+- anything else is dropped as it comes: each item is sifted while its page is decoded
+  (json's `object_hook`), so a page's raw items never pile up in memory.
 
 Principals are known once the identity lists are in; a worker whose first page comes earlier
 waits for them (`Sieve.open`). The reader submits the identity lists first, so the workers
@@ -81,6 +82,16 @@ class Sieve:
         else:
             return None
         return grant if self.in_scope(grant) else None
+
+    def hook(self, obj: dict[str, Any]) -> Any:
+        """json's `object_hook` for a page of role assignments: each assignment is sifted as
+        soon as it is decoded, so a page's raw items are never all held at once (15
+        subscriptions' pages in flight were the largest part of the read's peak memory)."""
+        if "properties" not in obj or "id" not in obj:
+            return obj  # a page, or an assignment's properties
+        if not self._ready.is_set():
+            self._wait()
+        return self.keep(obj)
 
     def sift(self, items: Iterator[dict[str, Any]]) -> list[LiveGrant]:
         """The grants kept from a stream of raw items (a paged list, as its pages come)."""
