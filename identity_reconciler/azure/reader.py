@@ -278,7 +278,7 @@ def read_live(
 def _sift_subscription(session: Session, sieve: Sieve, subscription_id: str) -> list[LiveGrant]:
     path = f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleAssignments"
     kept = _pages(session, subscription_id, path, AUTHORIZATION_API, hook=sieve.hook)
-    return [g for g in kept if g is not None]
+    return [g for g in kept if isinstance(g, LiveGrant)]  # None: sifted out
 
 
 def _sift_scope(
