@@ -11,17 +11,26 @@ identities applied from generated specs. Then the specs gain 100 role grants per
 non-privileged built-in roles at their resource group), the plan is computed (1,000 creates),
 throttling is switched on with ARM's limits, and the plan is applied with the default
 parallelism. Printed: wall time, the floor, their ratio (target <= 1.2), failed operations
-(target 0), requests, 429 answers, retries.
+(target 0), requests, 429 answers, retries, and the most writes the emulator saw in flight.
 
-    python benchmarks/apply_scale.py [--grants 1000] [--parallelism 10]
+A real role-assignment PUT takes roughly 0.5-2 s. `--put-latency-ms` adds that much to every
+PUT (on top of `--latency-ms`, added to every request): the emulator has no per-method latency
+knob, so this script wraps its router's dispatch for PUTs. With ten fixed workers and 800 ms
+PUTs the run cannot keep up with the bucket's refill; the apply's concurrency must grow
+while the bucket has room (`apply/concurrency.py`).
+
+    python benchmarks/apply_scale.py [--grants 1000] [--parallelism 10] [--latency-ms 0]
+        [--put-latency-ms 0]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
+import threading
 import time
 from importlib import resources
 from pathlib import Path
@@ -73,7 +82,10 @@ def write_specs(folder: Path, grants_per_identity: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--grants", type=int, default=1000, help="multiple of 10 (default 1000)")
-    parser.add_argument("--parallelism", type=int, default=10)
+    parser.add_argument("--parallelism", type=int, default=ApplyOptions().parallelism,
+                        help="most writes in flight (the apply default)")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="every request")
+    parser.add_argument("--put-latency-ms", type=float, default=0.0, help="added to each PUT")
     args = parser.parse_args()
     per_identity = args.grants // IDENTITIES
 
@@ -99,7 +111,11 @@ def main() -> int:
                 emu.configure(
                     throttle=True,
                     throttle_limits={"writes": {"burst": BURST, "per_second": REFILL}},
+                    latency_ms=args.latency_ms,
                 )
+                in_flight = slow_puts(emu, args.put_latency_ms / 1000.0)
+                print(f"latency {args.latency_ms:g} ms per request, +{args.put_latency_ms:g} ms "
+                      f"per PUT; load average {os.getloadavg()[0]:.1f}")
                 emu.reset_stats()
                 started = time.monotonic()
                 outcome = apply_plan(
@@ -121,9 +137,36 @@ def main() -> int:
     print(f"ARM requests:        {stats['total']} (by method {stats['by_method']})")
     print(f"429 answers:         {by_status.get('429', 0)}; retries {outcome.retries}")
     print(f"gate closed early:   {outcome.paced} times (remaining-writes header reached 0)")
+    print(f"PUTs in flight:      at most {in_flight['most']} at once (at most "
+          f"{args.parallelism} allowed)")
     for failed in outcome.failed[:5]:
         print(f"  failed {failed.address}: {failed.failure.line() if failed.failure else '?'}")
     return 0 if not outcome.failed and outcome.ok else 1
+
+
+def slow_puts(emu: object, seconds: float) -> dict[str, int]:
+    """Make every PUT take `seconds` more, and count how many are in flight at once."""
+    router = emu.router  # type: ignore[attr-defined]
+    dispatch = router.dispatch
+    lock = threading.Lock()
+    seen = {"now": 0, "most": 0}
+
+    def slow(ctx: object, req: object) -> object:
+        if getattr(req, "method", "") != "PUT":
+            return dispatch(ctx, req)
+        with lock:
+            seen["now"] += 1
+            seen["most"] = max(seen["most"], seen["now"])
+        try:
+            if seconds > 0:
+                time.sleep(seconds)
+            return dispatch(ctx, req)
+        finally:
+            with lock:
+                seen["now"] -= 1
+
+    router.dispatch = slow
+    return seen
 
 
 if __name__ == "__main__":

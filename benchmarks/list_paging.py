@@ -1,7 +1,9 @@
 """What the emulator's paged lists cost per page, in-process (no HTTP, no latency).
 
-Seeds the plan_scale estate (1,000 identities, 5,000 of our grants over 50 resource groups and
-5,000 unrelated ones) into an in-memory emulator, then walks each list through the router,
+Seeds the estate of `realistic_estate.py` in one subscription (1,000 identities, 5,000 of
+our grants over
+50 resource groups and 5,000 unrelated ones; more than ARM allows in one subscription, which
+only makes the lists longer) into an emulator, then walks each list through the router,
 following nextLinks, once with one page for everything and once with the given page size. A
 list that rescans everything per page costs pages × the whole list; one that seeks costs about
 the same however it is paged.
@@ -21,12 +23,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import plan_scale  # a sibling script, found through the path set above
+import realistic_estate as est  # a sibling module, found through the path set above
 
 from local_azure.api import running
 from local_azure.kernel import Request
 
-SUB = plan_scale.SUB
+SUB = est.subscription(0)
 LISTS = {
     "role assignments, subscription": (
         f"/subscriptions/{SUB}/providers/Microsoft.Authorization/roleAssignments",
@@ -34,13 +36,13 @@ LISTS = {
         None,
     ),
     "role assignments, one group": (
-        f"/subscriptions/{SUB}/resourceGroups/rg-bench-007/providers/"
+        f"/subscriptions/{SUB}/resourceGroups/rg-s00g007/providers/"
         "Microsoft.Authorization/roleAssignments",
         "2022-04-01",
         None,
     ),
     "role assignments, atScope() of a group": (
-        f"/subscriptions/{SUB}/resourceGroups/rg-bench-007/providers/"
+        f"/subscriptions/{SUB}/resourceGroups/rg-s00g007/providers/"
         "Microsoft.Authorization/roleAssignments",
         "2022-04-01",
         "atScope()",
@@ -89,10 +91,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="list-paging-") as tmp:
         work = Path(tmp)
         world_file = work / "world.json"
-        world_file.write_text(json.dumps(plan_scale.world(args.groups)))
-        plan_scale.seed(
-            work / "state", world_file, args.groups, args.identities // args.groups, args.unrelated
-        )
+        estate = est.Estate(args.identities, 1, args.groups, unrelated=args.unrelated)
+        world_file.write_text(json.dumps(est.world(estate)))
+        est.seed(work / "state", world_file, estate)
         with running(state_dir=work / "state", world=world_file) as emu:
             print(f"{'list':40}{'items':>7}{'pages':>7}{'s':>8}{'pages':>7}{'s':>8}{'ratio':>7}")
             for label, (path, api, flt) in LISTS.items():

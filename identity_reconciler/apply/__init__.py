@@ -13,6 +13,7 @@ The public surface, for `reconcile/` (which `apply` and `drift --fix` run throug
 - `build_graph(changes)`, `execute(graph, action, ...)`, `Retrier`/`RetryPolicy` — the pieces.
 """
 
+from identity_reconciler.apply.concurrency import DEFAULT_CEILING
 from identity_reconciler.apply.engine import (
     ApplyOptions,
     Done,
@@ -42,6 +43,7 @@ from identity_reconciler.apply.retry import Retrier, RetryPolicy
 from identity_reconciler.apply.stale import Stale, StaleChange, check_plan
 
 __all__ = [
+    "DEFAULT_CEILING",
     "DEFAULT_PARALLELISM",
     "ActionReport",
     "ApplyOptions",

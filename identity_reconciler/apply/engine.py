@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from identity_reconciler.apply.concurrency import DEFAULT_CEILING, Concurrency, remaining_of
 from identity_reconciler.apply.executor import DEFAULT_PARALLELISM, Events, Interrupted, execute
 from identity_reconciler.apply.graph import ARM_KINDS, Node, build_graph
 from identity_reconciler.apply.report import ApplyResult, report_of
-from identity_reconciler.apply.retry import Retrier, RetryPolicy
+from identity_reconciler.apply.retry import REMAINING_HEADER, Retrier, RetryPolicy, category
 from identity_reconciler.apply.sql_apply import bind_sql_principal
 from identity_reconciler.apply.stale import (
     Stale,
@@ -74,7 +75,8 @@ class SqlUnavailable(Exception):
 
 @dataclass(frozen=True)
 class ApplyOptions:
-    parallelism: int = DEFAULT_PARALLELISM
+    # The most writes in flight; fewer while ARM's write bucket runs low (`apply/concurrency.py`).
+    parallelism: int = DEFAULT_CEILING
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     # T-SQL changes go to this runner; without one they fail (and their dependents are skipped).
     sql: SqlRunner | None = None
@@ -110,9 +112,11 @@ class _Applier:
         retrier: Retrier,
         waiting: Waiting | None,
         sql: SqlRunner | None = None,
+        concurrency: Concurrency | None = None,
     ) -> None:
         self.session = session
         self.sql = sql
+        self.concurrency = concurrency
         self.retrier = retrier
         self.waiting = waiting
         self._lock = threading.Lock()
@@ -143,7 +147,12 @@ class _Applier:
                 self._check_owned(change, kind, op.id)
 
             def write(op: Operation = op) -> WriteResult:
-                return run_operation(self.session, kind, op, hook=self._hook(op.method))
+                began = time.monotonic()
+                try:
+                    return run_operation(self.session, kind, op, hook=self._hook(op.method))
+                finally:
+                    if self.concurrency is not None:
+                        self.concurrency.timed(time.monotonic() - began)
 
             try:
                 attempted = self.retrier.call(
@@ -189,8 +198,15 @@ class _Applier:
         return Done()
 
     def _hook(self, method: str) -> Callable[[int, Mapping[str, str]], None]:
-        retrier = self.retrier
-        return lambda _status, headers: retrier.observe(method, headers)
+        retrier, concurrency = self.retrier, self.concurrency
+        bucket = category(method)
+
+        def observe(_status: int, headers: Mapping[str, str]) -> None:
+            retrier.observe(method, headers)
+            if concurrency is not None and bucket != "reads":
+                concurrency.observe(remaining_of(headers.get(f"{REMAINING_HEADER}-{bucket}")))
+
+        return observe
 
     def _on_wait(self, address: str) -> Callable[[str, float], None] | None:
         if self.waiting is None:
@@ -290,11 +306,18 @@ def apply_plan(
             raise StalePlan(stale)
     cancel = cancel or threading.Event()
     retrier = Retrier(options.retry, cancel=cancel)
-    applier = _Applier(session, retrier, waiting, options.sql)
+    ceiling = max(1, options.parallelism)
+    concurrency = Concurrency(min(DEFAULT_PARALLELISM, ceiling), ceiling)
+    applier = _Applier(session, retrier, waiting, options.sql, concurrency)
     interrupted = False
     try:
         outcomes = execute(
-            graph, applier, parallelism=options.parallelism, events=events, cancel=cancel
+            graph,
+            applier,
+            parallelism=ceiling,
+            events=events,
+            cancel=cancel,
+            limit=concurrency.limit,
         )
     except Interrupted as exc:
         outcomes, interrupted = exc.outcomes, True

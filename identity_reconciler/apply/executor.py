@@ -66,12 +66,15 @@ def execute(
     parallelism: int = DEFAULT_PARALLELISM,
     events: Events | None = None,
     cancel: threading.Event | None = None,
+    limit: Callable[[], int] | None = None,
 ) -> dict[str, Outcome]:
     """Run every node of `graph`; returns each address's outcome (in topological order).
 
     Setting `cancel` (or Ctrl-C in this thread) starts nothing new: running nodes finish
     (their waits are expected to watch the same event), the rest are skipped as interrupted,
     and a KeyboardInterrupt is re-raised after the outcomes are recorded in `partial`.
+    `limit()`, when given, is asked before each start how many nodes may run at once (at most
+    `parallelism`, the pool's size): apply's limit follows ARM's write budget.
     """
     events = events or Events()
     cancel = cancel or threading.Event()
@@ -81,7 +84,9 @@ def execute(
         while run.pending or run.running:
             try:
                 if not cancel.is_set():
-                    _start_ready(run, pool, action, events, max(1, parallelism))
+                    cap = max(1, parallelism)
+                    now = cap if limit is None else max(1, min(cap, limit()))
+                    _start_ready(run, pool, action, events, now)
                 if not run.running:
                     break  # nothing can start: done, interrupted, or (never) unorderable
                 done, _ = wait(list(run.running), return_when=FIRST_COMPLETED)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -157,6 +158,20 @@ def identity_with_credentials(
     )
 
 
+@functools.lru_cache(maxsize=8192)
+def _grant_scope(raw: str) -> str:
+    """Thousands of grants share a few hundred scopes: each is parsed once and kept as one
+    string (at 50,000 listed assignments, a copy per grant was megabytes)."""
+    return canonical_scope(raw)
+
+
+@functools.lru_cache(maxsize=1024)
+def _grant_role(raw: str) -> tuple[str, str]:
+    """(guid, tenant-form id) of a role definition id: a handful of roles, shared likewise."""
+    guid = armid.role_definition_guid(raw)
+    return guid, armid.role_definition_id(guid)
+
+
 def grant(body: JSON) -> LiveGrant:
     props = body.get("properties") or {}
     name = str(body.get("name") or str(body.get("id", "")).rsplit("/", 1)[-1]).lower()
@@ -164,18 +179,18 @@ def grant(body: JSON) -> LiveGrant:
     if not raw_scope:
         parsed = armid.try_parse_id(str(body.get("id", "")))
         raw_scope = parsed.scope.id if parsed is not None and parsed.assignment else "/"
-    scope = canonical_scope(str(raw_scope))
+    scope = _grant_scope(str(raw_scope))
     prefix = "" if scope == "/" else scope
-    guid = armid.role_definition_guid(str(props.get("roleDefinitionId", "")))
+    guid, role_id = _grant_role(str(props.get("roleDefinitionId", "")))
     condition = _none_if_blank(props.get("condition"))
     return LiveGrant(
         id=f"{prefix}{armid.ROLE_ASSIGNMENTS}{name}",
         name=name,
         scope=scope,
         # Tenant form: list and get answer with different prefixes; the GUID is what matters.
-        role_definition_id=armid.role_definition_id(guid),
+        role_definition_id=role_id,
         role_definition_guid=guid,
-        principal_id=_lower(props.get("principalId")),
+        principal_id=sys.intern(_lower(props.get("principalId"))),
         principal_type=principal_type(props.get("principalType")),
         condition=condition,
         condition_version=_none_if_blank(props.get("conditionVersion")) if condition else None,

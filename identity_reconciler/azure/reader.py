@@ -11,8 +11,9 @@ must see out-of-band credentials to remove them). Calls run concurrently, bounde
 
 from __future__ import annotations
 
+import json
 import urllib.parse
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -24,6 +25,7 @@ from azure.mgmt.core.exceptions import ARMErrorFormat
 from identity_reconciler.azure import convert
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import NotFound, arm_errors
+from identity_reconciler.azure.grant_reads import Sieve, merge
 from identity_reconciler.azure.resource_types import canonical_type
 from identity_reconciler.core import armid, ownership
 from identity_reconciler.core.state import (
@@ -90,8 +92,15 @@ MSI_API = "2024-11-30"
 AUTHORIZATION_API = "2022-04-01"
 
 
-def _pages(session: Session, subscription_id: str, path: str, api_version: str,
-           params: dict[str, str] | None = None) -> Iterator[dict[str, Any]]:
+def _pages(
+    session: Session,
+    subscription_id: str,
+    path: str,
+    api_version: str,
+    params: dict[str, str] | None = None,
+    *,
+    hook: Callable[[dict[str, Any]], Any] | None = None,
+) -> Iterator[Any]:
     """The items of a paged ARM list as plain JSON, through the session's SDK pipeline.
 
     Bulk lists skip the SDK's model layer: deserialising ten thousand role assignments into
@@ -99,7 +108,12 @@ def _pages(session: Session, subscription_id: str, path: str, api_version: str,
     Authentication, retries and request counting are the client's, as for every other call.
     Like the SDK, a nextLink keeps its own query (skip token, filter) and our api-version.
     Pages come one after another; a page costs its round trip far more than converting its
-    items, so fetching ahead while converting gains nothing measurable.
+    items, so fetching ahead while converting gains nothing measurable. A page (its bytes, text
+    and JSON, several MB for 1,000 role assignments) is let go before the next is fetched: with
+    every subscription listed at once, two pages per worker was the read's peak memory.
+    `hook`, when given, is json's `object_hook`: it sees every object as the page is decoded
+    and may replace an item by what it makes of it (or None), so the raw items of a page
+    never exist all at once.
     """
     client = session.resources(subscription_id)
     url: str | None = path
@@ -109,9 +123,15 @@ def _pages(session: Session, subscription_id: str, path: str, api_version: str,
             response = client.send_request(HttpRequest("GET", url, params=query))
             if response.status_code != 200:
                 raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-            body = response.json()
-        yield from body.get("value") or ()
+            text = response.text()
+        del response
+        body = json.loads(text, object_hook=hook)
+        del text
+        items: list[Any] = body.get("value") or []
         url = body.get("nextLink") or None
+        del body
+        yield from items
+        del items
         if url and "api-version=" not in urllib.parse.urlsplit(url).query.lower():
             query = {"api-version": api_version}
         else:
@@ -207,75 +227,72 @@ def read_resource(session: Session, resource_id: str, resource_type: str) -> Liv
 # --------------------------------------------------------------------------- the bulk read
 
 
-def _relevant_scope(grant: LiveGrant, subs: set[str], mgs: set[str]) -> bool:
-    key = armid.key(grant.scope)
-    if key in mgs:
-        return True
-    return any(key == s or key.startswith(s + "/") for s in subs)
-
-
 def read_live(
     session: Session,
     desired: DesiredState,
     *,
-    parallelism: int = 8,
+    parallelism: int = 16,
 ) -> LiveState:
     """The LiveState relevant to `desired`.
 
     Kept: identities in the specs and identities we own; grants at or below the specs'
     subscriptions (or at the management groups they name) whose principal is one we know of,
-    or that we own by name; the identity blocks of the resources the specs name. Federated
-    credentials are read for the live identities whose spec manages them (`read_scope`);
-    others keep None ("not read").
+    or that we own by name or marker (`grant_reads.Sieve`); the identity blocks of the
+    resources the specs name. Federated credentials are read for the live identities whose
+    spec manages them (`read_scope`); others keep None ("not read").
+
+    Every subscription's lists run side by side; the workers are mostly waiting on ARM, so
+    there are more of them than cores.
     """
     before = session.requests
     plan = read_scope(desired)
     wanted_ids = {armid.key(i) for i in desired.identities}
     wanted_ids |= {armid.key(i.id) for i in desired.identities.values()}
+    sieve = Sieve(plan.subscriptions, plan.management_groups)
 
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
 
         def submit(fn: Callable[..., _T], *args: Any) -> Future[_T]:
             return pool.submit(fn, session, *args)
 
+        # First in the queue: what the sieve waits for, so no waiting worker holds it back.
         ident_futs = [submit(list_identities, s) for s in plan.subscriptions]
-        grant_futs = [submit(list_subscription_grants, s) for s in plan.subscriptions]
-        first_sub = plan.subscriptions[0] if plan.subscriptions else ""
-        grant_futs += [submit(list_scope_grants, mg, first_sub) for mg in plan.management_groups]
         res_futs = {rid: submit(read_resource, rid, t) for rid, t in plan.resources.items()}
-
-        identities: dict[str, LiveIdentity] = {}
-        every_principal: set[str] = set()  # of every user-assigned identity listed
-        clients: set[str] = set()
-        names: set[str] = set()
-        for ident in _results(ident_futs, pool):
-            for live in ident:
-                every_principal.add(live.principal_id.lower())
-                clients.add(live.client_id.lower())
-                names.add(live.name.lower())
-                k = armid.key(live.id)
-                if k in wanted_ids or ownership.is_owned_identity(live.tags):
-                    identities[k] = live
-        cred_futs = {
-            k: submit(list_credentials, live.id)
-            for k, live in identities.items()
-            if k in plan.credentials_of
-        }
-        grants_lists = _results(grant_futs, pool)
-        resources = dict(zip(res_futs, _results(list(res_futs.values()), pool), strict=True))
+        grant_futs = [submit(_sift_subscription, sieve, s) for s in plan.subscriptions]
+        first_sub = plan.subscriptions[0] if plan.subscriptions else ""
+        grant_futs += [submit(_sift_scope, sieve, mg, first_sub) for mg in plan.management_groups]
+        try:
+            identities: dict[str, LiveIdentity] = {}
+            every_principal: set[str] = set()  # of every user-assigned identity listed
+            clients: set[str] = set()
+            names: set[str] = set()
+            for ident in _results(ident_futs, pool):
+                for live in ident:
+                    every_principal.add(live.principal_id.lower())
+                    clients.add(live.client_id.lower())
+                    names.add(live.name.lower())
+                    k = armid.key(live.id)
+                    if k in wanted_ids or ownership.is_owned_identity(live.tags):
+                        identities[k] = live
+            cred_futs = {
+                k: submit(list_credentials, live.id)
+                for k, live in identities.items()
+                if k in plan.credentials_of
+            }
+            resources = dict(zip(res_futs, _results(list(res_futs.values()), pool), strict=True))
+            principals = {i.principal_id for i in identities.values() if i.principal_id}
+            principals |= {
+                r.system_principal_id for r in resources.values() if r.system_principal_id
+            }
+            sieve.open(principals)
+        finally:
+            sieve.abort()  # a no-op once open; otherwise frees the workers waiting on it
+        grants = merge(_results(grant_futs, pool))
         creds = dict(zip(cred_futs, _results(list(cred_futs.values()), pool), strict=True))
 
     for k, fics in creds.items():
         identities[k] = convert.identity_with_credentials(identities[k], fics)
     live_resources = {armid.key(r.resource_id): r for r in resources.values()}
-    principals = {i.principal_id for i in identities.values() if i.principal_id}
-    principals |= {r.system_principal_id for r in resources.values() if r.system_principal_id}
-    grants = _keep_grants(
-        grants_lists,
-        subs={f"/subscriptions/{s}" for s in plan.subscriptions},
-        mgs={armid.key(m) for m in plan.management_groups},
-        principals=principals,
-    )
     known = every_principal | {p.lower() for p in principals}
     if any(_maybe_orphan(g, known) for g in grants.values()):
         known |= _orphan_evidence(session, plan.subscriptions, known, grants, parallelism)
@@ -292,22 +309,8 @@ def read_live(
         client_ids=frozenset(clients),
         identity_names=frozenset(names),
         requests=session.requests - before,
-        assignment_counts=assignment_counts(grants_lists, plan.subscriptions),
+        assignment_counts=sieve.counts(),
     )
-
-
-def assignment_counts(
-    lists: Iterable[list[LiveGrant]], subscriptions: Iterable[str]
-) -> dict[str, int]:
-    """Assignments at or below each subscription, every principal's (for ARM's limit on them)."""
-    ids: dict[str, set[str]] = {s.lower(): set() for s in subscriptions}
-    for grants in lists:
-        for g in grants:
-            key = armid.key(g.scope)
-            parts = key.split("/")
-            if len(parts) > 2 and parts[1] == "subscriptions" and parts[2] in ids:
-                ids[parts[2]].add(armid.key(g.id))
-    return {s: len(found) for s, found in ids.items()}
 
 
 def _orphan_evidence(
@@ -357,28 +360,18 @@ def _maybe_orphan(grant: LiveGrant, known: set[str]) -> bool:
     )
 
 
-def _keep_grants(
-    lists: Iterable[list[LiveGrant]],
-    *,
-    subs: set[str],
-    mgs: set[str],
-    principals: set[str],
-) -> dict[str, LiveGrant]:
-    out: dict[str, LiveGrant] = {}
-    for grants in lists:
-        for g in grants:
-            if not _relevant_scope(g, subs, mgs):
-                continue
-            if not (
-                g.principal_id in principals
-                or ownership.is_owned_assignment(
-                    g.name, g.scope, g.role_definition_guid, g.principal_id
-                )
-                or ownership.DESCRIPTION_MARKER in (g.description or "")
-            ):
-                continue
-            out[armid.key(g.id)] = g
-    return out
+def _sift_subscription(session: Session, sieve: Sieve, subscription_id: str) -> list[LiveGrant]:
+    path = f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleAssignments"
+    kept = _pages(session, subscription_id, path, AUTHORIZATION_API, hook=sieve.hook)
+    return [g for g in kept if isinstance(g, LiveGrant)]  # None: sifted out
+
+
+def _sift_scope(
+    session: Session, sieve: Sieve, scope: str, subscription_id: str
+) -> list[LiveGrant]:
+    path = f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments"
+    items = _pages(session, subscription_id, path, AUTHORIZATION_API, {"$filter": "atScope()"})
+    return [g for g in sieve.sift(items) if armid.key(g.scope) == armid.key(scope)]
 
 
 def _results(futures: list[Future[_T]], pool: ThreadPoolExecutor) -> list[_T]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from identity_reconciler import terminal
 from identity_reconciler.apply import (
-    DEFAULT_PARALLELISM,
+    DEFAULT_CEILING,
     ApplyOptions,
     ApplyResult,
     RetryPolicy,
@@ -110,9 +110,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--parallelism",
         type=_positive,
-        default=DEFAULT_PARALLELISM,
+        default=DEFAULT_CEILING,
         metavar="N",
-        help=f"writes in flight at once (default {DEFAULT_PARALLELISM})",
+        help=f"most writes in flight at once, fewer while ARM's write budget is low "
+        f"(default {DEFAULT_CEILING})",
     )
     parser.add_argument(
         "--principal-wait",

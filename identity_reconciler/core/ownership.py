@@ -25,10 +25,19 @@ def assignment_name(scope: str, role_definition_guid: str, principal_id: str) ->
     return str(uuid.uuid5(ASSIGNMENT_NAMESPACE, material))
 
 
+def may_be_owned_name(name: str) -> bool:
+    """Whether a role-assignment name could be one of ours, without hashing: our names are
+    version-5 UUIDs, and the names ARM, the portal and the CLIs pick are version 4. Most
+    assignments of a subscription are not ours; this spares them the uuid5."""
+    return len(name) == 36 and name[14] == "5"
+
+
 def is_owned_assignment(
     name: str, scope: str, role_definition_guid: str, principal_id: str
 ) -> bool:
     """True when a live assignment's name is the one we would have given it."""
+    if not may_be_owned_name(name):
+        return False
     return name.lower() == assignment_name(scope, role_definition_guid, principal_id)
 
 

@@ -136,7 +136,10 @@ def test_throttling_and_the_replication_window_are_waited_out(
     watch = watch_local(
         monkeypatch,
         settings=Settings(throttle=True, replication_window_s=4),
-        configure={"throttle_limits": {"writes": {"burst": 1, "per_second": 1}}},
+        # Slower than a token a second: apply paces itself on the remaining-writes header
+        # (one in flight once the bucket is low, the gate shut for the last Retry-After), so
+        # only a bucket that refills slower than that still answers 429s to wait out.
+        configure={"throttle_limits": {"writes": {"burst": 2, "per_second": 0.8}}},
     )
     rc, out, err = cli(capsys, "apply", str(plan), "--state-dir", str(state), "--format", "json")
     assert rc == 0, err
