@@ -18,7 +18,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 
-from local_azure.api import EmulatorError, Settings, check_loopback, start
+from local_azure import api
+from local_azure.api import EmulatorError, Settings, check_loopback
 
 PROG = "local-azure"
 EXAMPLE = f"{PROG} serve --state .local-azure --port 8443"
@@ -158,7 +159,7 @@ def run_server(args: argparse.Namespace) -> None:
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
-            emu = start(
+            emu = api.start(  # looked up at call time, so a test can stand in for it
                 state_dir=args.state,
                 world=args.world,
                 settings=settings_of(args),
