@@ -55,7 +55,6 @@ PACKAGE = "identity_reconciler"
 MODULES = (
     "core/ownership.py",
     "core/armid.py",
-    "core/roles.py",
     "apply/stale.py",
     "plan/diff_grants.py",
     "plan/safety.py",

@@ -103,22 +103,6 @@ class Scope:
     def key(self) -> str:
         return key(self.id)
 
-    def parent_ids(self) -> list[str]:
-        """Ids of the enclosing scopes, broadest first (management groups are not derivable)."""
-        if self.kind is ScopeKind.MANAGEMENT_GROUP or self.subscription_id is None:
-            return []
-        if self.kind is ScopeKind.SUBSCRIPTION:
-            return []
-        sub = f"/subscriptions/{self.subscription_id}"
-        if self.kind is ScopeKind.RESOURCE_GROUP:
-            return [sub]
-        return [sub, f"{sub}/resourceGroups/{self.resource_group}"]
-
-    def contains(self, other: Scope) -> bool:
-        """True when `other` is this scope or lies below it (management groups: only equal)."""
-        mine, theirs = self.key, other.key
-        return theirs == mine or theirs.startswith(mine + "/")
-
 
 def parse_scope(value: str) -> Scope:
     """Parse an ARM id used as an RBAC scope or a resource id.
