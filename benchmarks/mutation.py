@@ -10,8 +10,9 @@ The tests that target a module are the test files whose imports reach it, follow
 helper modules (`plan_factories`, ...) and modules of the target's own package
 (`identity_reconciler.plan` -> `plan.diff` -> `plan.diff_grants`), but not other packages, so a
 core module is not "targeted" by every test that happens to import the planner. Files run
-closest first (fewest imports away), so `-x` stops early. `tests/reliability/` (fault and crash
-harnesses: minutes per run, and timing-dependent) is left out unless `--slow`.
+closest first (fewest imports away), those that start an emulator last, so `-x` stops early.
+`tests/reliability/` (fault and crash harnesses: minutes per run, and timing-dependent) is left
+out unless `--slow`.
 
 Every mutant runs in a fresh `python -m pytest -x -q -p no:cacheprovider` over those files, in
 one of `--jobs` (at most 2) private copies of the tree made in a temporary directory; the
@@ -122,7 +123,8 @@ def target_tests(module: str, *, slow: bool = False) -> list[Path]:
         graph[str(path)] = {f"helper:{m}" if m in helpers else m for m in _imports(path)}
     hops = _hops_to(module, graph)
     picked = [p for p in tests if str(p) in hops and (slow or SLOW not in p.parts)]
-    return sorted(picked, key=lambda p: (hops[str(p)], p))  # closest first: -x stops sooner
+    # Closest first, and those that start an emulator last: -x then stops sooner.
+    return sorted(picked, key=lambda p: (hops[str(p)], "emulator" in p.read_text("utf-8"), p))
 
 
 def _hops_to(module: str, graph: dict[str, set[str]]) -> dict[str, int]:

@@ -21,9 +21,7 @@ MANAGEMENT_GROUP_RE = re.compile(r"^[-\w._()]{1,90}$")
 NAMESPACE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+$")
 SEGMENT_RE = re.compile(r"^[^/?#\s][^/?#]*$")
 
-MSI_NAMESPACE = "Microsoft.ManagedIdentity"
 USER_ASSIGNED_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
-FIC_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials"
 ROLE_DEFINITION_PREFIX = "/providers/Microsoft.Authorization/roleDefinitions/"
 
 
