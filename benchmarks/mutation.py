@@ -10,7 +10,8 @@ The tests that target a module are the test files whose imports reach it, follow
 helper modules (`plan_factories`, ...) and modules of the target's own package
 (`identity_reconciler.plan` -> `plan.diff` -> `plan.diff_grants`), but not other packages, so a
 core module is not "targeted" by every test that happens to import the planner. Files run
-closest first (fewest imports away), those that start an emulator last, so `-x` stops early.
+closest first (fewest imports away); those that need no emulator run first in a process of
+their own, the rest only if they pass, so most mutants cost one cheap run.
 `tests/reliability/` (fault and crash harnesses: minutes per run, and timing-dependent) is left
 out unless `--slow`.
 
@@ -124,7 +125,11 @@ def target_tests(module: str, *, slow: bool = False) -> list[Path]:
     hops = _hops_to(module, graph)
     picked = [p for p in tests if str(p) in hops and (slow or SLOW not in p.parts)]
     # Closest first, and those that start an emulator last: -x then stops sooner.
-    return sorted(picked, key=lambda p: (hops[str(p)], "emulator" in p.read_text("utf-8"), p))
+    return sorted(picked, key=lambda p: (hops[str(p)], _uses_emulator(p), p))
+
+
+def _uses_emulator(path: Path) -> bool:
+    return "emulator" in path.read_text(encoding="utf-8")
 
 
 def _hops_to(module: str, graph: dict[str, set[str]]) -> dict[str, int]:
@@ -218,12 +223,33 @@ def _drop_bytecode(path: Path) -> None:
         pyc.unlink(missing_ok=True)
 
 
+def stages(tests: list[Path]) -> list[list[Path]]:
+    """The files that need no emulator first, then the rest.
+
+    Collecting files that start an emulator costs seconds per mutant (SDK imports, TLS, the
+    server); most mutants fall to the pure tests, so those run alone first.
+    """
+    first = [t for t in tests if not _uses_emulator(t)]
+    rest = [t for t in tests if t not in first]
+    return [s for s in (first, rest) if s]
+
+
+def run_stages(tree: Path, staged: list[list[Path]], timeout: float) -> tuple[str, float]:
+    total = 0.0
+    for stage in staged:
+        result, seconds = run_tests(tree, stage, timeout)
+        total += seconds
+        if result != "passed":
+            return result, total
+    return "passed", total
+
+
 def run_mutant(
     pool: queue.Queue[Path],
     rel: Path,
     source: str,
     site: mutation_ops.Site,
-    tests: list[Path],
+    staged: list[list[Path]],
     timeout: float,
 ) -> Outcome:
     tree = pool.get()
@@ -231,7 +257,7 @@ def run_mutant(
     try:
         target.write_text(mutation_ops.mutate(source, site.index), encoding="utf-8")
         _drop_bytecode(target)
-        result, seconds = run_tests(tree, tests, timeout)
+        result, seconds = run_stages(tree, staged, timeout)
     finally:
         target.write_text(source, encoding="utf-8")
         _drop_bytecode(target)
@@ -272,21 +298,23 @@ def measure(
     if args.sample and args.sample < len(all_sites):
         rng = random.Random(f"{args.seed}:{rel_module}")
         chosen = sorted(rng.sample(all_sites, args.sample), key=lambda s: s.index)
+    staged = stages(tests)
     tree = pool.get()
     pool.put(tree)
-    baseline, seconds = run_tests(tree, tests, timeout=3600)
+    baseline, seconds = run_stages(tree, staged, timeout=3600)
     if baseline != "passed":
         raise SystemExit(f"{rel}: the unmutated tests do not pass ({baseline}); fix that first")
     timeout = 3 * seconds + 30
     print(
-        f"\n{rel}: {len(chosen)} of {len(all_sites)} mutants, {len(tests)} test files, "
+        f"\n{rel}: {len(chosen)} of {len(all_sites)} mutants, {len(tests)} test files "
+        f"({len(staged[0])} run first), "
         f"unmutated run {seconds:.1f} s",
         flush=True,
     )
     ex = ThreadPoolExecutor(max_workers=args.jobs)
     try:
         outcomes = list(
-            ex.map(lambda s: run_mutant(pool, rel, source, s, tests, timeout), chosen)
+            ex.map(lambda s: run_mutant(pool, rel, source, s, staged, timeout), chosen)
         )
     except BaseException:
         stop_all()
@@ -312,7 +340,14 @@ def measure(
     return score, len(survivors)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C and a plain kill both stop cleanly (a background job starts with SIGINT ignored).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--module", action="append", help=f"under {PACKAGE}/ (default: {MODULES})")
     ap.add_argument("--sample", type=int, default=0, help="N mutants per module, seeded")

@@ -27,13 +27,13 @@ ROLE = "4633458b-17de-408a-b874-0445c86b69e6"
             "/providers/Microsoft.Management/managementGroups/mg-1",
         ),
         (
-            "/PROVIDERS/microsoft.management/MANAGEMENTGROUPS/mg-1/",
+            "/PROVIDERS/microsoft.management/MANAGEMENTGROUPS/mg-1",
             ScopeKind.MANAGEMENT_GROUP,
             "/providers/Microsoft.Management/managementGroups/mg-1",
         ),
         (f"/subscriptions/{G.upper()}", ScopeKind.SUBSCRIPTION, SUB),
-        (f"  {SUB}/  ", ScopeKind.SUBSCRIPTION, SUB),
-        (f"{SUB}/resourcegroups/rg-app/", ScopeKind.RESOURCE_GROUP, RG),
+        (f"  {SUB}  ", ScopeKind.SUBSCRIPTION, SUB),
+        (f"{SUB}/resourcegroups/rg-app", ScopeKind.RESOURCE_GROUP, RG),
         (f"/SUBSCRIPTIONS/{G}/RESOURCEGROUPS/rg-app", ScopeKind.RESOURCE_GROUP, RG),
         (
             f"{RG}/PROVIDERS/Microsoft.KeyVault/vaults/kv-1",
