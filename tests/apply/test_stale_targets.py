@@ -165,9 +165,9 @@ def test_only_attachments_and_system_switches_share_a_resource_block() -> None:
 def test_a_credential_is_compared_later_only_under_a_deleted_identity(
     parent: Change, later: bool
 ) -> None:
-    fic = credential("id-a", "gh", ("update",))
-    other = credential("id-c", "gh", ("update",))
-    no_id = with_(credential("id-a", "gh2"), id=None)
+    fic = credential("id-a", "github", ("update",))
+    other = credential("id-c", "github", ("update",))
+    no_id = with_(credential("id-a", "github2"), id=None)
     found = _under_deleted_parent(plan_of(parent, fic, other, no_id))
     assert found == ({fic.address} if later else set())
 
