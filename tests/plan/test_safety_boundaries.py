@@ -11,14 +11,28 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from plan_factories import (
+    SUB,
+    d_grant,
+    d_identity,
+    desired,
+    identity_id,
+    l_fic,
+    l_identity,
+    live,
+    plan,
+    rg_scope,
+    user,
+)
 
-from identity_reconciler.core.state import SafetyPolicy
+from identity_reconciler.core import roles
+from identity_reconciler.core.state import PrivilegeAllowance, SafetyPolicy
 from identity_reconciler.plan.model import (
-    KNOWN_AFTER_APPLY,
     Change,
     ChangeKind,
     Operation,
     Plan,
+    Safety,
     Violation,
 )
 from identity_reconciler.plan.safety import (
@@ -30,11 +44,10 @@ from identity_reconciler.plan.safety import (
     is_broad,
 )
 
-SUB = "/subscriptions/11111111-1111-1111-1111-111111111111"
-RG = f"{SUB}/resourceGroups/rg-app"
+SUB_ID = f"/subscriptions/{SUB}"
+RG = f"{SUB_ID}/resourceGroups/rg-app"
 MG = "/providers/Microsoft.Management/managementGroups/mg-1"
 IDENTITY = f"{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-old"
-ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/"
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 
@@ -64,40 +77,12 @@ def change(
     )
 
 
-def grant_put(op_id: str, guid: str = OWNER, *, after: dict[str, Any] | None = None) -> Change:
-    body = {"properties": {"roleDefinitionId": role_id(guid), "principalId": "p"}}
-    op = Operation(method="PUT", id=op_id, body=body)
-    return change(ChangeKind.GRANT, ("create",), op, address="grant.x", after=after)
-
-
 def deletes(n: int) -> list[Change]:
     return [change(ChangeKind.GRANT, ("delete",), address=f"grant.{i}") for i in range(n)]
 
 
 def updates(n: int) -> list[Change]:
     return [change(ChangeKind.GRANT, ("update",), address=f"grant.u{i}") for i in range(n)]
-
-
-def plan_of(*changes: Change, violations: tuple[Violation, ...] = ()) -> Plan:
-    """A plan carrying `changes` and a stored verdict of `violations` only."""
-    return Plan.model_validate(
-        {
-            "format_version": "1.0",
-            "tool_version": "0",
-            "created_at": "now",
-            "target": {"cloud": "local", "tenant_id": "", "subscriptions": []},
-            "spec_digest": "sha256:x",
-            "options": {},
-            "changes": [c.model_dump() for c in changes],
-            "summary": {},
-            "safety": {
-                "safe": not violations,
-                "existing": 0,
-                "violations": [v.model_dump() for v in violations],
-            },
-            "checksum": "sha256:x",
-        }
-    )
 
 
 # --------------------------------------------------------------------------- volume
@@ -197,50 +182,35 @@ def test_the_identity_delete_message_says_whether_it_is_re_created() -> None:
 @pytest.mark.parametrize(
     ("guid", "scope", "forced"),
     [
-        (OWNER, SUB, True),
-        (OWNER, SUB.upper() + "/", True),
+        (OWNER, SUB_ID, True),
+        (OWNER, SUB_ID.upper() + "/", True),
         (OWNER, MG, True),
         (OWNER, "not an id", True),
         (OWNER, RG, False),
         (OWNER, f"{RG}/providers/Microsoft.KeyVault/vaults/kv-1", False),
-        (READER, SUB, False),
+        (READER, SUB_ID, False),
     ],
 )
 def test_privileged_grants_in_the_verdict(guid: str, scope: str, forced: bool) -> None:
     after = {"role_definition_id": role_id(guid), "scope": scope, "role": "The Role"}
     grant = change(ChangeKind.GRANT, ("create",), address="grant.x", after=after)
     safety = evaluate([grant], existing=0, policy=SafetyPolicy())
-    expected = (
-        [
-            (
-                "privileged_grant",
-                ALLOW_PRIVILEGED,
-                "grant.x",
-                f"grant.x grants The Role on the whole of {scope}",
-            )
-        ]
-        if forced
-        else []
-    )
-    assert [(v.reason, v.flag, v.address, v.message) for v in safety.violations] == expected
+    expected = [("privileged_grant", ALLOW_PRIVILEGED, "grant.x")] if forced else []
+    assert [(v.reason, v.flag, v.address) for v in safety.violations] == expected
+    for v in safety.violations:
+        assert v.message.startswith(f"grant.x grants The Role on the whole of {scope}")
 
 
 def test_a_privileged_grant_without_a_role_name_is_named_by_its_guid() -> None:
-    after = {"role_definition_id": role_id(OWNER.upper()), "scope": SUB}
+    after = {"role_definition_id": role_id(OWNER.upper()), "scope": SUB_ID}
     grant = change(ChangeKind.GRANT, ("create",), address="grant.x", after=after)
     (violation,) = evaluate([grant], existing=0, policy=SafetyPolicy()).violations
-    assert violation.message == f"grant.x grants {OWNER} on the whole of {SUB}"
-
-
-def test_a_grant_with_no_readable_role_is_not_privileged() -> None:
-    after = {"role_definition_id": "garbage", "scope": SUB}
-    grant = change(ChangeKind.GRANT, ("create",), address="grant.x", after=after)
-    assert evaluate([grant], existing=0, policy=SafetyPolicy()).safe
+    assert violation.message.startswith(f"grant.x grants {OWNER} on the whole of {SUB_ID}")
 
 
 @pytest.mark.parametrize(
     ("scope", "broad"),
-    [(SUB, True), (MG, True), ("", True), ("garbage", True), (RG, False), (IDENTITY, False)],
+    [(SUB_ID, True), (MG, True), ("", True), ("garbage", True), (RG, False), (IDENTITY, False)],
 )
 def test_is_broad(scope: str, broad: bool) -> None:
     assert is_broad(scope) is broad
@@ -249,154 +219,74 @@ def test_is_broad(scope: str, broad: bool) -> None:
 # --------------------------------------------------------------------------- re-derived
 
 
-@pytest.mark.parametrize(
-    "op_id",
-    [
-        f"{SUB}{ASSIGNMENTS}a",
-        f"{SUB.upper()}{ASSIGNMENTS.upper()}A",
-        f"{MG}{ASSIGNMENTS}a",
-        f"{ASSIGNMENTS}a",  # the root scope '/': broader than any subscription
-    ],
-    ids=["subscription", "upper-case", "management-group", "root"],
-)
-def test_a_privileged_put_at_a_broad_scope_is_re_derived(op_id: str) -> None:
-    plan = plan_of(grant_put(op_id))
-    assert [(v.reason, v.flag, v.address) for v in check_safety(plan)] == [
-        ("privileged_grant", ALLOW_PRIVILEGED, "grant.x")
-    ]
-    assert check_safety(plan, [ALLOW_PRIVILEGED]) == []
-    assert check_safety(plan, [f" {ALLOW_PRIVILEGED} "]) == []
+def _emptied(p: Plan) -> Plan:
+    """The plan as an editor would leave it: the stored verdict says all is safe."""
+    return p.model_copy(update={"safety": Safety(safe=True, existing=p.safety.existing)})
 
 
-def test_the_re_derived_message_names_the_scope_as_written() -> None:
-    (violation,) = check_safety(plan_of(grant_put(f"{SUB.upper()}{ASSIGNMENTS}a")))
-    assert violation.message == f"grant.x grants role {OWNER} on the whole of {SUB.upper()}"
-
-
-@pytest.mark.parametrize(
-    "plan",
-    [
-        plan_of(grant_put(f"{RG}{ASSIGNMENTS}a")),
-        plan_of(grant_put(f"{SUB}{ASSIGNMENTS}a", READER)),
-        plan_of(grant_put(KNOWN_AFTER_APPLY, after={"scope": RG})),
-        plan_of(
-            change(
-                ChangeKind.GRANT,
-                ("delete",),
-                Operation(
-                    method="DELETE",
-                    id=f"{SUB}{ASSIGNMENTS}a",
-                    body={"properties": {"roleDefinitionId": role_id(OWNER)}},
-                ),
-            )
-        ),
-        plan_of(
-            change(
-                ChangeKind.IDENTITY,
-                ("create",),
-                Operation(
-                    method="PUT",
-                    id=f"{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/"
-                    "userAssignedIdentities/id-1",
-                    body={"properties": {"roleDefinitionId": role_id(OWNER)}},
-                ),
-            )
-        ),
-        plan_of(
-            change(
-                ChangeKind.GRANT,
-                ("create",),
-                Operation(method="PUT", id=f"{SUB}{ASSIGNMENTS}a"),
-            )
-        ),
-    ],
-    ids=[
-        "resource-group",
-        "reader",
-        "known-after-apply-narrow",
-        "delete-of-owner-grant",
-        "put-of-an-identity",
-        "no-body",
-    ],
-)
-def test_what_is_not_a_privileged_write(plan: Plan) -> None:
-    assert check_safety(plan) == []
-
-
-def test_a_put_known_after_apply_without_a_scope_counts_as_broad() -> None:
-    plan = plan_of(grant_put(KNOWN_AFTER_APPLY))
-    assert [v.flag for v in check_safety(plan)] == [ALLOW_PRIVILEGED]
-
-
-@pytest.mark.parametrize(
-    "op_id",
-    [IDENTITY, IDENTITY + "/", IDENTITY.upper()],
-    ids=["plain", "trailing-slash", "upper-case"],
-)
-def test_an_identity_delete_is_re_derived(op_id: str) -> None:
-    plan = plan_of(
-        change(
-            ChangeKind.IDENTITY, ("delete",), Operation(method="DELETE", id=op_id), address="id.a"
-        )
+def _with_owner_at(scope: str, *, new_identity: bool = False) -> Plan:
+    allowance = PrivilegeAllowance(roles.OWNER, scope, "landing zone bootstrap")
+    d = desired(
+        [d_identity("id-myapp")],
+        [],
+        [d_grant(user(identity_id("id-myapp")), scope, roles.OWNER)],
+        allow_privileged=(allowance,),
     )
-    found = check_safety(plan)
+    return plan(d, live([] if new_identity else [l_identity("id-myapp")]))
+
+
+@pytest.mark.parametrize(
+    ("scope", "new_identity"),
+    [(SUB_ID, False), (SUB_ID, True), (MG, False)],
+    ids=["subscription", "principal-known-after-apply", "management-group"],
+)
+def test_a_privileged_grant_is_found_again_when_the_verdict_was_emptied(
+    scope: str, new_identity: bool
+) -> None:
+    p = _with_owner_at(scope, new_identity=new_identity)
+    assert p.errors == ()
+    (stored,) = p.safety.violations
+    found = check_safety(_emptied(p))
     assert [(v.reason, v.flag, v.address) for v in found] == [
-        ("identity_delete", ALLOW_DELETE_IDENTITY, "id.a")
+        ("privileged_grant", ALLOW_PRIVILEGED, stored.address)
     ]
-    assert found[0].message == f"id.a deletes the identity {op_id}"
-    assert check_safety(plan, [ALLOW_DELETE_IDENTITY]) == []
+    assert check_safety(_emptied(p), [ALLOW_PRIVILEGED]) == []
+    assert check_safety(_emptied(p), [f" {ALLOW_PRIVILEGED} "]) == []
+    assert [v.address for v in check_safety(p)] == [stored.address]  # not repeated
+
+
+def test_an_identity_delete_is_found_again_when_the_verdict_was_emptied() -> None:
+    p = plan(desired(), live([l_identity("id-old")]))
+    (stored,) = p.safety.violations
+    found = check_safety(_emptied(p))
+    assert [(v.reason, v.flag, v.address) for v in found] == [
+        ("identity_delete", ALLOW_DELETE_IDENTITY, stored.address)
+    ]
+    assert check_safety(_emptied(p), [ALLOW_DELETE_IDENTITY]) == []
 
 
 @pytest.mark.parametrize(
-    ("method", "op_id"),
-    [
-        ("DELETE", f"{IDENTITY}/federatedIdentityCredentials/github"),
-        ("PATCH", IDENTITY),
-        ("PUT", IDENTITY),
-        ("DELETE", f"{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"),
-    ],
-    ids=["credential", "patch", "put", "the-collection"],
+    ("role", "scope"),
+    [(roles.OWNER, rg_scope()), (roles.READER, SUB_ID)],
+    ids=["privileged-role-narrow", "unprivileged-role-broad"],
 )
-def test_what_is_not_an_identity_delete(method: str, op_id: str) -> None:
-    op = Operation(method=method, id=op_id)  # type: ignore[arg-type]
-    plan = plan_of(change(ChangeKind.IDENTITY, ("update",), op, address="id.a"))
-    assert check_safety(plan) == []
-
-
-def test_a_stored_violation_is_not_repeated_by_the_re_derived_one() -> None:
-    stored = Violation(
-        reason="identity_delete", message="stored", flag=ALLOW_DELETE_IDENTITY, address="id.a"
-    )
-    plan = plan_of(
-        change(
-            ChangeKind.IDENTITY,
-            ("delete",),
-            Operation(method="DELETE", id=IDENTITY),
-            address="id.a",
-        ),
-        change(
-            ChangeKind.IDENTITY,
-            ("delete",),
-            Operation(method="DELETE", id=IDENTITY + "2"),
-            Operation(method="DELETE", id=IDENTITY + "2/"),
-            address="id.b",
-        ),
-        violations=(stored,),
-    )
-    assert [(v.message, v.address) for v in check_safety(plan)] == [
-        ("stored", "id.a"),
-        (f"id.b deletes the identity {IDENTITY}2", "id.b"),
-    ]
-    assert check_safety(plan, [ALLOW_DELETE_IDENTITY]) == []
+def test_ordinary_grants_and_credential_deletes_are_not_forced(role: str, scope: str) -> None:
+    d = desired([d_identity("id-myapp")], [], [d_grant(user(identity_id("id-myapp")), scope, role)])
+    owned_fic = l_identity("id-myapp", fics=[l_fic(identity="id-myapp")])
+    p = plan(d, live([owned_fic]))
+    assert {c.kind for c in p.changes} == {ChangeKind.GRANT, ChangeKind.FEDERATED_CREDENTIAL}
+    assert check_safety(_emptied(p)) == []
 
 
 def test_a_stored_violation_the_flags_do_not_cover_stays() -> None:
     stored = Violation(reason="too_many_deletes", message="m", flag=ALLOW_MASS_CHANGE)
-    plan = plan_of(violations=(stored,))
-    assert check_safety(plan, [ALLOW_PRIVILEGED, ALLOW_DELETE_IDENTITY]) == [stored]
-    assert check_safety(plan, [ALLOW_MASS_CHANGE]) == []
+    p = plan(desired([d_identity("id-myapp")]), live([l_identity("id-myapp")]))
+    p = p.model_copy(update={"safety": Safety(safe=False, existing=1, violations=(stored,))})
+    assert check_safety(p, [ALLOW_PRIVILEGED, ALLOW_DELETE_IDENTITY]) == [stored]
+    assert check_safety(p, [ALLOW_MASS_CHANGE]) == []
 
 
 def test_an_unknown_flag_is_refused_by_name() -> None:
+    p = plan(desired(), live())
     with pytest.raises(ValueError, match="--allow-everything"):
-        check_safety(plan_of(), ["--allow-everything"])
+        check_safety(p, ["--allow-everything"])
