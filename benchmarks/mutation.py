@@ -25,7 +25,7 @@ Printed per module: mutants, killed, survived, timeouts, marked equivalent, the 
 `file:line: description`. Exit status 1 when a module scores under `--fail-under`.
 
     python benchmarks/mutation.py [--module core/ownership.py ...] [--sample N] [--seed 0]
-        [--jobs 2] [--slow] [--list-tests] [--fail-under 0]
+        [--jobs 2] [--slow] [--list-tests] [--progress] [--fail-under 0]
 
 Not part of `.ci/run`: a full run takes tens of minutes on two cores.
 """
@@ -74,6 +74,7 @@ PYTEST = ("-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:random
 _RUNNING: set[subprocess.Popen[bytes]] = set()
 _LOCK = threading.Lock()
 _STOP = threading.Event()
+_PROGRESS = threading.Event()
 
 
 @dataclass(frozen=True)
@@ -268,6 +269,8 @@ def run_mutant(
         _drop_bytecode(target)
         pool.put(tree)
     status = {"passed": "survived", "failed": "killed"}.get(result, result)
+    if _PROGRESS.is_set():
+        print(f"    {status:8} {rel}:{site.line}: {site.description}", file=sys.stderr, flush=True)
     return Outcome(site, status, seconds)
 
 
@@ -361,8 +364,11 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2, choices=(1, 2))
     ap.add_argument("--slow", action="store_true", help=f"also run tests/{SLOW}/ (slow)")
     ap.add_argument("--list-tests", action="store_true", help="print the selection and stop")
+    ap.add_argument("--progress", action="store_true", help="one line per mutant on stderr")
     ap.add_argument("--fail-under", type=float, default=0.0, help="exit 1 below this score")
     args = ap.parse_args()
+    if args.progress:
+        _PROGRESS.set()
     modules = [m.removeprefix(f"{PACKAGE}/") for m in args.module or MODULES]
     for m in modules:
         if not (ROOT / PACKAGE / m).is_file():
