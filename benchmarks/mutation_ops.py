@@ -188,13 +188,15 @@ def _skipped_children(node: ast.AST) -> set[int]:
 def _walk(tree: ast.AST) -> list[ast.AST]:
     """Nodes in a fixed pre-order, leaving out the subtrees `_skipped_children` names."""
     out: list[ast.AST] = []
+    skip: set[int] = set()
     stack = [tree]
     while stack:
         node = stack.pop()
+        if id(node) in skip:
+            continue
         out.append(node)
-        skip = _skipped_children(node)
-        children = [c for c in ast.iter_child_nodes(node) if id(c) not in skip]
-        stack.extend(reversed(children))
+        skip |= _skipped_children(node)
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
     return out
 
 
