@@ -267,3 +267,14 @@ def test_a_description_that_differs_only_in_spacing_is_no_change() -> None:
     want = d_grant(user(ME), KV, description="reads secrets")
     p = plan(_state(want), live([l_identity("id-myapp")], [], [have]))
     assert p.changes == ()
+
+
+def test_a_desired_scope_is_planned_in_its_canonical_spelling() -> None:
+    spelled = KV.replace("/resourceGroups/", "/RESOURCEGROUPS/").replace(SUB, SUB.upper())
+    p = plan(_state(d_grant(user(ME), spelled)), live([l_identity("id-myapp")]))
+    (change,) = p.changes
+    assert change.address == KV_GRANT
+    assert change.after is not None
+    assert change.after["scope"] == KV
+    name = ownership.assignment_name(KV, KV_SECRETS_USER, PID)
+    assert change.id == f"{KV}/providers/Microsoft.Authorization/roleAssignments/{name}"
