@@ -269,8 +269,12 @@ def test_a_description_that_differs_only_in_spacing_is_no_change() -> None:
     assert p.changes == ()
 
 
-def test_a_desired_scope_is_planned_in_its_canonical_spelling() -> None:
-    spelled = KV.replace("/resourceGroups/", "/RESOURCEGROUPS/").replace(SUB, SUB.upper())
+@pytest.mark.parametrize(
+    "spelled",
+    [KV.replace("/resourceGroups/", "/RESOURCEGROUPS/").replace(SUB, SUB.upper()), KV + "/"],
+    ids=["casing", "trailing-slash"],
+)
+def test_a_desired_scope_is_planned_in_its_canonical_spelling(spelled: str) -> None:
     p = plan(_state(d_grant(user(ME), spelled)), live([l_identity("id-myapp")]))
     (change,) = p.changes
     assert change.address == KV_GRANT
