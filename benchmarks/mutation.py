@@ -330,8 +330,8 @@ def measure(
         raise
     finally:
         ex.shutdown(wait=True, cancel_futures=True)
-    equivalent = mutation_ops.equivalent_lines(source)
-    counted = [o for o in outcomes if o.site.line not in equivalent]
+    marks = mutation_ops.equivalent_marks(source)
+    counted = [o for o in outcomes if not mutation_ops.is_marked(o.site, marks)]
     killed = sum(o.status == "killed" for o in counted)
     timeouts = sum(o.status == "timeout" for o in counted)
     survivors = [o for o in counted if o.status == "survived"]
@@ -344,7 +344,7 @@ def measure(
     for o in survivors:
         print(f"  {rel}:{o.site.line}: {o.site.description}")
     for o in outcomes:
-        if o.site.line in equivalent:
+        if mutation_ops.is_marked(o.site, marks):
             print(f"  {rel}:{o.site.line}: {o.site.description} [marked equivalent: {o.status}]")
     return score, len(survivors)
 

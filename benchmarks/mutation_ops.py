@@ -9,7 +9,8 @@ Not mutated, because a change there cannot alter behaviour or is noise: docstrin
 annotations (postponed by `from __future__ import annotations`), f-string literal parts, string
 constants of a `raise` (the error's wording) and `__all__`. A line carrying
 `# equivalent mutant: <reason>` (or a comment block above it carrying that mark) marks its
-mutants as equivalent: they are run and reported, but not counted in the score.
+mutants as equivalent, `# equivalent mutant [.strip()]: <reason>` only those whose description
+names `.strip()`: they are run and reported, but not counted in the score.
 """
 
 from __future__ import annotations
@@ -245,16 +246,30 @@ def _replace(tree: ast.AST, old: ast.AST, new: ast.AST | list[ast.stmt]) -> None
     raise ValueError("node to replace not found")
 
 
-def equivalent_lines(source: str) -> set[int]:
-    """Lines whose mutants are marked equivalent (the mark on the line, or alone above it)."""
-    out: set[int] = set()
+def equivalent_marks(source: str) -> dict[int, str]:
+    """Line -> which of its mutants are marked equivalent ('' for all of them).
+
+    `# equivalent mutant: <reason>` marks every mutant of its line (or, on a comment line of its
+    own, of the next line that is not a comment); `# equivalent mutant [<description>]: ...`
+    only those whose description contains `<description>`, e.g. `[.strip()]`.
+    """
+    out: dict[int, str] = {}
     lines = source.splitlines()
     for number, text in enumerate(lines, start=1):
-        if EQUIVALENT_MARK in text:
-            out.add(number)
-            if text.strip().startswith("#"):
-                nxt = number
-                while nxt < len(lines) and lines[nxt].strip().startswith("#"):
-                    nxt += 1
-                out.add(nxt + 1)
+        at = text.find(EQUIVALENT_MARK.rstrip(":"))
+        if at < 0:
+            continue
+        rest = text[at + len(EQUIVALENT_MARK) - 1 :].strip()
+        which = rest[1 : rest.index("]")] if rest.startswith("[") and "]" in rest else ""
+        target = number
+        if text.strip().startswith("#"):
+            while target < len(lines) and lines[target].strip().startswith("#"):
+                target += 1
+            target += 1
+        out[target] = which
     return out
+
+
+def is_marked(site: Site, marks: dict[int, str]) -> bool:
+    which = marks.get(site.line)
+    return which is not None and which in site.description
