@@ -30,11 +30,11 @@ from identity_reconciler.apply import ApplyOptions, apply_plan
 from identity_reconciler.azure.clients import connect_emulator
 from identity_reconciler.azure.localworld import world_for
 from identity_reconciler.azure.reader import read_live
-from identity_reconciler.core import roles
-from identity_reconciler.emulator.api import start
-from identity_reconciler.emulator.kernel import Settings
+from identity_reconciler.core import privilege
 from identity_reconciler.plan import compute_plan
 from identity_reconciler.spec import validate
+from local_azure.api import start
+from local_azure.kernel import Settings
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-bench-prod-uks-01"
@@ -47,7 +47,7 @@ def role_ids(count: int) -> list[str]:
     text = resources.files("identity_reconciler.data").joinpath("builtin-roles.json").read_text()
     catalog = json.loads(text)
     ids = sorted(str(r["id"]).lower() for r in catalog)
-    usable = [i for i in ids if i not in roles.PRIVILEGED_ROLE_GUIDS]
+    usable = [i for i in ids if not privilege.of_guid(i).privileged]
     if len(usable) < count:
         raise SystemExit(f"only {len(usable)} built-in roles available, need {count}")
     return usable[:count]

@@ -17,7 +17,7 @@ import time
 
 import requests
 
-from identity_reconciler.emulator.api import running
+from local_azure.api import running
 
 RG = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-myapp-prod-uks-01"
 IDENTITIES = f"{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"

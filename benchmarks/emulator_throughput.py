@@ -55,8 +55,8 @@ class Tally:
 
 def seed_assignments(state: Path, count: int) -> tuple[str | None, float]:
     """Seed `count` Reader assignments (spread over resource groups) into a state directory."""
-    from identity_reconciler.emulator.api import running
-    from identity_reconciler.emulator.providers import authorization
+    from local_azure.api import running
+    from local_azure.providers import authorization
 
     with running(state_dir=state) as emu:
         if not emu.info.subscription_ids:

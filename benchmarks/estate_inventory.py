@@ -19,29 +19,31 @@ import argparse
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from identity_reconciler.azure import writer
+from identity_reconciler.apply import ApplyOptions
 from identity_reconciler.azure.clients import Session, connect_emulator
 from identity_reconciler.azure.inventory import EstateScope, read_estate
 from identity_reconciler.azure.reader import read_live
-from identity_reconciler.core import armid
+from identity_reconciler.core import armid, ownership
 from identity_reconciler.core.state import (
     DesiredGrant,
     DesiredIdentity,
+    DesiredResourceIdentity,
+    DesiredState,
     FederatedCredential,
     PrincipalKind,
     PrincipalRef,
 )
-from identity_reconciler.emulator.api import start
 from identity_reconciler.plan import compute_plan
 from identity_reconciler.plan.audit import Naming, audit
 from identity_reconciler.plan.drift import drift_report
+from identity_reconciler.reconcile.live import apply_live, plan_live
 from identity_reconciler.spec import validate
 from identity_reconciler.spec.export import export_specs
 from identity_reconciler.spec.naming import naming_regex
+from local_azure.api import start
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-myapp-prod-uks-01"
@@ -53,28 +55,38 @@ READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 _T = TypeVar("_T")
 
 
-def seed_one(session: Session, i: int) -> str:
-    """One identity with a credential and two grants; returns its id."""
-    name = f"id-app{i:04d}-prod-uks-01"
-    iid = armid.identity_id(SUB, RG, name)
-    live = writer.create_or_update_identity(session, DesiredIdentity(
-        id=iid, subscription_id=SUB, resource_group=RG, name=name, location="uksouth",
-        tags={"app": f"app{i:04d}"},
-    ))
-    writer.put_federated_credential(session, iid, FederatedCredential(
-        "github-main", "https://token.actions.githubusercontent.com",
-        f"repo:contoso/app{i:04d}:ref:refs/heads/main",
-    ))
-    principal = PrincipalRef(PrincipalKind.USER_ASSIGNED, iid)
-    for scope, role in ((KV, KV_SECRETS_USER), (RG_ID, READER)):
-        writer.put_grant(session, DesiredGrant(principal, scope, role, role), live.principal_id)
-    return iid
+def seeded(count: int) -> DesiredState:
+    """N identities, each with a credential and two grants; every tenth attached to the site."""
+    state = DesiredState(subscriptions=(SUB,))
+    ids = []
+    for i in range(count):
+        name = f"id-app{i:04d}-prod-uks-01"
+        iid = armid.identity_id(SUB, RG, name)
+        ids.append(iid)
+        state.identities[armid.key(iid)] = DesiredIdentity(
+            id=iid, subscription_id=SUB, resource_group=RG, name=name, location="uksouth",
+            tags={"app": f"app{i:04d}", ownership.OWNER_TAG: ownership.OWNER_TAG_VALUE},
+            federated_credentials=(FederatedCredential(
+                "github-main", "https://token.actions.githubusercontent.com",
+                f"repo:contoso/app{i:04d}:ref:refs/heads/main",
+            ),),
+        )
+        principal = PrincipalRef(PrincipalKind.USER_ASSIGNED, iid)
+        for scope, role in ((KV, KV_SECRETS_USER), (RG_ID, READER)):
+            grant = DesiredGrant(principal, scope, role, role)
+            state.grants[grant.key] = grant
+    state.resources[armid.key(SITE)] = DesiredResourceIdentity(
+        SITE, "Microsoft.Web/sites", user_assigned=tuple(ids[::10])
+    )
+    return state
 
 
 def seed(session: Session, count: int) -> None:
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        ids = list(pool.map(lambda i: seed_one(session, i), range(count)))
-    writer.set_identity_block(session, SITE, "Microsoft.Web/sites", attach=ids[::10])
+    """Through apply's one path: plan, then apply (8 writes in flight)."""
+    plan = plan_live(session, seeded(count)).plan
+    result = apply_live(session, plan, options=ApplyOptions(parallelism=8))
+    if not result.ok:
+        raise SystemExit(f"seeding failed: {len(result.failed)} change(s)")
 
 
 def step(label: str, session: Session, fn: Callable[[], _T]) -> _T:
@@ -107,7 +119,7 @@ def main() -> None:
                     lambda: read_estate(session, scope, credentials=True))
         with tempfile.TemporaryDirectory() as tmp:
             started = time.monotonic()
-            exported = export_specs(full, subscription_id=SUB)
+            exported = export_specs(full, subscription_ids=[SUB])
             paths = []
             for f in exported.files:
                 path = Path(tmp) / f.name

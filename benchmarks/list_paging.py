@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import plan_scale  # a sibling script, found through the path set above
 
-from identity_reconciler.emulator.api import running
-from identity_reconciler.emulator.kernel import Request
+from local_azure.api import running
+from local_azure.kernel import Request
 
 SUB = plan_scale.SUB
 LISTS = {

@@ -125,9 +125,9 @@ def seed(
 ) -> dict[str, Any]:
     """Identities through the MSI handler (in-process), grants through `seed_assignment`."""
     from identity_reconciler.core import ownership
-    from identity_reconciler.emulator.api import running
-    from identity_reconciler.emulator.kernel import Request
-    from identity_reconciler.emulator.providers.role_assignments import seed_assignment
+    from local_azure.api import running
+    from local_azure.kernel import Request
+    from local_azure.providers.authorization.role_assignments import seed_assignment
 
     rng = random.Random(7)
     identities: list[tuple[str, str]] = []

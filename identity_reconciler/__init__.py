@@ -1,8 +1,5 @@
 """identity-reconciler: Azure managed identities, federated credentials and RBAC grants as code."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("identity-reconciler")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+# The one place the version is written (pyproject.toml reads it from here): `--version` needs
+# no `importlib.metadata`, which costs more to import than the rest of `--help`.
+__version__ = "0.1.0"

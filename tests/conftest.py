@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from azure.identity import ManagedIdentityCredential
 
-from identity_reconciler.emulator.api import RunningEmulator, running, start
-from identity_reconciler.emulator.kernel import Settings
+from local_azure.api import RunningEmulator, running, start
+from local_azure.kernel import Settings
 
 ARM_SCOPE = "https://management.azure.com/.default"
 

@@ -1,6 +1,6 @@
 """Plan -> dependency graph -> bounded-concurrency executor with retries and stale checks.
 
-The public surface, for `cmds/apply.py` and `drift --fix`:
+The public surface, for `reconcile/` (which `apply` and `drift --fix` run through):
 
 - `apply_plan(session, plan, *, options=ApplyOptions(...), events=..., waiting=..., cancel=...)
   -> ApplyResult` — raises `StalePlan` (nothing written) when an object changed since the plan;

@@ -28,7 +28,7 @@ from identity_reconciler.apply.stale import (
     target_of,
 )
 from identity_reconciler.azure.clients import Session
-from identity_reconciler.azure.errors import ArmError
+from identity_reconciler.azure.errors import ArmRequestError
 from identity_reconciler.azure.execute import (
     WriteResult,
     current_fingerprint,
@@ -36,8 +36,11 @@ from identity_reconciler.azure.execute import (
     principal_id_of,
     run_operation,
 )
+from identity_reconciler.azure.owned import owned_now
 from identity_reconciler.core import armid
+from identity_reconciler.core.errors import UserError
 from identity_reconciler.plan import (
+    KNOWN_AFTER_APPLY,
     Change,
     ChangeKind,
     Operation,
@@ -45,9 +48,10 @@ from identity_reconciler.plan import (
     needs_principal,
     resolve_principal,
 )
+from identity_reconciler.plan.binding import check_bound
 
 
-class StalePlan(Exception):
+class StalePlan(UserError):
     """The up-front check found objects that changed since the plan: nothing was written."""
 
     def __init__(self, stale: list[Stale]) -> None:
@@ -134,6 +138,8 @@ class _Applier:
         completed: list[str] = []
         kind = change.kind.value
         for op in change.operations:
+            if op.method == "DELETE" and op.id != KNOWN_AFTER_APPLY:
+                self._check_owned(change, kind, op.id)
 
             def write(op: Operation = op) -> WriteResult:
                 return run_operation(self.session, kind, op, hook=self._hook(op.method))
@@ -158,6 +164,17 @@ class _Applier:
             if result is not None and result.principal_id:
                 principal = result.principal_id
         return Done(principal_id=principal, notes=tuple(notes), tries=tries)
+
+    def _check_owned(self, change: Change, kind: str, object_id: str) -> None:
+        """Never delete what identity-reconciler does not own, whatever the plan file says."""
+        owned = self._read(lambda: owned_now(self.session, kind, object_id))
+        if owned is False:
+            raise ArmRequestError(
+                0,
+                "NotOwned",
+                f"{change.address}: refusing to delete {object_id}, which identity-reconciler "
+                "does not own (no ownership tag or deterministic name)",
+            )
 
     def _sql(self, change: Change) -> Done:
         if self.sql is None:
@@ -190,7 +207,7 @@ class _Applier:
             return made.principal_id
         found = self._read(lambda: principal_id_of(self.session, p.kind, p.id))
         if not found:
-            raise ArmError(
+            raise ArmRequestError(
                 0,
                 "PrincipalUnknown",
                 f"the principal of {p.id} is not known: it was not created by this apply and "
@@ -260,6 +277,7 @@ def apply_plan(
     options = options or ApplyOptions()
     if plan.has_errors:
         raise ValueError("the plan has errors; apply refuses it")
+    check_bound(plan)  # every operation does what its change says, or nothing runs
     started = time.monotonic()
     before = session.requests
     graph = build_graph(plan.changes)

@@ -20,9 +20,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from identity_reconciler.core import armid
+from identity_reconciler.core.errors import UserError
 from identity_reconciler.plan import KNOWN_AFTER_APPLY, Change, ChangeKind
 
-FIC_SEGMENT = "/federatedidentitycredentials/"
 # Changes written through ARM; the others (T-SQL) run against a database.
 ARM_KINDS = frozenset(
     {
@@ -35,7 +35,7 @@ ARM_KINDS = frozenset(
 )
 
 
-class GraphError(ValueError):
+class GraphError(UserError):
     """The plan's dependencies cannot be ordered: unknown address or a cycle."""
 
 
@@ -80,9 +80,10 @@ def make_graph(nodes: Mapping[str, Node]) -> Graph:
 
 def lane_of(change: Change) -> str | None:
     if change.kind is ChangeKind.FEDERATED_CREDENTIAL and change.id:
-        cut = change.id.lower().rfind(FIC_SEGMENT)
-        if cut > 0:
-            return "credentials:" + armid.key(change.id[:cut])
+        parsed = armid.try_parse_id(change.id)
+        parent = parsed.parent_identity if parsed is not None else None
+        if parent is not None:
+            return "credentials:" + armid.key(parent)
     if change.kind in (ChangeKind.ATTACHMENT, ChangeKind.SYSTEM_ASSIGNED) and change.id:
         return "identity-block:" + armid.key(change.id)
     if change.kind not in ARM_KINDS and change.id:  # T-SQL: one writer per database
@@ -108,9 +109,10 @@ def _implied(change: Change, creators: Mapping[str, str]) -> set[str]:
     needs: set[str] = set()
     if "create" in change.actions or change.actions == ("update",):
         if change.kind is ChangeKind.FEDERATED_CREDENTIAL and change.id:
-            cut = change.id.lower().rfind(FIC_SEGMENT)
-            if cut > 0:
-                needs.add(creators.get("user_assigned:" + armid.key(change.id[:cut]), ""))
+            parsed = armid.try_parse_id(change.id)
+            parent = parsed.parent_identity if parsed is not None else None
+            if parent is not None:
+                needs.add(creators.get("user_assigned:" + armid.key(parent), ""))
         if change.kind is ChangeKind.ATTACHMENT and change.after:
             ident = str(change.after.get("identity_id") or "")
             needs.add(creators.get("user_assigned:" + armid.key(ident), ""))

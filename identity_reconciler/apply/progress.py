@@ -14,6 +14,7 @@ from identity_reconciler import terminal
 from identity_reconciler.apply.executor import Events, Outcome, Status
 from identity_reconciler.apply.graph import Node
 from identity_reconciler.apply.report import failure_of
+from identity_reconciler.core.words import count
 
 
 class Progress:
@@ -66,7 +67,8 @@ class Progress:
                 self._write("\n")
                 self._drawn = False
             if self._throttled and not self.tty:
-                self._write(f"  (ARM throttled {self._throttled} writes; each was retried)\n")
+                throttled = count(self._throttled, "write")
+                self._write(f"  (ARM throttled {throttled}; each was retried)\n")
 
     # ------------------------------------------------------------------ drawing
     def _line(self, node: Node, outcome: Outcome) -> str:

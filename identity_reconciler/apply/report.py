@@ -15,7 +15,8 @@ from typing import Any
 from identity_reconciler.apply.executor import Outcome, Status
 from identity_reconciler.apply.graph import Graph
 from identity_reconciler.apply.retry import Cancelled
-from identity_reconciler.azure.errors import ArmError
+from identity_reconciler.azure.errors import ArmRequestError
+from identity_reconciler.core.words import count
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,7 @@ def failure_of(exc: BaseException) -> Failure:
     if isinstance(cause, BaseException):
         exc = cause
     suffix = f" (after {' and '.join(completed)} succeeded)" if completed else ""
-    if isinstance(exc, ArmError):
+    if isinstance(exc, ArmRequestError):
         return Failure(exc.code, exc.message + suffix, exc.status, exc.request_id)
     if isinstance(exc, Cancelled | KeyboardInterrupt):
         return Failure("Interrupted", "interrupted while waiting to retry" + suffix)
@@ -186,7 +187,10 @@ def render_summary_text(result: ApplyResult) -> str:
         lines.append("Notes:")
         lines += [f"  * {a.address}: {'; '.join(a.notes)}" for a in noted]
     counts = f"{len(result.done)} done, {len(result.failed)} failed, {len(result.skipped)} skipped"
-    cost = f"{result.seconds:.1f} s, {result.requests} ARM requests, {result.retries} retries" + (
+    cost = (
+        f"{result.seconds:.1f} s, {count(result.requests, 'ARM request')}, "
+        f"{count(result.retries, 'retry')}"
+    ) + (
         f", {result.throttled} throttled" if result.throttled else ""
     )
     if result.interrupted:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from identity_reconciler.azure.errors import (
-    ArmError,
+    ArmRequestError,
     ArmUnavailable,
     Conflict,
     NotFound,
@@ -198,7 +198,7 @@ class Retrier:
         new_principal: bool = False,
         on_wait: Callable[[str, float], None] | None = None,
     ) -> Attempted[T]:
-        """`write()` until it succeeds or a rule says stop (then its ArmError propagates).
+        """`write()` until it succeeds or a rule says stop (then its ArmRequestError propagates).
 
         `confirm_exists()` answers the name of an equal grant (or None) after a 409
         RoleAssignmentExists; `new_principal` allows waiting out PrincipalNotFound.
@@ -217,7 +217,7 @@ class Retrier:
                     self.retries += 1
             try:
                 return Attempted(write(), tries)
-            except ArmError as exc:
+            except ArmRequestError as exc:
                 verdict = self._decide(
                     exc,
                     method=method,
@@ -245,7 +245,7 @@ class Retrier:
 
     def _decide(
         self,
-        exc: ArmError,
+        exc: ArmRequestError,
         *,
         method: str,
         failures: int,

@@ -17,7 +17,11 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from identity_reconciler.apply.sql_users import NO_LOCAL_ENDPOINT, Connector, default_connector
+from identity_reconciler.apply.sql_connector import (
+    NO_LOCAL_ENDPOINT,
+    Connector,
+    default_connector,
+)
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import scrub
 from identity_reconciler.plan import Change

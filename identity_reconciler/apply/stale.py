@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from identity_reconciler.apply.graph import ARM_KINDS, FIC_SEGMENT
+from identity_reconciler.apply.graph import ARM_KINDS
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.fingerprints import current_fingerprints, fingerprint_key
 from identity_reconciler.core import armid
@@ -61,19 +61,33 @@ class Target:
 def target_of(change: Change) -> Target | None:
     """The object the plan fingerprinted, or None while it cannot be named.
 
-    That is the object a change's first DELETE removes (a replaced grant's old assignment, whose
+    That is the object a change's DELETE removes (a replaced grant's old assignment, whose
     successor is named only once its principal exists), else the change's own object. A new
     grant for a principal this apply creates has none until the principal id fills in its name.
     SQL changes are checked against the database catalog by whatever runs them.
+    `plan/binding.py` has already refused operations that touch any other object.
     """
     if change.kind not in ARM_KINDS:
         return None
-    first = change.operations[0] if change.operations else None
-    if first is not None and first.method == "DELETE" and first.id != KNOWN_AFTER_APPLY:
-        return Target(change.kind.value, first.id)
+    deletes = [op.id for op in change.operations if op.method == "DELETE"]
+    if len({armid.key(i) for i in deletes}) > 1:
+        raise ValueError(f"{change.address}: its operations delete more than one object")
+    if deletes and deletes[0] != KNOWN_AFTER_APPLY:
+        return Target(change.kind.value, deletes[0])
     if change.id and change.id != KNOWN_AFTER_APPLY:
         return Target(change.kind.value, change.id)
     return None
+
+
+def successor_of(change: Change) -> Target | None:
+    """The other object a change writes, when it is not the fingerprinted one: the new
+    assignment of a replaced grant. The plan saw none there, so one found now is stale."""
+    first = target_of(change)
+    if first is None or not change.id or change.id == KNOWN_AFTER_APPLY:
+        return None
+    if armid.key(change.id) == armid.key(first.id):
+        return None
+    return Target(change.kind.value, change.id)
 
 
 def checkable(change: Change) -> bool:
@@ -99,30 +113,32 @@ def _under_deleted_parent(plan: Plan) -> set[str]:
     out = set()
     for c in plan.changes:
         if c.kind is ChangeKind.FEDERATED_CREDENTIAL and c.id:
-            cut = c.id.lower().rfind(FIC_SEGMENT)
-            if cut > 0 and armid.key(c.id[:cut]) in replaced:
+            parsed = armid.try_parse_id(c.id)
+            parent = parsed.parent_identity if parsed is not None else None
+            if parent is not None and armid.key(parent) in replaced:
                 out.add(c.address)
     return out
 
 
 def check_plan(session: Session, plan: Plan, *, parallelism: int = 8) -> list[Stale]:
-    """Every object of the plan whose live fingerprint differs from the plan's (bulk reads)."""
+    """Every object of the plan whose live fingerprint differs from the plan's (bulk reads):
+    each change's fingerprinted object, and any other object one of its operations writes."""
     later = _under_deleted_parent(plan)
-    targets = {
-        c.address: t
-        for c in plan.changes
-        if c.address not in later and (t := target_of(c)) is not None
-    }
-    live = current_fingerprints(session, targets.values(), parallelism=parallelism)
-    out: list[Stale] = []
-    for change in plan.changes:
-        target = targets.get(change.address)
-        if target is None:
+    targets: dict[str, tuple[Target, str | None]] = {}
+    for c in plan.changes:
+        if c.address in later:
             continue
+        if (t := target_of(c)) is not None:
+            targets[c.address] = (t, c.live_fingerprint)
+        if (s := successor_of(c)) is not None:
+            targets[c.address + " (new)"] = (s, None)
+    live = current_fingerprints(session, [t for t, _ in targets.values()], parallelism=parallelism)
+    out: list[Stale] = []
+    for address, (target, expected) in targets.items():
         key = fingerprint_key(target.kind, target.id)
         if key not in live:
             continue
         found = live[key]
-        if found != change.live_fingerprint:
-            out.append(Stale(change.address, target.id, change.live_fingerprint, found))
+        if found != expected:
+            out.append(Stale(address.removesuffix(" (new)"), target.id, expected, found))
     return out

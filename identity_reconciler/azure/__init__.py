@@ -1,1 +1,1 @@
-"""The one boundary to Azure: SDK client factory, live-state reader, writer, error mapping."""
+"""The one boundary to Azure: SDK clients, live-state reader, plan executor, error mapping."""

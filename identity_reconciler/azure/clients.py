@@ -28,7 +28,7 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-from identity_reconciler.azure.errors import ArmError, arm_errors
+from identity_reconciler.azure.errors import ArmRequestError, arm_errors
 from identity_reconciler.azure.local_credential import emulator_credential
 from identity_reconciler.azure.resource_types import ResourceType, TypeCatalog
 from identity_reconciler.core.state import DesiredState
@@ -275,9 +275,17 @@ class Session:
             else:
                 tenant = next(iter(self.subscriptions().tenants.list())).tenant_id
         if not tenant:
-            raise ArmError(0, "TenantUnknown", "could not learn the tenant id from ARM")
+            raise ArmRequestError(0, "TenantUnknown", "could not learn the tenant id from ARM")
         self._tenant_id = str(tenant)
         return self._tenant_id
+
+    def tenant_of(self, subscription_id: str) -> str:
+        """The tenant ARM says this subscription belongs to (asked every time, never assumed)."""
+        with arm_errors():
+            tenant = self.subscriptions().subscriptions.get(subscription_id).tenant_id
+        if not tenant:
+            raise ArmRequestError(0, "TenantUnknown", f"ARM names no tenant for {subscription_id}")
+        return str(tenant)
 
 
 def connect(
@@ -381,7 +389,7 @@ def running_local_session(
     IDENTITY_RECONCILER_LOCAL_CLIENT_ID picks the service principal as in-process; whether RBAC
     is enforced is then the running emulator's choice (`emulator serve --enforce-rbac`).
     """
-    from identity_reconciler.emulator.tokens import TOKEN_PATH
+    from local_azure.api import TOKEN_PATH
 
     endpoint = environ.get(LOCAL_ENDPOINT_ENV, "").strip().rstrip("/")
     ca_bundle = environ.get(LOCAL_CA_BUNDLE_ENV, "").strip()
@@ -416,9 +424,9 @@ def _open_local(
     desired: DesiredState | None,
     settings: Any,
 ) -> Session:
-    from identity_reconciler.azure.localworld import world_for
-    from identity_reconciler.emulator import api
-    from identity_reconciler.emulator.kernel import Settings
+    from identity_reconciler.azure.localworld import refused, world_for
+    from local_azure import api
+    from local_azure.api import Settings, WorldError
 
     client_id = os.environ.get(LOCAL_CLIENT_ID_ENV, "").strip() or None
     if client_id:
@@ -432,6 +440,9 @@ def _open_local(
             api.running(state_dir=directory, world=seed, settings=settings)
         )
         session = connect_emulator(running.info, client_id=client_id)
+    except WorldError as exc:
+        stack.close()
+        raise (ValueError(str(exc)) if world is not None else refused(exc)) from None
     except BaseException:
         stack.close()
         raise

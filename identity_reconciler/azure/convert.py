@@ -42,21 +42,8 @@ def canonical_id(value: str) -> str:
     are canonicalised on their scope part. Cached: a subscription's role assignments sit on a
     few hundred scopes, and parsing each of ten thousand again was the bulk of converting them.
     """
-    text = value.strip().rstrip("/")
-    try:
-        return armid.parse_scope(text).id
-    except armid.ArmIdError:
-        pass
-    lower = text.lower()
-    marker = "/providers/microsoft.authorization/"
-    at = lower.rfind(marker)
-    if at > 0:
-        head, tail = text[:at], text[at:]
-        try:
-            return armid.parse_scope(head).id + tail
-        except armid.ArmIdError:
-            return text
-    return text
+    parsed = armid.try_parse_id(value)
+    return parsed.id if parsed is not None else value
 
 
 def canonical_scope(value: str) -> str:
@@ -175,15 +162,14 @@ def grant(body: JSON) -> LiveGrant:
     name = str(body.get("name") or str(body.get("id", "")).rsplit("/", 1)[-1]).lower()
     raw_scope = props.get("scope")
     if not raw_scope:
-        raw_id = str(body.get("id", ""))
-        cut = raw_id.lower().rfind("/providers/microsoft.authorization/roleassignments/")
-        raw_scope = raw_id[:cut] if cut > 0 else "/"
+        parsed = armid.try_parse_id(str(body.get("id", "")))
+        raw_scope = parsed.scope.id if parsed is not None and parsed.assignment else "/"
     scope = canonical_scope(str(raw_scope))
     prefix = "" if scope == "/" else scope
     guid = armid.role_definition_guid(str(props.get("roleDefinitionId", "")))
     condition = _none_if_blank(props.get("condition"))
     return LiveGrant(
-        id=f"{prefix}/providers/Microsoft.Authorization/roleAssignments/{name}",
+        id=f"{prefix}{armid.ROLE_ASSIGNMENTS}{name}",
         name=name,
         scope=scope,
         # Tenant form: list and get answer with different prefixes; the GUID is what matters.

@@ -3,7 +3,7 @@
 azure-core raises a zoo of exceptions (HttpResponseError and its subclasses chosen by status,
 ServiceRequestError for sockets, ClientAuthenticationError from credentials, ...). Callers above
 `azure/` should not need to know any of them: every SDK call in this package runs inside
-`arm_errors()`, which turns them into `ArmError` and friends carrying the ARM error code, the
+`arm_errors()`, which turns them into `ArmRequestError` and friends carrying the ARM error code, the
 `x-ms-request-id` support needs, and a message that never contains a token.
 """
 
@@ -22,6 +22,9 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
+from identity_reconciler.core.errors import UserError
+from identity_reconciler.core.redact import redact_tokens
+
 # "... does not have authorization to perform action '{a}' over scope '{s}' ..."
 _AUTHZ_RE = re.compile(r"perform action '([^']+)' over scope '([^']+)'", re.IGNORECASE)
 # Bearer tokens and JWT-looking strings: scrubbed from every message we build.
@@ -33,10 +36,10 @@ _SECRET_RE = re.compile(
 
 def scrub(text: str) -> str:
     """Remove anything that looks like a bearer token or a JWT."""
-    return _SECRET_RE.sub(lambda m: (m.group(1) or "") + "<redacted>", text)
+    return redact_tokens(_SECRET_RE.sub(lambda m: (m.group(1) or "") + "<redacted>", text))
 
 
-class ArmError(Exception):
+class ArmRequestError(UserError):
     """An ARM call failed. `status` is 0 when no HTTP answer was received."""
 
     def __init__(
@@ -64,11 +67,11 @@ class ArmError(Exception):
         return text
 
 
-class NotFound(ArmError):
+class NotFound(ArmRequestError):
     """404: the object (or its parent) does not exist."""
 
 
-class Conflict(ArmError):
+class Conflict(ArmRequestError):
     """409: the object exists, or a concurrent operation holds it."""
 
 
@@ -76,15 +79,15 @@ class RoleAssignmentExists(Conflict):
     """409 RoleAssignmentExists: the same scope+role+principal exists under another name."""
 
 
-class PrincipalNotFound(ArmError):
+class PrincipalNotFound(ArmRequestError):
     """400 PrincipalNotFound: Entra has not replicated a new principal yet (retryable)."""
 
 
-class BadRequest(ArmError):
+class BadRequest(ArmRequestError):
     """400: ARM rejected the request as invalid."""
 
 
-class Throttled(ArmError):
+class Throttled(ArmRequestError):
     """429 after the retry policy gave up."""
 
     def __init__(self, *args: Any, retry_after: float | None = None, **kwargs: Any) -> None:
@@ -92,7 +95,7 @@ class Throttled(ArmError):
         self.retry_after = retry_after
 
 
-class Forbidden(ArmError):
+class Forbidden(ArmRequestError):
     """403 AuthorizationFailed: the caller lacks `action` over `scope`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -102,15 +105,15 @@ class Forbidden(ArmError):
         self.scope: str | None = m.group(2) if m else None
 
 
-class AuthenticationFailed(ArmError):
+class AuthenticationFailed(ArmRequestError):
     """401, or no credential could produce a token."""
 
 
-class ServerError(ArmError):
+class ServerError(ArmRequestError):
     """5xx after the retry policy gave up."""
 
 
-class ArmUnavailable(ArmError):
+class ArmUnavailable(ArmRequestError):
     """No answer at all: connection refused or reset, DNS, TLS, timeout."""
 
 
@@ -125,13 +128,13 @@ def _header(exc: HttpResponseError, name: str) -> str | None:
     return str(value) if value else None
 
 
-def _error_class(status: int, code: str) -> type[ArmError]:
+def _error_class(status: int, code: str) -> type[ArmRequestError]:
     lcode = code.lower()
     if lcode == "roleassignmentexists":
         return RoleAssignmentExists
     if lcode == "principalnotfound":
         return PrincipalNotFound
-    by_status: dict[int, type[ArmError]] = {
+    by_status: dict[int, type[ArmRequestError]] = {
         400: BadRequest,
         401: AuthenticationFailed,
         403: Forbidden,
@@ -143,12 +146,12 @@ def _error_class(status: int, code: str) -> type[ArmError]:
         return by_status[status]
     if status >= 500:
         return ServerError
-    return ArmError
+    return ArmRequestError
 
 
-def translate(exc: BaseException) -> ArmError:
+def translate(exc: BaseException) -> ArmRequestError:
     """Map an azure-core / azure-identity exception to ours (already ours: unchanged)."""
-    if isinstance(exc, ArmError):
+    if isinstance(exc, ArmRequestError):
         return exc
     if isinstance(exc, HttpResponseError) and exc.status_code:
         status = int(exc.status_code)
@@ -169,7 +172,7 @@ def translate(exc: BaseException) -> ArmError:
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
         return ArmUnavailable(0, "ArmUnavailable", _first_line(exc))
     if isinstance(exc, AzureError):
-        return ArmError(0, type(exc).__name__, _first_line(exc))
+        return ArmRequestError(0, type(exc).__name__, _first_line(exc))
     raise TypeError(f"not an Azure error: {type(exc).__name__}")
 
 
@@ -180,7 +183,7 @@ def _first_line(exc: BaseException) -> str:
 
 @contextmanager
 def arm_errors() -> Iterator[None]:
-    """Run SDK calls inside this: SDK exceptions leave it as `ArmError`s (chain dropped)."""
+    """Run SDK calls inside this: SDK exceptions leave it as `ArmRequestError`s (chain dropped)."""
     try:
         yield
     except AzureError as exc:

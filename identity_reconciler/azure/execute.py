@@ -21,15 +21,13 @@ from typing import Any, Protocol
 
 from azure.core.exceptions import AzureError, HttpResponseError
 
-from identity_reconciler.azure import convert
+from identity_reconciler.azure import convert, identity_blocks
 from identity_reconciler.azure.clients import Session
-from identity_reconciler.azure.errors import ArmError, NotFound, translate
+from identity_reconciler.azure.errors import ArmRequestError, NotFound, translate
 from identity_reconciler.azure.resource_types import canonical_type
 from identity_reconciler.core import armid
 from identity_reconciler.core.state import LiveGrant
 
-ROLE_ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
-FIC_SEGMENT = "/federatedidentitycredentials/"
 _LRO_POLL_SECONDS = 1
 # Kinds as the plan spells them (`plan.ChangeKind` values; azure/ does not import plan/).
 IDENTITY, FEDERATED_CREDENTIAL, GRANT = "identity", "federated_credential", "grant"
@@ -118,44 +116,58 @@ def _raw(body: Mapping[str, Any] | None) -> bytes:
     return json.dumps(body or {}, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def target(object_id: str, kind: str) -> armid.ArmId:
+    """The id of a planned write, parsed strictly and checked against the change kind.
+
+    Every write below sends the canonical form of this parse, never the plan's text: a spelling
+    the HTTP stack could rewrite (dot segments, encodings, stray characters) is refused here.
+    """
+    try:
+        parsed = armid.parse_id(object_id)
+    except armid.ArmIdError as exc:
+        raise ArmRequestError(0, "InvalidOperation", f"refused id: {exc}") from None
+    wanted = _ID_KIND.get(kind)
+    if wanted is not None and parsed.kind != wanted:
+        what = kind.replace("_", " ")
+        raise ArmRequestError(0, "InvalidOperation", f"{object_id!r} is not a {what} id")
+    if kind in BLOCK_KINDS and parsed.scope.kind is not armid.ScopeKind.RESOURCE:
+        raise ArmRequestError(0, "InvalidOperation", f"{object_id!r} is not a resource id")
+    return parsed
+
+
+_ID_KIND = {
+    IDENTITY: "identity",
+    FEDERATED_CREDENTIAL: "federated_credential",
+    GRANT: "role_assignment",
+}
+
+
 def _identity_parts(identity_id: str) -> tuple[str, str, str]:
-    scope = armid.parse_scope(identity_id)
-    if (scope.resource_type or "").lower() != armid.USER_ASSIGNED_TYPE.lower():
-        raise ArmError(0, "InvalidOperation", f"{identity_id} is not a user-assigned identity id")
+    scope = target(identity_id, IDENTITY).scope
     return scope.subscription_id or "", scope.resource_group or "", scope.name or ""
 
 
 def _fic_parts(fic_id: str) -> tuple[str, str, str, str]:
-    cut = fic_id.lower().rfind(FIC_SEGMENT)
-    if cut < 0:
-        raise ArmError(0, "InvalidOperation", f"{fic_id} is not a federated credential id")
-    sub, rg, ident = _identity_parts(fic_id[:cut])
-    return sub, rg, ident, fic_id[cut + len(FIC_SEGMENT) :].strip("/")
+    scope = target(fic_id, FEDERATED_CREDENTIAL).scope
+    return scope.subscription_id or "", scope.resource_group or "", scope.names[0], scope.names[1]
 
 
 def identity_of_credential(fic_id: str) -> str:
     """The identity id a federated credential id sits under."""
-    cut = fic_id.lower().rfind(FIC_SEGMENT)
-    if cut < 0:
-        raise ArmError(0, "InvalidOperation", f"{fic_id} is not a federated credential id")
-    return convert.canonical_id(fic_id[:cut])
+    parent = target(fic_id, FEDERATED_CREDENTIAL).parent_identity
+    assert parent is not None  # target() checked the kind
+    return parent
 
 
 def split_grant_id(assignment_id: str) -> tuple[str, str]:
     """(scope, name) of a role assignment id."""
-    cut = assignment_id.lower().rfind(ROLE_ASSIGNMENTS)
-    if cut < 0:
-        raise ArmError(0, "InvalidOperation", f"{assignment_id} is not a role assignment id")
-    return assignment_id[:cut] or "/", assignment_id[cut + len(ROLE_ASSIGNMENTS) :].strip("/")
+    parsed = target(assignment_id, GRANT)
+    return parsed.scope.id, parsed.assignment or ""
 
 
 def _subscription_of(scope: str) -> str:
-    if scope in ("", "/"):
-        return ""
-    try:
-        return armid.parse_scope(scope).subscription_id or ""
-    except armid.ArmIdError:
-        return ""
+    parsed = armid.try_parse(scope)
+    return (parsed.subscription_id or "") if parsed is not None else ""
 
 
 def resource_type_of(resource_id: str) -> str:
@@ -169,17 +181,19 @@ def resource_type_of(resource_id: str) -> str:
 def run_operation(
     session: Session, kind: str, operation: OperationLike, *, hook: ResponseHook | None = None
 ) -> WriteResult:
-    """Send one planned write through the SDK client for `kind`; ArmError on failure."""
+    """Send one planned write through the SDK client for `kind`; ArmRequestError on failure."""
     method = operation.method.upper()
     if kind == IDENTITY:
         return _identity(session, method, operation, hook)
     if kind == FEDERATED_CREDENTIAL:
         return _credential(session, method, operation, hook)
     if kind in BLOCK_KINDS and method == "PATCH":
-        return _block(session, operation, hook)
+        return _block(session, operation, hook, keeps_only=kind == "system_assigned")
     if kind == GRANT:
         return _grant(session, method, operation, hook)
-    raise ArmError(0, "UnsupportedOperation", f"{method} of a {kind} change is not supported")
+    raise ArmRequestError(
+        0, "UnsupportedOperation", f"{method} of a {kind} change is not supported"
+    )
 
 
 def _identity(
@@ -192,7 +206,7 @@ def _identity(
             ops.delete(rg, name, **_options(hook))
             return WriteResult()
         if method != "PUT":
-            raise ArmError(0, "UnsupportedOperation", f"{method} of an identity")
+            raise ArmRequestError(0, "UnsupportedOperation", f"{method} of an identity")
         result = ops.create_or_update(
             rg, name, _raw(op.body), content_type="application/json", **_options(hook)
         )
@@ -211,27 +225,67 @@ def _credential(
             ops.delete(rg, ident, name, **_options(hook))
             return WriteResult()
         if method != "PUT":
-            raise ArmError(0, "UnsupportedOperation", f"{method} of a federated credential")
+            raise ArmRequestError(0, "UnsupportedOperation", f"{method} of a federated credential")
         result = ops.create_or_update(
             rg, ident, name, _raw(op.body), content_type="application/json", **_options(hook)
         )
     return WriteResult(answered=dict(result.serialize(keep_readonly=True)))
 
 
-def _block(session: Session, op: OperationLike, hook: ResponseHook | None) -> WriteResult:
-    """PATCH of a resource's identity block, with the api-version its provider accepts."""
-    rid = op.id
+def _block(
+    session: Session, op: OperationLike, hook: ResponseHook | None, *, keeps_only: bool = False
+) -> WriteResult:
+    """The planned identity PATCH, written as the type takes it (`identity_blocks`).
+
+    `keeps_only` (a system-assigned switch): the user-assigned identities it names are the ones
+    that stay, so each must be attached already; one that is not would be an attach no change
+    shows, and the write is refused.
+    """
+    rid = target(op.id, "attachment").id
     rtype_name = resource_type_of(rid)
     sub = _subscription_of(rid)
     rtype = session.resource_type(rtype_name, sub)
-    with _sdk():
-        poller = session.resources(sub).resources.begin_update_by_id(
-            rid,
-            dict(op.body or {}),
-            api_version=rtype.api_version,
-            polling_interval=_LRO_POLL_SECONDS,
-            **_options(hook),
+    body = dict(op.body or {})
+    current = None
+    named, _ = identity_blocks.split_patch(body)
+    if rtype.primary_property or not rtype.patch or (keeps_only and named):
+        current = _resource_body(session, rid, hook) or {}
+    if keeps_only and named:
+        have = (current or {}).get("identity") or {}
+        attached = {armid.key(k) for k in (have.get("userAssignedIdentities") or {})}
+        extra = sorted(i for i in named if armid.key(i) not in attached)
+        if extra:
+            raise ArmRequestError(
+                0,
+                "InvalidOperation",
+                f"the system-assigned switch of {rid} names {', '.join(extra)}, which is not "
+                "attached; it may only keep identities, never attach one",
+            )
+    if current is not None and (rtype.primary_property or not rtype.patch):
+        attach, detach = identity_blocks.split_patch(body)
+        primary = identity_blocks.primary_identity(
+            current, rtype.primary_property, attach=attach, detach=detach
         )
+        if primary:
+            body["properties"] = {**(body.get("properties") or {}), **primary}
+    ops = session.resources(sub).resources
+    with _sdk():
+        if current is not None and not rtype.patch:
+            poller = ops.begin_create_or_update_by_id(
+                rid,
+                identity_blocks.put_body(current, body),
+                api_version=rtype.api_version,
+                polling_interval=_LRO_POLL_SECONDS,
+                **_options(hook),
+            )
+        else:
+            poller = ops.begin_update_by_id(
+                rid,
+                body,
+                api_version=rtype.api_version,
+                polling_interval=_LRO_POLL_SECONDS,
+                **_options(hook),
+            )
         result = poller.result()
     answered = dict(result.as_dict()) if result is not None else {}
     if "identity" not in answered:  # some providers answer without the block: read it back
@@ -243,16 +297,16 @@ def _block(session: Session, op: OperationLike, hook: ResponseHook | None) -> Wr
 def _grant(
     session: Session, method: str, op: OperationLike, hook: ResponseHook | None
 ) -> WriteResult:
-    scope, _ = split_grant_id(op.id)
-    ops = session.authorization(_subscription_of(scope)).role_assignments
+    grant_id = target(op.id, GRANT)
+    ops = session.authorization(grant_id.subscription_id or "").role_assignments
     with _sdk():
         if method == "DELETE":
-            ops.delete_by_id(op.id, **_options(hook))
+            ops.delete_by_id(grant_id.id, **_options(hook))
             return WriteResult()
         if method != "PUT":
-            raise ArmError(0, "UnsupportedOperation", f"{method} of a role assignment")
+            raise ArmRequestError(0, "UnsupportedOperation", f"{method} of a role assignment")
         result = ops.create_by_id(
-            op.id,
+            grant_id.id,
             _raw(with_principal_type(op.body)),
             content_type="application/json",
             **_options(hook),
@@ -302,7 +356,9 @@ def current_fingerprint(
     """
     kind, object_id = str(change.kind), change.id
     if not object_id:
-        raise ArmError(0, "InvalidOperation", f"a {kind} change without an id has no live object")
+        raise ArmRequestError(
+            0, "InvalidOperation", f"a {kind} change without an id has no live object"
+        )
     try:
         with _sdk():
             if kind == IDENTITY:
@@ -316,16 +372,17 @@ def current_fingerprint(
                 )
                 return convert.federated_credential(fic.serialize(keep_readonly=True)).fingerprint
             if kind == GRANT:
-                scope, _ = split_grant_id(object_id)
-                ops = session.authorization(_subscription_of(scope)).role_assignments
-                got = ops.get_by_id(object_id, **_options(hook))
+                grant_id = target(object_id, GRANT)
+                ops = session.authorization(grant_id.subscription_id or "").role_assignments
+                got = ops.get_by_id(grant_id.id, **_options(hook))
                 return convert.grant(got.serialize(keep_readonly=True)).fingerprint
     except NotFound:
         return None
     if kind in BLOCK_KINDS:
+        object_id = target(object_id, kind).id
         body = _resource_body(session, object_id, hook)
         return convert.resource_identity(object_id, resource_type_of(object_id), body).fingerprint
-    raise ArmError(0, "UnsupportedOperation", f"no live object for a {kind} change")
+    raise ArmRequestError(0, "UnsupportedOperation", f"no live object for a {kind} change")
 
 
 def find_equal_grant(

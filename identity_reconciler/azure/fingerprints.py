@@ -16,7 +16,7 @@ from typing import Any
 
 from identity_reconciler.azure import convert
 from identity_reconciler.azure.clients import Session
-from identity_reconciler.azure.errors import ArmError, NotFound
+from identity_reconciler.azure.errors import ArmRequestError, NotFound
 from identity_reconciler.azure.execute import (
     BLOCK_KINDS,
     FEDERATED_CREDENTIAL,
@@ -44,13 +44,6 @@ def fingerprint_key(kind: str, object_id: str) -> str:
     return f"{group}:{armid.key(object_id)}"
 
 
-def _scope_of(object_id: str) -> armid.Scope | None:
-    try:
-        return armid.parse_scope(object_id)
-    except armid.ArmIdError:
-        return None
-
-
 class _Wanted:
     """What to read for a set of changes (derived once, before any request)."""
 
@@ -72,10 +65,10 @@ class _Wanted:
         if kind == GRANT:
             try:
                 scope_text, _ = split_grant_id(object_id)
-            except ArmError:
+            except ArmRequestError:
                 return  # not yet known (a principal created by this apply): checked later
             self.keys.add(fingerprint_key(kind, object_id))
-            scope = _scope_of(scope_text)
+            scope = armid.try_parse(scope_text)
             if scope is None:
                 self.single.append((kind, object_id))
             elif scope.subscription_id:
@@ -85,7 +78,7 @@ class _Wanted:
             return
         self.keys.add(fingerprint_key(kind, object_id))
         if kind == IDENTITY:
-            scope = _scope_of(object_id)
+            scope = armid.try_parse(object_id)
             if scope is not None and scope.subscription_id:
                 self.identity_subs.add(scope.subscription_id)
             else:

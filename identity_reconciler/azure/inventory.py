@@ -9,12 +9,15 @@ identity, and every role assignment, still in bulk:
   ARM's list answers carry each resource's `identity` block (GenericResourceExpanded has it),
   so no resource is read singly unless its block says SystemAssigned without a principalId;
 - role assignments: one paged list per subscription, which shows what applies at, above
-  (management groups) and below it;
+  (management groups) and below it; then the management groups the caller sees (one list) and
+  the assignments at each, since a management group that holds none of the subscriptions
+  read still holds grants of their identities (the broadest grants of an estate);
 - federated credentials (optional, export only): one list per identity, as ARM has no bulk list.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,10 +25,12 @@ from typing import Any, TypeVar
 
 from identity_reconciler.azure import convert
 from identity_reconciler.azure.clients import Session
-from identity_reconciler.azure.errors import arm_errors
+from identity_reconciler.azure.errors import ArmRequestError, arm_errors
 from identity_reconciler.azure.reader import (
     list_credentials,
     list_identities,
+    list_management_groups,
+    list_scope_grants,
     list_subscription_grants,
     read_resource,
 )
@@ -34,6 +39,7 @@ from identity_reconciler.core import armid
 from identity_reconciler.core.state import LiveGrant, LiveIdentity, LiveResourceIdentity, LiveState
 
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ def read_estate(
     scope: EstateScope,
     *,
     credentials: bool = False,
+    management_groups: bool = True,
     parallelism: int = 8,
 ) -> LiveState:
     """Everything identity-related in `scope`, as one LiveState.
@@ -115,6 +122,9 @@ def read_estate(
         )
         resources = _keep_resources(_flatten(res_futs), scope, identities)
         grants = {armid.key(g.id): g for g in _flatten(grant_futs)}
+        if management_groups and scope.subscriptions:
+            for g in _management_group_grants(session, pool, scope.subscriptions[0]):
+                grants.setdefault(armid.key(g.id), g)
         for k, fut in cred_futs.items():
             identities[k] = convert.identity_with_credentials(identities[k], fut.result())
     principals = {i.principal_id for i in identities.values() if i.principal_id}
@@ -130,6 +140,33 @@ def read_estate(
         principals=frozenset(principals),
         requests=session.requests - before,
     )
+
+
+def _management_group_grants(
+    session: Session, pool: ThreadPoolExecutor, subscription_id: str
+) -> list[LiveGrant]:
+    """Assignments at every management group the caller can see; none when it sees none.
+
+    A caller without read access to management groups (403) gets the subscription lists'
+    view only, which still holds the groups above the subscriptions read.
+    """
+    try:
+        groups = list_management_groups(session, subscription_id)
+    except ArmRequestError as exc:
+        if exc.status in (401, 403, 404):
+            log.warning("management groups not read (%s): %s", exc.code, exc.message)
+            return []
+        raise
+    futures = [pool.submit(list_scope_grants, session, mg, subscription_id) for mg in groups]
+    out: list[LiveGrant] = []
+    for mg, fut in zip(groups, futures, strict=True):
+        try:
+            out += fut.result()
+        except ArmRequestError as exc:
+            if exc.status not in (401, 403, 404):
+                raise
+            log.warning("role assignments at %s not read (%s)", mg, exc.code)
+    return out
 
 
 def _keep_resources(

@@ -9,6 +9,7 @@ them into the packaged default world (which keeps the seed scenario working alon
 from __future__ import annotations
 
 import copy
+import re
 from importlib import resources
 from typing import Any
 
@@ -77,12 +78,34 @@ class _WorldBuilder:
                 entry["kind"] = _SITE_KIND
             rg["resources"].append(entry)
         if rtype.lower() == "microsoft.sql/servers":
-            entry.setdefault("entra_admin", {"login": "sqladmins", "object_id": _SQL_ADMIN_ID})
+            if "entra_admin" not in entry:
+                entry["entra_admin"] = {"login": "sqladmins", "object_id": _SQL_ADMIN_ID}
+                self._principal(_SQL_ADMIN_ID, "Group", "sqladmins")
             if len(scope.types) > 1 and scope.types[1].lower() == "databases":
                 dbs = entry.setdefault("databases", [])
                 if scope.names[1].lower() not in {str(d).lower() for d in dbs}:
                     dbs.append(scope.names[1])
+        elif len(scope.types) > 1:
+            self._child(rg, scope)
         return entry
+
+    @staticmethod
+    def _child(rg: dict[str, Any], scope: armid.Scope) -> None:
+        """A child resource (a queue, a blob container, a slot) as its own entry."""
+        rtype = scope.resource_type or ""
+        name = "/".join(scope.names)
+        for res in rg["resources"]:
+            if (
+                str(res.get("type", "")).lower() == rtype.lower()
+                and str(res.get("name", "")).lower() == name.lower()
+            ):
+                return
+        rg["resources"].append({"type": rtype, "name": name})
+
+    def _principal(self, object_id: str, kind: str, name: str) -> None:
+        principals = self.world.setdefault("principals", [])
+        if not any(str(p.get("object_id", "")).lower() == object_id for p in principals):
+            principals.append({"object_id": object_id, "kind": kind, "display_name": name})
 
     def management_group(self, name: str) -> None:
         groups = self.world["management_groups"]
@@ -95,11 +118,17 @@ class _WorldBuilder:
 _SQL_ADMIN_ID = "44444444-4444-4444-4444-444444444444"
 
 
-def _scope(value: str) -> armid.Scope | None:
-    try:
-        return armid.parse_scope(value)
-    except armid.ArmIdError:
-        return None
+# The location inside the emulator's input ("subscriptions[0].resource_groups[1]...: ").
+_WORLD_PATH = re.compile(r"^[\w.\[\]]+: ")
+
+
+def refused(exc: Exception) -> ValueError:
+    """The emulator refused the world built from the specs: say so in the specs' terms.
+
+    The user never wrote (or asked for) a world, so its name and its field paths stay out.
+    """
+    detail = _WORLD_PATH.sub("", str(exc).removeprefix("world: "), count=1)
+    return ValueError(f"the local Azure cannot hold what the specs name: {detail}")
 
 
 def world_for(desired: DesiredState | None, base: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -121,11 +150,11 @@ def world_for(desired: DesiredState | None, base: dict[str, Any] | None = None) 
         return rg_locations.get(key)
 
     for res in desired.resources.values():
-        scope = _scope(res.resource_id)
+        scope = armid.try_parse(res.resource_id)
         if scope is not None:
             builder.resource(scope, location_of(scope))
     for grant in desired.grants.values():
-        scope = _scope(grant.scope)
+        scope = armid.try_parse(grant.scope)
         if scope is None:
             continue
         if scope.kind is armid.ScopeKind.MANAGEMENT_GROUP and scope.management_group:
@@ -139,11 +168,11 @@ def world_for(desired: DesiredState | None, base: dict[str, Any] | None = None) 
         else:
             builder.resource(scope, location_of(scope))
         if grant.principal.kind.value == "system_assigned":
-            principal_scope = _scope(grant.principal.id)
+            principal_scope = armid.try_parse(grant.principal.id)
             if principal_scope is not None:
                 builder.resource(principal_scope, location_of(principal_scope))
     for db in desired.sql:
-        scope = _scope(db.server_id.rstrip("/") + "/databases/" + db.database)
+        scope = armid.try_parse(db.server_id.rstrip("/") + "/databases/" + db.database)
         if scope is not None:
             builder.resource(scope, location_of(scope))
     return builder.world

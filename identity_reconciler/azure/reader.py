@@ -11,7 +11,6 @@ must see out-of-band credentials to remove them). Calls run concurrently, bounde
 
 from __future__ import annotations
 
-import functools
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -50,22 +49,13 @@ class ReadScope:
     credentials_of: frozenset[str] = frozenset()  # identity keys whose credentials are compared
 
 
-@functools.lru_cache(maxsize=4096)
-def _scope(value: str) -> armid.Scope | None:
-    """A parsed scope, or None; cached, as thousands of grants share a few hundred scopes."""
-    try:
-        return armid.parse_scope(value)
-    except armid.ArmIdError:
-        return None
-
-
 def read_scope(desired: DesiredState) -> ReadScope:
     subs: dict[str, None] = {s.lower(): None for s in desired.subscriptions}
     mgs: dict[str, None] = {}
     resources: dict[str, str] = {}
 
     def note(value: str) -> armid.Scope | None:
-        scope = _scope(value)
+        scope = armid.try_parse(value)
         if scope is not None and scope.subscription_id:
             subs.setdefault(scope.subscription_id, None)
         return scope
@@ -142,18 +132,31 @@ def list_credentials(session: Session, identity_id: str) -> tuple[LiveFederatedC
         return tuple(convert.federated_credential(m.serialize(keep_readonly=True)) for m in items)
 
 
+_ASSIGNMENTS = armid.ROLE_ASSIGNMENTS.rstrip("/")  # the list endpoint below a scope
+
+
 def list_subscription_grants(session: Session, subscription_id: str) -> list[LiveGrant]:
     """Every role assignment that applies to the subscription (at, above and below it)."""
-    path = f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleAssignments"
+    path = f"/subscriptions/{subscription_id}{_ASSIGNMENTS}"
     return [convert.grant(b) for b in _pages(session, subscription_id, path, AUTHORIZATION_API)]
 
 
 def list_scope_grants(session: Session, scope: str, subscription_id: str = "") -> list[LiveGrant]:
     """Assignments exactly at `scope` (ARM's atScope() also answers those above it)."""
-    path = f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments"
+    path = f"{scope.rstrip('/')}{_ASSIGNMENTS}"
     items = _pages(session, subscription_id, path, AUTHORIZATION_API, {"$filter": "atScope()"})
     grants = [convert.grant(b) for b in items]
     return [g for g in grants if armid.key(g.scope) == armid.key(scope)]
+
+
+MANAGEMENT_GROUP_API = "2023-04-01"
+
+
+def list_management_groups(session: Session, subscription_id: str) -> list[str]:
+    """The ids of the management groups the caller can see (tenant-wide, one paged list)."""
+    path = "/providers/Microsoft.Management/managementGroups"
+    items = _pages(session, subscription_id, path, MANAGEMENT_GROUP_API)
+    return sorted({str(b["id"]) for b in items if b.get("id")}, key=str.lower)
 
 
 def get_resource_body(
@@ -171,6 +174,28 @@ def get_resource_body(
             return dict(body.as_dict())
     except NotFound:
         return None
+
+
+def list_system_identities(session: Session, subscription_id: str) -> list[tuple[str, str]]:
+    """(resource name, principal id), lower case, of every system-assigned identity there.
+
+    One paged generic-resources list: ARM's list answers carry each resource's `identity`
+    block, so no resource is read singly.
+    """
+    with arm_errors():
+        items = [dict(r.as_dict()) for r in session.resources(subscription_id).resources.list()]
+    out: list[tuple[str, str]] = []
+    for body in items:
+        block = body.get("identity") or {}
+        pid = block.get("principal_id") or block.get("principalId")
+        if pid and "systemassigned" in str(block.get("type", "")).lower().replace(" ", ""):
+            out.append((str(body.get("name", "")).lower(), str(pid).lower()))
+    return out
+
+
+def list_system_principals(session: Session, subscription_id: str) -> set[str]:
+    """The principal ids of every system-assigned identity in a subscription (lower case)."""
+    return {pid for _, pid in list_system_identities(session, subscription_id)}
 
 
 def read_resource(session: Session, resource_id: str, resource_type: str) -> LiveResourceIdentity:
@@ -220,8 +245,14 @@ def read_live(
         res_futs = {rid: submit(read_resource, rid, t) for rid, t in plan.resources.items()}
 
         identities: dict[str, LiveIdentity] = {}
+        every_principal: set[str] = set()  # of every user-assigned identity listed
+        clients: set[str] = set()
+        names: set[str] = set()
         for ident in _results(ident_futs, pool):
             for live in ident:
+                every_principal.add(live.principal_id.lower())
+                clients.add(live.client_id.lower())
+                names.add(live.name.lower())
                 k = armid.key(live.id)
                 if k in wanted_ids or ownership.is_owned_identity(live.tags):
                     identities[k] = live
@@ -245,6 +276,9 @@ def read_live(
         mgs={armid.key(m) for m in plan.management_groups},
         principals=principals,
     )
+    known = every_principal | {p.lower() for p in principals}
+    if any(_maybe_orphan(g, known) for g in grants.values()):
+        known |= _orphan_evidence(session, plan.subscriptions, known, grants, parallelism)
     tenant = next((i.tenant_id for i in identities.values() if i.tenant_id), "")
     if not tenant and plan.subscriptions:
         tenant = session.tenant_id(plan.subscriptions[0])
@@ -253,8 +287,73 @@ def read_live(
         identities=identities,
         resources=live_resources,
         grants=grants,
-        principals=frozenset(principals),
+        principals=frozenset(known),
+        principals_complete=True,
+        client_ids=frozenset(clients),
+        identity_names=frozenset(names),
         requests=session.requests - before,
+        assignment_counts=assignment_counts(grants_lists, plan.subscriptions),
+    )
+
+
+def assignment_counts(
+    lists: Iterable[list[LiveGrant]], subscriptions: Iterable[str]
+) -> dict[str, int]:
+    """Assignments at or below each subscription, every principal's (for ARM's limit on them)."""
+    ids: dict[str, set[str]] = {s.lower(): set() for s in subscriptions}
+    for grants in lists:
+        for g in grants:
+            key = armid.key(g.scope)
+            parts = key.split("/")
+            if len(parts) > 2 and parts[1] == "subscriptions" and parts[2] in ids:
+                ids[parts[2]].add(armid.key(g.id))
+    return {s: len(found) for s, found in ids.items()}
+
+
+def _orphan_evidence(
+    session: Session,
+    read: tuple[str, ...],
+    known: set[str],
+    grants: dict[str, LiveGrant],
+    parallelism: int,
+) -> set[str]:
+    """More principals that exist, asked for only while an owned grant's principal is unknown.
+
+    First every system-assigned principal of the subscriptions read (one paged list each);
+    then, for what is still unknown, the identities of every other subscription these
+    credentials can see (one list of subscriptions, then two lists per subscription), since
+    a grant here may be for an identity elsewhere: an orphan is proven, never guessed.
+    """
+    found: set[str] = set()
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        futs = [pool.submit(list_system_principals, session, s) for s in read]
+        for principals in _results(futs, pool):
+            found |= principals
+        if not any(_maybe_orphan(g, known | found) for g in grants.values()):
+            return found
+        with arm_errors():
+            visible = {
+                str(s.subscription_id).lower()
+                for s in session.subscriptions().subscriptions.list()
+                if s.subscription_id
+            }
+        others = sorted(visible - {s.lower() for s in read})
+        idents = [pool.submit(list_identities, session, s) for s in others]
+        systems = [pool.submit(list_system_principals, session, s) for s in others]
+        for listed in _results(idents, pool):
+            found |= {i.principal_id.lower() for i in listed if i.principal_id}
+        for principals in _results(systems, pool):
+            found |= principals
+    return found
+
+
+def _maybe_orphan(grant: LiveGrant, known: set[str]) -> bool:
+    return (
+        grant.principal_id.lower() not in known
+        and ownership.DESCRIPTION_MARKER in (grant.description or "")
+        and ownership.is_owned_assignment(
+            grant.name, grant.scope, grant.role_definition_guid, grant.principal_id
+        )
     )
 
 

@@ -11,7 +11,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from identity_reconciler.azure.errors import ArmError
+from identity_reconciler.azure.errors import ArmRequestError
+from identity_reconciler.core import identity_hosts
 
 
 @dataclass(frozen=True)
@@ -22,25 +23,28 @@ class ResourceType:
     both_spelling: str = "SystemAssigned, UserAssigned"
     # PATCH of just the identity block is supported (else PUT of the read-modified body).
     patch: bool = True
+    # The property naming the primary user-assigned identity, where the type has one.
+    primary_property: str | None = None
 
 
 _NO_SPACE = "SystemAssigned,UserAssigned"
 
+# Identity hosts come from the one table in core; the others are read (never written) here.
 KNOWN: dict[str, ResourceType] = {
     t.name.lower(): t
     for t in (
-        ResourceType("Microsoft.Web/sites", "2024-11-01"),
-        ResourceType("Microsoft.Web/sites/slots", "2024-11-01"),
-        ResourceType("Microsoft.Compute/virtualMachines", "2024-07-01"),
-        ResourceType("Microsoft.Compute/virtualMachineScaleSets", "2024-07-01"),
-        ResourceType("Microsoft.App/containerApps", "2024-03-01", _NO_SPACE),
-        ResourceType("Microsoft.App/jobs", "2024-03-01", _NO_SPACE),
-        ResourceType("Microsoft.Sql/servers", "2023-08-01", _NO_SPACE),
+        *(
+            ResourceType(
+                h.type,
+                h.api_version,
+                h.both_spelling or identity_hosts.SPACED,
+                h.patch,
+                h.primary_property,
+            )
+            for h in identity_hosts.TABLE
+        ),
         ResourceType("Microsoft.Storage/storageAccounts", "2023-05-01", _NO_SPACE),
         ResourceType("Microsoft.KeyVault/vaults", "2023-07-01"),
-        ResourceType("Microsoft.Logic/workflows", "2019-05-01"),
-        ResourceType("Microsoft.DataFactory/factories", "2018-06-01"),
-        ResourceType("Microsoft.Automation/automationAccounts", "2023-11-01"),
     )
 }
 
@@ -73,7 +77,7 @@ class TypeCatalog:
                         self._learned[full.lower()] = ResourceType(full, chosen)
                 self._namespaces.add(namespace.lower())
             if lkey not in self._learned:
-                raise ArmError(
+                raise ArmRequestError(
                     0,
                     "UnknownResourceType",
                     f"resource type {resource_type!r} is not registered with provider "

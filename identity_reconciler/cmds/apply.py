@@ -20,42 +20,44 @@ from identity_reconciler.apply import (
     DEFAULT_PARALLELISM,
     ApplyOptions,
     ApplyResult,
-    GraphError,
-    Progress,
     RetryPolicy,
     StalePlan,
-    apply_plan,
     render_summary_json,
     render_summary_text,
 )
-from identity_reconciler.apply.sql_apply import SqlChangeRunner
-from identity_reconciler.apply.sql_users import plan_with_sql
-from identity_reconciler.azure.clients import Session, open_session
-from identity_reconciler.azure.errors import ArmError
-from identity_reconciler.azure.reader import read_live
-from identity_reconciler.cmds.plan import add_target_arguments, load_desired, use_color
+from identity_reconciler.azure.clients import Session
+from identity_reconciler.cmds.common import use_color
+from identity_reconciler.cmds.shared import add_target_arguments, add_target_option, load_desired
+from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState
+from identity_reconciler.core.words import count
 from identity_reconciler.plan import (
     ALLOW_DELETE_IDENTITY,
     ALLOW_MASS_CHANGE,
     ALLOW_PRIVILEGED,
     Plan,
-    PlanFileError,
-    check_safety,
-    compute_plan,
     render_text,
 )
+from identity_reconciler.reconcile.live import apply_live, open_live, plan_live
+from identity_reconciler.reconcile.replan import (
+    ALREADY_APPLIED,
+    fresh_plan,
+    holds,
+    replan_differences,
+)
+from identity_reconciler.reconcile.saved import (
+    Refused,
+    check_applicable,
+    check_spec_digest,
+    check_tenant,
+    read_plan_file,
+)
 
-HELP = "apply a saved plan (or plan and apply specs): ordered, resumable, refuses stale plans"
 EXAMPLE = "identity-reconciler apply plan.json --specs specs/ --cloud local"
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 130
 SPEC_SUFFIXES = (".yaml", ".yml")
 DEFAULT_PRINCIPAL_WAIT = 300.0
-
-
-class Refused(Exception):
-    """Apply will not start; the message says why and what to do."""
 
 
 def _positive(text: str) -> int:
@@ -88,7 +90,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--specs",
         nargs="+",
         metavar="SPECS",
-        help="with a plan file: the specs it was made from; refuse if they changed since",
+        help=(
+            "with a plan file: the specs it was made from; refuse if they changed since or if "
+            "planning them again gives other changes"
+        ),
     )
     parser.add_argument(
         "--auto-approve", action="store_true", help="with spec paths: apply without asking"
@@ -116,6 +121,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long a new principal may take to replicate in Entra (default 300)",
     )
+    add_target_option(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text", help="summary format")
     parser.add_argument("--no-color", action="store_true", help="never colour the plan text")
 
@@ -125,10 +131,13 @@ def is_plan_file(paths: list[str]) -> bool:
     if len(paths) != 1:
         return False
     path = Path(paths[0])
-    if path.is_dir():
-        return False
-    if not path.exists():  # say "cannot read plan file" only for what looks like one
-        return path.suffix.lower() == ".json"
+    try:
+        if path.is_dir():
+            return False
+        if not path.exists():  # say "cannot read plan file" only for what looks like one
+            return path.suffix.lower() == ".json"
+    except OSError as exc:  # a name the system refuses (too long, ...)
+        raise UserError(str(exc)) from None
     return path.suffix.lower() not in SPEC_SUFFIXES
 
 
@@ -138,33 +147,6 @@ def _flags(args: argparse.Namespace) -> list[str]:
         for flag in (ALLOW_DELETE_IDENTITY, ALLOW_PRIVILEGED, ALLOW_MASS_CHANGE)
         if getattr(args, flag.lstrip("-").replace("-", "_"))
     ]
-
-
-def check_plan_applicable(plan: Plan, flags: list[str]) -> None:
-    """Errors and safety: what no write may start without."""
-    if plan.has_errors:
-        details = "\n".join(
-            f"  {e.source + ': ' if e.source else ''}{e.message}" for e in plan.errors
-        )
-        raise Refused(
-            f"the plan has {len(plan.errors)} error(s); fix the specs and plan again:\n{details}"
-        )
-    violations = check_safety(plan, flags)
-    if violations:
-        needed = " ".join(sorted({v.flag for v in violations}))
-        details = "\n".join(f"  {v.message}" for v in violations)
-        raise Refused(f"the plan is unsafe; apply it only with {needed} if you mean it:\n{details}")
-
-
-def read_plan(path: str) -> Plan:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise Refused(f"cannot read plan file {path}: {exc.strerror or exc}") from None
-    try:
-        return Plan.from_json(data)
-    except PlanFileError as exc:
-        raise Refused(f"refusing plan file {path}: {exc}") from None
 
 
 def check_specs(plan: Plan, args: argparse.Namespace) -> DesiredState | None:
@@ -178,11 +160,7 @@ def check_specs(plan: Plan, args: argparse.Namespace) -> DesiredState | None:
     desired = load_desired(args.specs)
     if desired is None:
         raise Refused("the specs given with --specs do not validate")
-    if desired.digest != plan.spec_digest:
-        raise Refused(
-            "the specs changed since the plan was made (their digest differs); run plan again "
-            "and review the new plan"
-        )
+    check_spec_digest(plan, desired)
     return desired
 
 
@@ -193,40 +171,40 @@ def _approve(plan: Plan, args: argparse.Namespace) -> bool:
     return answer.strip() == "yes"
 
 
-def _check_tenant(session: Session, plan: Plan) -> None:
-    if not plan.target.tenant_id:
-        return
-    subs = plan.target.subscriptions
-    tenant = session.tenant_id(subs[0] if subs else None)
-    if tenant.lower() != plan.target.tenant_id.lower():
+def _check_replan(session: Session, desired: DesiredState, plan: Plan) -> bool:
+    """With --specs: True when the saved plan is already applied; refused when the specs now
+    plan something else than the saved plan says (Azure changed, or the file was edited)."""
+    fresh = fresh_plan(session, desired, plan)
+    if holds(fresh):
+        return True
+    problems = replan_differences(plan, fresh)
+    if problems:
+        details = "\n".join(f"  {p}" for p in problems[:20])
         raise Refused(
-            f"the plan was made for tenant {plan.target.tenant_id}, but these credentials reach "
-            f"tenant {tenant}"
+            "the saved plan is not what these specs plan now (Azure changed since, or the "
+            f"file was edited); run plan again and review it:\n{details}"
         )
+    return False
 
 
 def _execute(session: Session, plan: Plan, args: argparse.Namespace) -> ApplyResult:
-    _check_tenant(session, plan)
-    progress = Progress(sys.stderr, len(plan.changes))
-    terminal.say(f"Applying {len(plan.changes)} change(s) ({plan.target.cloud})...")
-    sql = SqlChangeRunner(session)  # Azure SQL changes: T-SQL, a connection per database
+    check_tenant(session, plan)
+    terminal.say(f"Applying {count(len(plan.changes), 'change')} ({plan.target.cloud})...")
     options = ApplyOptions(
-        parallelism=args.parallelism, retry=RetryPolicy(principal_wait=args.principal_wait),
-        sql=sql,
+        parallelism=args.parallelism, retry=RetryPolicy(principal_wait=args.principal_wait)
     )
     try:
-        return apply_plan(
-            session, plan, options=options, events=progress.events(), waiting=progress.waiting
-        )
-    finally:
-        sql.close()
-        progress.close()
+        return apply_live(session, plan, options=options)
+    except StalePlan as exc:
+        raise UserError(
+            exc.stale[0].message,
+            also=[*(s.message for s in exc.stale[1:]),
+                  "nothing was written; run plan again and review it"],
+        ) from None
 
 
 def _plan_specs(session: Session, desired: DesiredState, args: argparse.Namespace) -> Plan:
-    live = read_live(session, desired)
-    plan = compute_plan(desired, live, adopt=args.adopt, cloud=session.cloud)
-    plan = plan_with_sql(session, desired, live, plan, adopt=args.adopt)  # Azure SQL users
+    plan = plan_live(session, desired, adopt=args.adopt, targets=args.target).plan
     stream = sys.stdout if args.format == "text" else sys.stderr
     stream.write(render_text(plan, color=args.format == "text" and use_color(args)))
     stream.flush()
@@ -234,35 +212,21 @@ def _plan_specs(session: Session, desired: DesiredState, args: argparse.Namespac
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return _run(args)
-    except Refused as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except StalePlan as exc:
-        for stale in exc.stale:
-            print(f"error: {stale.message}", file=sys.stderr)
-        print("error: nothing was written; run plan again and review it", file=sys.stderr)
-        return EXIT_ERROR
-    except (ArmError, GraphError) as exc:
-        text = exc.summary() if isinstance(exc, ArmError) else str(exc)
-        print(f"error: {text}", file=sys.stderr)
-        return EXIT_ERROR
-    except (ValueError, OSError) as exc:  # bad --world file, unusable --state-dir, ...
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-
-
-def _run(args: argparse.Namespace) -> int:
     flags = _flags(args)
     desired: DesiredState | None
     plan: Plan | None = None
     if is_plan_file(args.paths):
-        plan = read_plan(args.paths[0])
+        if args.target:
+            raise Refused("--target goes with spec paths; a saved plan keeps the targets it "
+                          "was made with")
+        plan = read_plan_file(args.paths[0])
+        if plan.options.targets:
+            print(f"warning: the plan was made with --target {' '.join(plan.options.targets)}: "
+                  "live Azure may still differ from the specs after apply", file=sys.stderr)
         if args.cloud and args.cloud != plan.target.cloud:
             raise Refused(f"the plan was made for cloud {plan.target.cloud!r}, not {args.cloud!r}")
         cloud = plan.target.cloud
-        check_plan_applicable(plan, flags)
+        check_applicable(plan, flags)
         desired = check_specs(plan, args)
         if not plan.has_changes:
             return _summary(None, args)
@@ -278,21 +242,31 @@ def _run(args: argparse.Namespace) -> int:
         if desired is None:
             return EXIT_ERROR
         cloud = args.cloud or "azure"
-    if args.world and cloud != "local":
-        raise Refused("--world applies only to --cloud local")
-    with open_session(
+    with open_live(
         cloud, world=args.world, state_dir=args.state_dir, desired=desired
     ) as session:
         if plan is None:
             assert desired is not None
             plan = _plan_specs(session, desired, args)
-            check_plan_applicable(plan, flags)
+            check_applicable(plan, flags)
             if not plan.has_changes:
                 return _summary(None, args)
             if not _approve(plan, args):
                 print("Apply cancelled; nothing was written.", file=sys.stderr)
                 return EXIT_ERROR
-        result = _execute(session, plan, args)
+        elif desired is not None and _check_replan(session, desired, plan):
+            sys.stdout.write(ALREADY_APPLIED + "\n")
+            return EXIT_OK
+        try:
+            result = _execute(session, plan, args)
+        except StalePlan:
+            if desired is None:
+                print(
+                    "note: if this plan was applied already, pass --specs SPECS... and apply "
+                    "confirms it instead of refusing it",
+                    file=sys.stderr,
+                )
+            raise
     return _summary(result, args)
 
 

@@ -14,10 +14,8 @@ import time
 from typing import Any
 
 from identity_reconciler import terminal
-from identity_reconciler.azure.clients import open_session
-from identity_reconciler.azure.errors import ArmError
 from identity_reconciler.azure.inventory import EstateScope, list_subscriptions, read_estate
-from identity_reconciler.cmds.plan import add_target_arguments, load_desired
+from identity_reconciler.cmds.shared import add_target_arguments, load_desired
 from identity_reconciler.core import armid
 from identity_reconciler.core.findings import Severity
 from identity_reconciler.core.state import DesiredState
@@ -27,11 +25,11 @@ from identity_reconciler.plan.audit_render import (
     render_audit_markdown,
     render_audit_text,
 )
+from identity_reconciler.reconcile.live import check_world, open_live
 from identity_reconciler.spec import load_documents
 from identity_reconciler.spec.models import DEFAULT_NAMING
-from identity_reconciler.spec.naming import NamingPatternError, naming_regex
+from identity_reconciler.spec.naming import naming_regex
 
-HELP = "list every managed identity with its grants, and flag risky, orphaned or stray ones"
 EXAMPLE = "identity-reconciler audit --specs specs/ --format markdown --fail-on error"
 
 EXIT_OK, EXIT_ERROR, EXIT_FINDINGS = 0, 1, 2
@@ -90,7 +88,7 @@ def _naming(pattern: str) -> Naming:
 def _audit(args: argparse.Namespace, desired: DesiredState | None, naming: Naming) -> AuditReport:
     subs = tuple(args.subscription) or (desired.subscriptions if desired else ())
     started = time.monotonic()
-    with open_session(
+    with open_live(
         args.cloud, world=args.world, state_dir=args.state_dir, desired=desired
     ) as session:
         whole_tenant = not subs
@@ -106,9 +104,7 @@ def _audit(args: argparse.Namespace, desired: DesiredState | None, naming: Namin
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.world and args.cloud != "local":
-        print("error: --world applies only to --cloud local", file=sys.stderr)
-        return EXIT_ERROR
+    check_world(args.cloud, args.world)
     desired: DesiredState | None = None
     pattern = DEFAULT_NAMING
     if args.specs:
@@ -116,14 +112,7 @@ def run(args: argparse.Namespace) -> int:
         if desired is None:
             return EXIT_ERROR
         pattern = naming_of(args.specs)
-    try:
-        report = _audit(args, desired, _naming(pattern))
-    except ArmError as exc:
-        print(f"error: {exc.summary()}", file=sys.stderr)
-        return EXIT_ERROR
-    except (ValueError, OSError, NamingPatternError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    report = _audit(args, desired, _naming(pattern))
     if args.format == "json":
         sys.stdout.write(render_audit_json(report))
     elif args.format == "markdown":

@@ -97,6 +97,11 @@ def output_settings(args: argparse.Namespace) -> OutputSettings:
     return OutputSettings(verbose - quiet, str(values.get("log_format") or "text"), no_color)
 
 
+def use_color(args: argparse.Namespace) -> bool:
+    """Colour only for a person at a terminal, and never when NO_COLOR is set."""
+    return terminal.color_enabled(sys.stdout, no_color=getattr(args, "no_color", False))
+
+
 @contextlib.contextmanager
 def run_environment(args: argparse.Namespace) -> Iterator[OutputSettings]:
     """Logging and terminal behaviour for one run, restored when it ends."""

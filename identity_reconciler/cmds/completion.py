@@ -16,8 +16,8 @@ import sys
 
 from identity_reconciler.cmds.cli_model import describe
 from identity_reconciler.cmds.completion_scripts import SHELLS
+from identity_reconciler.core.errors import UserError
 
-HELP = "print a shell completion script (bash, zsh or fish)"
 EXAMPLE = "source <(identity-reconciler completion bash)"
 
 
@@ -28,7 +28,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     root = getattr(args, "_parser", None)
     if not isinstance(root, argparse.ArgumentParser):
-        print("error: completion needs the identity-reconciler command line", file=sys.stderr)
-        return 1
+        raise UserError("completion needs the identity-reconciler command line")
     sys.stdout.write(SHELLS[args.shell](describe(root)))
     return 0

@@ -16,39 +16,28 @@ import sys
 import time
 
 from identity_reconciler import terminal
-from identity_reconciler.apply import (
-    ApplyOptions,
-    ApplyResult,
-    GraphError,
-    Progress,
-    StalePlan,
-    apply_plan,
-    render_summary_text,
-)
-from identity_reconciler.apply.sql_apply import SqlChangeRunner
-from identity_reconciler.apply.sql_users import plan_with_sql
-from identity_reconciler.azure.clients import Session, open_session
-from identity_reconciler.azure.errors import ArmError
-from identity_reconciler.azure.reader import read_live
+from identity_reconciler.apply import ApplyResult, StalePlan, render_summary_text
+from identity_reconciler.azure.clients import Session
 from identity_reconciler.cmds import github
-from identity_reconciler.cmds.plan import add_target_arguments, load_desired
+from identity_reconciler.cmds.shared import add_target_arguments, load_desired
+from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState
+from identity_reconciler.core.words import count
 from identity_reconciler.plan import (
     ALLOW_DELETE_IDENTITY,
     ALLOW_MASS_CHANGE,
     ALLOW_PRIVILEGED,
     Plan,
     check_safety,
-    compute_plan,
 )
-from identity_reconciler.plan.drift import DriftReport, drift_report
+from identity_reconciler.plan.drift import DriftReport
 from identity_reconciler.plan.drift_render import (
     render_drift_json,
     render_drift_markdown,
     render_drift_text,
 )
+from identity_reconciler.reconcile.live import apply_live, check_world, drift_live, open_live
 
-HELP = "report what changed in Azure outside git (and correct it with --fix)"
 EXAMPLE = "identity-reconciler drift specs/ --format markdown > drift.md"
 
 EXIT_OK, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
@@ -88,14 +77,12 @@ def _measure(
     session: Session, desired: DesiredState, args: argparse.Namespace
 ) -> tuple[Plan, DriftReport]:
     started = time.monotonic()
-    live = read_live(session, desired)
-    plan = compute_plan(desired, live, adopt=args.adopt, cloud=args.cloud)
-    plan = plan_with_sql(session, desired, live, plan, adopt=args.adopt)  # Azure SQL users
+    plan, report = drift_live(session, desired, adopt=args.adopt)
     terminal.say(
         f"Read live state ({args.cloud}): {plan.live_requests} ARM requests in "
         f"{time.monotonic() - started:.1f} s"
     )
-    return plan, drift_report(plan, desired, live, adopt=args.adopt)
+    return plan, report
 
 
 def render(report: DriftReport, fmt: str) -> str:
@@ -126,23 +113,6 @@ def _refusal(plan: Plan, flags: list[str]) -> str | None:
     return None
 
 
-def _apply(session: Session, plan: Plan) -> ApplyResult:
-    progress = Progress(sys.stderr, len(plan.changes))
-    terminal.say(f"Correcting {len(plan.changes)} difference(s) ({plan.target.cloud})...")
-    sql = SqlChangeRunner(session)  # Azure SQL changes: T-SQL, a connection per database
-    try:
-        return apply_plan(
-            session,
-            plan,
-            options=ApplyOptions(sql=sql),
-            events=progress.events(),
-            waiting=progress.waiting,
-        )
-    finally:
-        sql.close()
-        progress.close()
-
-
 def _fix(
     session: Session, desired: DesiredState, args: argparse.Namespace, plan: Plan,
     before: DriftReport,
@@ -154,19 +124,15 @@ def _fix(
     if reason is not None:
         if args.format != "text":
             _emit(args.format, before)
-        print(f"error: {reason}", file=sys.stderr)
-        return EXIT_ERROR
+        raise UserError(reason)
     result: ApplyResult | None = None
     if plan.has_changes:
+        fixing = count(len(plan.changes), "difference")
+        terminal.say(f"Correcting {fixing} ({plan.target.cloud})...")
         try:
-            result = _apply(session, plan)
+            result = apply_live(session, plan)
         except StalePlan as exc:
-            print(f"error: live state changed during --fix: {exc}; run drift again",
-                  file=sys.stderr)
-            return EXIT_ERROR
-        except GraphError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_ERROR
+            raise UserError(f"live state changed during --fix: {exc}; run drift again") from None
         if args.format == "text":
             sys.stdout.write("\n" + render_summary_text(result))
     _, after = _measure(session, desired, args)
@@ -179,7 +145,7 @@ def _fix(
         print(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False))
     elif args.format == "markdown":
         fixed = len(result.done) if result is not None else 0
-        print(f"**drift --fix applied {fixed} correction(s).**\n")
+        print(f"**drift --fix applied {count(fixed, 'correction')}.**\n")
         sys.stdout.write(render_drift_markdown(after))
     else:
         sys.stdout.write("\nAfter --fix: " + render_drift_text(after))
@@ -200,27 +166,17 @@ def _emit(fmt: str, report: DriftReport) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.world and args.cloud != "local":
-        print("error: --world applies only to --cloud local", file=sys.stderr)
-        return EXIT_ERROR
+    check_world(args.cloud, args.world)
     if _flags(args) and not args.fix:
-        print("error: the --allow-* flags only apply with --fix", file=sys.stderr)
-        return EXIT_ERROR
+        raise UserError("the --allow-* flags only apply with --fix")
     desired = load_desired(args.specs)
     if desired is None:
         return EXIT_ERROR
-    try:
-        with open_session(
-            args.cloud, world=args.world, state_dir=args.state_dir, desired=desired
-        ) as session:
-            plan, report = _measure(session, desired, args)
-            if args.fix:
-                return _fix(session, desired, args, plan, report)
-    except ArmError as exc:
-        print(f"error: {exc.summary()}", file=sys.stderr)
-        return EXIT_ERROR
-    except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    with open_live(
+        args.cloud, world=args.world, state_dir=args.state_dir, desired=desired
+    ) as session:
+        plan, report = _measure(session, desired, args)
+        if args.fix:
+            return _fix(session, desired, args, plan, report)
     _emit(args.format, report)
     return exit_code(report)

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-HELP = "Run the embedded local Azure (an ARM emulator over HTTPS on 127.0.0.1)."
+from identity_reconciler.core.errors import UserError
+
 EXAMPLE = "identity-reconciler emulator serve --state .emulator --port 8443"
 
 
@@ -64,9 +65,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     knobs.add_argument(
         "--latency-ms", type=_non_negative(float), default=0.0, help="added per request"
     )
+    knobs.add_argument(
+        "--latency-per-item-ms",
+        type=_non_negative(float),
+        default=0.0,
+        metavar="MS",
+        help="added per item an answer lists (a single resource counts 1)",
+    )
+    knobs.add_argument(
+        "--latency-per-kib-ms",
+        type=_non_negative(float),
+        default=0.0,
+        metavar="MS",
+        help="added per KiB of answer body",
+    )
     knobs.add_argument("--error-rate", type=_rate, default=0.0, help="share answered 500/503")
     knobs.add_argument("--drop-rate", type=_rate, default=0.0, help="share of connections reset")
     knobs.add_argument("--throttle", action="store_true", help="ARM token-bucket throttling (429)")
+    knobs.add_argument(
+        "--throttle-reads",
+        action="store_true",
+        help="ARM's read bucket alone: 250 burst, 25/s per principal and subscription (429)",
+    )
     knobs.add_argument(
         "--replication-window",
         type=_non_negative(float),
@@ -86,31 +106,28 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "emulator_command", None) != "serve":
         print("usage: identity-reconciler emulator serve [options]  (see --help)", file=sys.stderr)
         return 1
-    from identity_reconciler.emulator.api import start
-    from identity_reconciler.emulator.app import EmulatorError, check_loopback
-    from identity_reconciler.emulator.kernel import Settings
+    from local_azure.api import EmulatorError, Settings, check_loopback, start
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="emulator: %(message)s")
     try:
         check_loopback(args.host)
     except EmulatorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise UserError(str(exc)) from None
     if args.page_size < 1:
-        print("error: --page-size must be at least 1", file=sys.stderr)
-        return 1
+        raise UserError("--page-size must be at least 1")
     if args.state and Path(args.state).exists() and not Path(args.state).is_dir():
-        print(f"error: --state '{args.state}' exists and is not a directory", file=sys.stderr)
-        return 1
+        raise UserError(f"--state '{args.state}' exists and is not a directory")
     if args.world and not Path(args.world).is_file():
-        print(f"error: world file '{args.world}' does not exist", file=sys.stderr)
-        return 1
+        raise UserError(f"world file '{args.world}' does not exist")
     settings = Settings(
         seed=args.seed,
         latency_ms=args.latency_ms,
+        latency_per_item_ms=args.latency_per_item_ms,
+        latency_per_kib_ms=args.latency_per_kib_ms,
         error_rate=args.error_rate,
         drop_rate=args.drop_rate,
         throttle=args.throttle,
+        throttle_reads=args.throttle_reads,
         replication_window_s=args.replication_window,
         enforce_rbac=args.enforce_rbac,
         role_assignment_limit=args.role_assignment_limit,
@@ -132,8 +149,7 @@ def run(args: argparse.Namespace) -> int:
                 port=args.port,
             )
         except Exception as exc:  # world or state problems: one line, no traceback
-            print(f"error: cannot start the emulator: {exc}", file=sys.stderr)
-            return 1
+            raise UserError(f"cannot start the emulator: {exc}") from exc
         try:
             print(json.dumps(emu.info.as_json()), flush=True)
             while not stop.wait(0.5):

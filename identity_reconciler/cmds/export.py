@@ -15,17 +15,22 @@ import sys
 import time
 from pathlib import Path
 
-from identity_reconciler.azure.clients import open_session
-from identity_reconciler.azure.errors import ArmError
-from identity_reconciler.azure.inventory import EstateScope, missing_resource_groups, read_estate
-from identity_reconciler.cmds.plan import add_target_arguments, write_atomic
+from identity_reconciler.azure.inventory import (
+    EstateScope,
+    list_subscriptions,
+    missing_resource_groups,
+    read_estate,
+)
+from identity_reconciler.cmds.shared import add_target_arguments, write_atomic
 from identity_reconciler.core import armid
+from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.findings import Severity, format_text
 from identity_reconciler.core.findings import summary as findings_summary
+from identity_reconciler.core.words import count
+from identity_reconciler.reconcile.live import check_world, open_live
 from identity_reconciler.spec import validate
 from identity_reconciler.spec.export import DEFAULT_SCHEMA_REF, Export, export_specs
 
-HELP = "write specs from the live identities, attachments and grants of a subscription"
 EXAMPLE = (
     "identity-reconciler export --subscription 11111111-1111-1111-1111-111111111111 "
     "--resource-group rg-myapp-prod-uks-01 --out specs/ --cloud local"
@@ -40,7 +45,14 @@ def _guid(text: str) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--subscription", required=True, type=_guid, metavar="S", help="subscription to export"
+        "--subscription",
+        action="append",
+        default=[],
+        type=_guid,
+        metavar="S",
+        help="subscription to export (default: every subscription the caller can see); grants "
+        "of exported identities are written wherever they are in the subscriptions read and "
+        "the management groups the caller sees",
     )
     parser.add_argument(
         "--resource-group",
@@ -60,18 +72,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser)
 
 
-def _read(args: argparse.Namespace) -> Export | None:
-    scope = EstateScope((args.subscription,), frozenset(g.lower() for g in args.resource_group))
+def _read(args: argparse.Namespace) -> Export:
     started = time.monotonic()
-    with open_session(args.cloud, world=args.world, state_dir=args.state_dir) as session:
-        missing = missing_resource_groups(session, args.subscription, args.resource_group)
+    with open_live(args.cloud, world=args.world, state_dir=args.state_dir) as session:
+        subs = tuple(dict.fromkeys(args.subscription)) or tuple(list_subscriptions(session))
+        missing = set(args.resource_group)
+        for sub in subs:
+            missing &= set(missing_resource_groups(session, sub, sorted(missing)))
         if missing:
-            names = ", ".join(missing)
-            print(
-                f"error: no resource group {names} in subscription {args.subscription}",
-                file=sys.stderr,
-            )
-            return None
+            names = ", ".join(sorted(missing))
+            raise UserError(f"no resource group {names} in subscription {', '.join(subs)}")
+        scope = EstateScope(subs, frozenset(g.lower() for g in args.resource_group))
         live = read_estate(session, scope, credentials=True)
     print(
         f"Read live state ({args.cloud}): {live.requests} ARM requests in "
@@ -80,47 +91,31 @@ def _read(args: argparse.Namespace) -> Export | None:
     )
     return export_specs(
         live,
-        subscription_id=args.subscription,
+        subscription_ids=subs,
         resource_groups=args.resource_group,
         schema_ref=args.schema_ref,
     )
 
 
-def _check_written(paths: list[Path]) -> bool:
+def _check_written(paths: list[Path]) -> None:
     """The exported files must validate; a failure here is a bug in export, said plainly."""
     result = validate(paths)
     errors = [f for f in result.findings if f.severity is Severity.ERROR]
     for finding in errors:
         print(format_text(finding), file=sys.stderr)
     if errors:
-        print(
-            "error: the exported specs do not validate; please report this with the "
-            "findings above",
-            file=sys.stderr,
+        raise UserError(
+            "the exported specs do not validate; please report this with the findings above"
         )
-        return False
     print(f"validate: {findings_summary(result.findings, files=len(paths))}", file=sys.stderr)
-    return True
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.world and args.cloud != "local":
-        print("error: --world applies only to --cloud local", file=sys.stderr)
-        return 1
+    check_world(args.cloud, args.world)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        print(f"error: --out {out} is not a folder", file=sys.stderr)
-        return 1
-    try:
-        exported = _read(args)
-    except ArmError as exc:
-        print(f"error: {exc.summary()}", file=sys.stderr)
-        return 1
-    except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    if exported is None:
-        return 1
+        raise UserError(f"--out {out} is not a folder")
+    exported = _read(args)
     for note in exported.notes:
         print(f"note: {note}", file=sys.stderr)
     if not exported.files:
@@ -129,24 +124,22 @@ def run(args: argparse.Namespace) -> int:
     targets = [out / f.name for f in exported.files]
     existing = [str(p) for p in targets if p.exists()]
     if existing and not args.force:
-        print(
-            f"error: refusing to overwrite {', '.join(existing)}; pass --force to replace "
-            "them, or export into an empty folder",
-            file=sys.stderr,
+        raise UserError(
+            f"refusing to overwrite {', '.join(existing)}; pass --force to replace "
+            "them, or export into an empty folder"
         )
-        return 1
     try:
         for target, file in zip(targets, exported.files, strict=True):
             write_atomic(target, file.text)
     except OSError as exc:
-        print(f"error: cannot write to {out}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
     for target, file in zip(targets, exported.files, strict=True):
         line = (
-            f"wrote {target}: {file.identities} identities, {file.resources} resources, "
-            f"{file.grants} grants"
+            f"wrote {target}: {count(file.identities, 'identity')}, "
+            f"{count(file.resources, 'resource')}, {count(file.grants, 'grant')}"
         )
         if file.unowned:
             line += f" ({len(file.unowned)} not owned yet: plan with --adopt to take them over)"
         print(line)
-    return 0 if _check_written(targets) else 1
+    _check_written(targets)
+    return 0

@@ -74,11 +74,14 @@ def drift_annotations(report: DriftReport) -> list[str]:
         message = f"{item.address}: {item.summary}"
         title = f"drift: {item.drift.value}"
         where = located(item.source)
+        # An acknowledged grant is accepted drift: a notice, not a warning.
+        accepted = item.drift.value == "acknowledged"
         if where is None:
-            out.append(command("warning", message, title=title))
+            out.append(command("notice" if accepted else "warning", message, title=title))
         else:
             file, line, col = where
-            out.append(format_github(Finding(file, line, col, Severity.WARNING, title, message)))
+            severity = Severity.INFO if accepted else Severity.WARNING
+            out.append(format_github(Finding(file, line, col, severity, title, message)))
     return out
 
 

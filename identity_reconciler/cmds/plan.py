@@ -9,26 +9,26 @@ apply takes. Exit codes follow Terraform: 0 no changes (or changes without
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from identity_reconciler import terminal
-from identity_reconciler.apply.sql_users import plan_with_sql
-from identity_reconciler.azure.clients import CLOUD_NAMES, DEFAULT_LOCAL_STATE, open_session
-from identity_reconciler.azure.errors import ArmError
-from identity_reconciler.azure.reader import read_live
 from identity_reconciler.cmds import github
-from identity_reconciler.core.findings import format_text, summary
+from identity_reconciler.cmds.common import use_color
+from identity_reconciler.cmds.shared import (
+    add_target_arguments,
+    add_target_option,
+    load_desired,
+    write_atomic,
+)
+from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState, SafetyPolicy
-from identity_reconciler.plan import Plan, compute_plan, render_json, render_markdown, render_text
-from identity_reconciler.spec import validate
+from identity_reconciler.plan import Plan, render_json, render_markdown, render_text
+from identity_reconciler.plan.destroy import destroy_state
+from identity_reconciler.reconcile.live import open_live, plan_live
 
-HELP = "show what apply would change: validate specs, read live Azure in bulk, diff"
 EXAMPLE = (
     "identity-reconciler plan specs/ --cloud local --out plan.json --detailed-exitcode"
 )
@@ -56,27 +56,6 @@ def _count(text: str) -> int:
     return value
 
 
-def add_target_arguments(parser: argparse.ArgumentParser) -> None:
-    """--cloud, --world, --state-dir: where the live state is (shared with apply and drift)."""
-    parser.add_argument(
-        "--cloud",
-        choices=CLOUD_NAMES,
-        default="azure",
-        help="azure (default), azure-china, azure-usgov, or local (the embedded emulator; an "
-        "already running one when IDENTITY_RECONCILER_LOCAL_ENDPOINT is set)",
-    )
-    parser.add_argument(
-        "--world",
-        metavar="FILE",
-        help="with --cloud local: seed the emulator from this world file instead of the specs",
-    )
-    parser.add_argument(
-        "--state-dir",
-        metavar="DIR",
-        help=f"with --cloud local: emulator state directory (default {DEFAULT_LOCAL_STATE}/)",
-    )
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("specs", nargs="+", metavar="SPECS", help="spec files or folders")
     add_target_arguments(parser)
@@ -99,6 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="take over live objects that match the specs but are not ours",
     )
     parser.add_argument("--no-color", action="store_true", help="never colour the text output")
+    add_target_option(parser)
     safety = parser.add_argument_group("safety thresholds (override the specs' policy)")
     safety.add_argument(
         "--max-delete-percent", type=_percent, metavar="P",
@@ -114,11 +94,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def use_color(args: argparse.Namespace) -> bool:
-    """Colour only for a person at a terminal, and never when NO_COLOR is set."""
-    return terminal.color_enabled(sys.stdout, no_color=getattr(args, "no_color", False))
-
-
 def with_thresholds(desired: DesiredState, args: argparse.Namespace) -> DesiredState:
     changes = {
         name: getattr(args, name)
@@ -130,58 +105,21 @@ def with_thresholds(desired: DesiredState, args: argparse.Namespace) -> DesiredS
     return desired
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write `text` so that readers see the old file or the new one, never half of one."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def load_desired(paths: list[str], *, annotate: bool = False) -> DesiredState | None:
-    """Validate specs; print located findings to stderr (or, with `annotate`, as GitHub
-    annotations on stdout); None when there are errors."""
-    result = validate(paths)
-    for finding in result.findings:
-        if annotate:
-            print(github.finding_annotations([finding])[0])
-        else:
-            print(format_text(finding), file=sys.stderr)
-    if not result.ok or result.desired is None:
-        print(summary(result.findings, files=len(result.files)), file=sys.stderr)
-        return None
-    return result.desired
-
-
 def make_plan(args: argparse.Namespace, desired: DesiredState) -> Plan:
-    """Read the live state the specs are about and diff; ArmError leaves as is."""
-    if args.world and args.cloud != "local":
-        raise ValueError("--world applies only to --cloud local")
+    """Read the live state the specs are about and diff, with a progress line."""
     started = time.monotonic()
-    with open_session(
+    with open_live(
         args.cloud, world=args.world, state_dir=args.state_dir, desired=desired
     ) as session, terminal.ProgressLine(
         "Reading live state", detail=lambda: f"{session.requests} ARM requests", ticker=True
     ):
-        live = read_live(session, desired)
-        # Azure SQL users: checked on the servers and databases the specs name (needs both the
-        # session and the ARM plan, whose new identities their users must wait for).
-        plan = plan_with_sql(
-            session, desired, live,
-            compute_plan(desired, live, adopt=args.adopt, cloud=args.cloud), adopt=args.adopt,
-        )
+        plan = plan_live(
+            session,
+            desired,
+            adopt=args.adopt,
+            destroy=getattr(args, "destroy", False),
+            targets=getattr(args, "target", ()),
+        ).plan
     elapsed = time.monotonic() - started
     terminal.say(
         f"Read live state ({args.cloud}): {plan.live_requests} ARM requests in {elapsed:.1f} s"
@@ -203,23 +141,19 @@ def run(args: argparse.Namespace) -> int:
     if desired is None:
         return EXIT_ERROR
     desired = with_thresholds(desired, args)
-    try:
-        plan = make_plan(args, desired)
-    except ArmError as exc:
-        print(f"error: {exc.summary()}", file=sys.stderr)
-        return EXIT_ERROR
-    except (ValueError, OSError) as exc:  # bad --world file, unusable --state-dir, ...
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    if getattr(args, "destroy", False):  # `destroy SPECS`: aim at nothing those specs own
+        desired = destroy_state(desired)
+    plan = make_plan(args, desired)
     if args.out:
         try:
             write_atomic(args.out, plan.to_json())
         except OSError as exc:
-            print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_ERROR
+            raise UserError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     sys.stdout.write(render(plan, args))
     if args.format == "github":
         _to_github(plan, args)
+    if plan.options.targets:
+        print(f"warning: {plan.notices[0].message}", file=sys.stderr)
     if not plan.safety.safe and args.format == "json":
         flags = " ".join(sorted({v.flag for v in plan.safety.violations}))
         print(f"warning: unsafe plan; apply refuses it unless given {flags}", file=sys.stderr)

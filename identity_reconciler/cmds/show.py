@@ -11,10 +11,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from identity_reconciler.cmds.plan import use_color
-from identity_reconciler.plan import Plan, PlanFileError, render_json, render_markdown, render_text
+from identity_reconciler.cmds.common import use_color
+from identity_reconciler.plan import render_json, render_markdown, render_text
+from identity_reconciler.reconcile.saved import read_plan_file
 
-HELP = "render a saved plan file (text, markdown or JSON) without reading Azure"
 EXAMPLE = "identity-reconciler show plan.json --format markdown > comment.md"
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
@@ -38,14 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     path = Path(args.plan)
-    try:
-        plan = Plan.from_json(path.read_bytes())
-    except OSError as exc:
-        print(f"error: cannot read plan file {path}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except PlanFileError as exc:
-        print(f"error: refusing plan file {path}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
+    plan = read_plan_file(path)
     if args.format == "json":
         text = render_json(plan)
     elif args.format == "markdown":

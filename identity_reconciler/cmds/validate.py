@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import sys
 
+from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.findings import format_github, format_json, format_text, summary
 from identity_reconciler.spec import validate
 from identity_reconciler.spec.rules import rule_table
 
-HELP = "check spec files offline: schema, roles, scopes, cross-file references and policy"
 EXAMPLE = "identity-reconciler validate specs/ --format github"
 
 
@@ -39,8 +39,7 @@ def run(args: argparse.Namespace) -> int:
         print(rule_table())
         return 0
     if not args.paths:
-        print("error: name at least one spec file or folder, e.g. specs/", file=sys.stderr)
-        return 1
+        raise UserError("name at least one spec file or folder, e.g. specs/")
     result = validate(args.paths)
     files = len(result.files)
     if args.format == "json":

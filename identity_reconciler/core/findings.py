@@ -12,6 +12,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
+from identity_reconciler.core.redact import redact_tokens
+from identity_reconciler.core.text import visible, visible_lines
+from identity_reconciler.core.words import count
+
 
 class Severity(StrEnum):
     ERROR = "error"
@@ -35,6 +39,12 @@ class Finding:
     rule_id: str
     message: str
     fix: str | None = None
+
+    def __post_init__(self) -> None:
+        # Messages quote spec text; a token-shaped string in it is never shown (core/redact.py).
+        object.__setattr__(self, "message", redact_tokens(self.message))
+        if self.fix is not None:
+            object.__setattr__(self, "fix", redact_tokens(self.fix))
 
     @property
     def location(self) -> str:
@@ -63,7 +73,7 @@ def format_text(finding: Finding) -> str:
     text = f"{finding.location}: {finding.severity.value} {finding.rule_id}: {finding.message}"
     if finding.fix:
         text += f" ({finding.fix})"
-    return text
+    return visible(text)
 
 
 def _escape_data(text: str) -> str:
@@ -85,7 +95,7 @@ def format_github(finding: Finding) -> str:
         f"col={finding.column},title={_escape_property(finding.rule_id)}"
     )
     message = finding.message if not finding.fix else f"{finding.message} ({finding.fix})"
-    return f"::{command} {props}::{_escape_data(message)}"
+    return f"::{command} {props}::{_escape_data(visible_lines(message))}"
 
 
 def format_json(findings: Sequence[Finding], *, files: int) -> str:
@@ -104,4 +114,7 @@ def format_json(findings: Sequence[Finding], *, files: int) -> str:
 def summary(findings: Sequence[Finding], *, files: int) -> str:
     """`N files, N errors, N warnings`: one fixed shape, easy to grep in CI logs."""
     tally = counts(findings)
-    return f"{files} files, {tally[Severity.ERROR]} errors, {tally[Severity.WARNING]} warnings"
+    return (
+        f"{count(files, 'file')}, {count(tally[Severity.ERROR], 'error')}, "
+        f"{count(tally[Severity.WARNING], 'warning')}"
+    )

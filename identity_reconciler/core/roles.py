@@ -1,7 +1,6 @@
 """The built-in role catalog: names <-> ids for every Azure built-in role, offline.
 
-Privileged roles are named here once, because spec lint, plan safety and audit all ask the same
-question ("is this grant dangerous at this scope?").
+Which roles are privileged is judged from their permissions in `core/privilege.py`.
 
 Specs name roles the way people say them ("key vault secrets user", a former name, a GUID, an
 ARM role-definition id); everything downstream wants one lower-case GUID. `RoleCatalog.resolve`
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from identity_reconciler.core import armid
+from identity_reconciler.core.errors import UserError
 
 OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
@@ -25,19 +25,14 @@ READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
 RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
 
-# Roles that can take over a subscription: granting them broadly always needs an explicit,
-# justified allowance (spec policy) and a forcing flag (plan safety).
-PRIVILEGED_ROLE_GUIDS: frozenset[str] = frozenset(
-    {OWNER, CONTRIBUTOR, USER_ACCESS_ADMINISTRATOR, RBAC_ADMINISTRATOR}
-)
-
 # Roles that can change almost anything they are granted on: worth a second look at any scope.
 BROAD_WRITE_ROLE_GUIDS: frozenset[str] = frozenset({OWNER, CONTRIBUTOR})
 
 CATALOG_FILE = "builtin-roles.json"
 RENAMES_FILE = "builtin-role-renames.json"
 
-class UnknownRoleError(ValueError):
+
+class UnknownRoleError(UserError):
     """A role name that is neither a built-in role nor a former name of one."""
 
     def __init__(self, name: str, suggestions: Sequence[str]) -> None:
@@ -80,10 +75,6 @@ class BuiltinRole:
             return None
         (only,) = types
         return only
-
-    @property
-    def privileged(self) -> bool:
-        return self.guid in PRIVILEGED_ROLE_GUIDS
 
 
 @dataclass(frozen=True)

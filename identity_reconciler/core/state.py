@@ -147,6 +147,26 @@ class DesiredSqlDatabase:
     users: tuple[DesiredSqlUser, ...] = ()
     prune: bool = False
     source: SourceRef | None = field(default=None, compare=False)
+    # User names a destroy plan drops (when marked as ours), whatever `prune` says.
+    retire: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AcknowledgedGrant:
+    """A role assignment made outside git that drift accepts, with a reason, until `expires`.
+
+    The principal is an identity or resource the specs declare (`principal`), or a principal
+    object id (`principal_id`); exactly one is set.
+    """
+
+    scope: str
+    role_definition_guid: str
+    role_name: str
+    reason: str
+    expires: str  # YYYY-MM-DD, inclusive
+    principal: PrincipalRef | None = None
+    principal_id: str | None = None
+    source: SourceRef | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -176,8 +196,19 @@ class DesiredState:
     sql: tuple[DesiredSqlDatabase, ...] = ()
     safety: SafetyPolicy = field(default_factory=SafetyPolicy)
     allow_privileged: tuple[PrivilegeAllowance, ...] = ()
-    # Resource groups in which owned identities absent from the specs are deletion candidates.
+    acknowledged: tuple[AcknowledgedGrant, ...] = ()
+    # The managed scope: owned objects inside it that the specs do not declare are deletion
+    # candidates. Resource group ids (armid.key form) and subscription ids (lower case); from
+    # the specs' `managed:` block when there is one (`managed_declared`), else the groups of
+    # the declared identities.
     managed_resource_groups: frozenset[str] = frozenset()
+    managed_subscriptions: frozenset[str] = frozenset()
+    managed_declared: bool = False
+    # Identity keys a destroy plan removes (whatever the managed scope says).
+    retiring: frozenset[str] = frozenset()
+    # prevent_destroy: identity keys and grant keys (DesiredGrant.key) -> where it was set.
+    protected_identities: Mapping[str, SourceRef] = field(default_factory=dict)
+    protected_grants: Mapping[tuple[str, str, str], SourceRef] = field(default_factory=dict)
     # sha256 over the spec files, so apply can tell that the specs changed since the plan.
     digest: str = ""
 
@@ -267,5 +298,16 @@ class LiveState:
     grants: dict[str, LiveGrant] = field(default_factory=dict)
     # principal ids known to exist (identities and system identities read); for orphan checks
     principals: frozenset[str] = frozenset()
+    # True when `principals` holds every identity principal of the subscriptions read (every
+    # user-assigned identity and every system-assigned one), so that an owned grant whose
+    # principal is not in it provably lost its principal there.
+    principals_complete: bool = False
+    # Client ids and names (lower case) of every user-assigned identity listed: the evidence
+    # that an owned SQL user's principal is gone.
+    client_ids: frozenset[str] = frozenset()
+    identity_names: frozenset[str] = frozenset()
     # ARM requests the read took: the plan's cost is part of its quality.
     requests: int = 0
+    # Role assignments of every principal per subscription (lower-case id), at or below it:
+    # for ARM's fixed per-subscription limit. Absent: not counted.
+    assignment_counts: dict[str, int] = field(default_factory=dict)

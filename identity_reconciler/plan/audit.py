@@ -16,6 +16,10 @@ so every rule is a unit test. Rules and what they can honestly claim:
   declared.
 - AUD006 identity-without-grants: granted nothing in the audited subscriptions.
 - AUD007 naming: a user-assigned identity's name does not follow the naming pattern.
+- AUD008 owner-contributor / AUD009 broad-data-plane-scope: validate's least-privilege rules
+  IR103 and IR104, on live grants of managed identities whoever made them: Owner or
+  Contributor below subscription scope (above it, AUD001 says more), and a data-plane role
+  granted above the one resource it acts on.
 """
 
 from __future__ import annotations
@@ -24,10 +28,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from identity_reconciler.core import armid, ownership, roles
+from identity_reconciler.core import armid, ownership, privilege, roles
 from identity_reconciler.core.findings import Severity
 from identity_reconciler.core.state import DesiredState, LiveGrant, LiveState, PrincipalKind
-from identity_reconciler.plan.names import Namer, parse, role_name
+from identity_reconciler.plan.names import Namer, role_name
 
 SERVICE_PRINCIPAL = "serviceprincipal"
 _BROAD = armid.ScopeKind.SUBSCRIPTION.breadth
@@ -39,6 +43,8 @@ RULES: dict[str, tuple[str, str]] = {
     "AUD005": ("identity-not-in-specs", "managed identity that no spec declares"),
     "AUD006": ("identity-without-grants", "managed identity granted nothing"),
     "AUD007": ("naming", "identity name does not follow the naming pattern"),
+    "AUD008": ("owner-contributor", "Owner or Contributor at any scope (validate's IR103)"),
+    "AUD009": ("broad-data-plane-scope", "data-plane role above one resource (IR104)"),
 }
 
 
@@ -195,9 +201,11 @@ class _Auditor:
     def privileged(self, allowed: dict[tuple[str, str], str]) -> None:
         for pid, (_, address, _) in self.managed.items():
             for g in self.by_principal.get(pid, []):
-                scope = parse(g.scope)
-                broad = scope is None or scope.kind.breadth >= _BROAD
-                if g.role_definition_guid not in roles.PRIVILEGED_ROLE_GUIDS or not broad:
+                scope = armid.try_parse(g.scope)
+                verdict = privilege.forced_at(
+                    g.role_definition_guid, scope.kind if scope is not None else None
+                )
+                if verdict is None:
                     continue
                 why = allowed.get((g.role_definition_guid, armid.key(g.scope)))
                 if why:
@@ -209,9 +217,35 @@ class _Auditor:
                 else:
                     self.add(
                         "AUD001", Severity.ERROR, g.id,
-                        f"{address} holds {self.grant_text(g)}, which can take over everything "
-                        "there; grant a narrower role or scope",
+                        f"{address} holds {self.grant_text(g)}, which is privileged (it "
+                        f"{verdict.why}); grant a narrower role or scope",
                     )
+
+    def least_privilege(self) -> None:
+        """validate's IR103 and IR104 on what is live (AUD001 covers the broad scopes)."""
+        catalog = roles.catalog()
+        for pid, (_, address, _) in self.managed.items():
+            for g in self.by_principal.get(pid, []):
+                scope = armid.try_parse(g.scope)
+                kind = scope.kind if scope is not None else None
+                if privilege.forced_at(g.role_definition_guid, kind) is not None:
+                    continue  # AUD001 says more
+                if g.role_definition_guid in roles.BROAD_WRITE_ROLE_GUIDS:
+                    self.add(
+                        "AUD008", Severity.WARNING, g.id,
+                        f"{address} holds {self.grant_text(g)}, which can change every "
+                        "resource there; prefer a narrower built-in role for what it does",
+                    )
+                    continue
+                role = catalog.by_guid(g.role_definition_guid)
+                target = role.data_plane_type if role is not None else None
+                if target is None or scope is None or scope.kind is armid.ScopeKind.RESOURCE:
+                    continue
+                self.add(
+                    "AUD009", Severity.WARNING, g.id,
+                    f"{address} holds {self.grant_text(g)}, which reaches every {target} "
+                    "there; scope it to the one resource it needs",
+                )
 
     def orphans(self, *, whole_tenant: bool) -> None:
         elsewhere = "" if whole_tenant else ", or it lives in a subscription not audited"
@@ -319,6 +353,7 @@ def audit(
         if a.justification.strip()
     }
     auditor.privileged(allowed)
+    auditor.least_privilege()
     auditor.orphans(whole_tenant=whole_tenant)
     if desired is not None:
         auditor.against_specs(desired)

@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from identity_reconciler.core.text import visible, visible_lines
+from identity_reconciler.core.words import count
 from identity_reconciler.plan.audit import AuditReport
 
 MAX_BYTES = 65_536
@@ -26,7 +28,8 @@ def _tally(data: Mapping[str, Any]) -> str:
     counts = data.get("counts") or {}
     total = sum(int(v) for v in counts.values())
     return (
-        f"{total} findings: {counts.get('error', 0)} errors, {counts.get('warning', 0)} "
+        f"{count(total, 'finding')}: {count(counts.get('error', 0), 'error')}, "
+        f"{count(counts.get('warning', 0), 'warning')}"
         f"warnings, {counts.get('info', 0)} info"
     )
 
@@ -36,8 +39,8 @@ def _headline(data: Mapping[str, Any]) -> str:
     identities = list(data.get("identities") or ())
     grants = sum(len(i.get("grants") or ()) for i in identities)
     return (
-        f"{len(identities)} managed identities with {grants} grants in {len(subs)} "
-        f"subscription(s) ({', '.join(subs)})"
+        f"{count(len(identities), 'managed identity')} with {count(grants, 'grant')} in "
+        f"{count(len(subs), 'subscription')} ({', '.join(subs)})"
     )
 
 
@@ -71,7 +74,7 @@ def render_audit_text(report: AuditReport | Mapping[str, Any]) -> str:
             out.append(f"          {f.get('message')}")
         out.append("")
     out.append(_tally(data) + ".")
-    return "\n".join(out) + "\n"
+    return visible_lines("\n".join(out)) + "\n"
 
 
 def render_audit_json(report: AuditReport | Mapping[str, Any]) -> str:
@@ -83,7 +86,7 @@ def _size(lines: list[str]) -> int:
 
 
 def _cell(text: object) -> str:
-    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")
+    return html.escape(visible(str(text).replace("\n", " "))).replace("|", "\\|")
 
 
 def render_audit_markdown(
@@ -122,7 +125,8 @@ def render_audit_markdown(
     if left_out:
         tail = [
             "",
-            f"> [!NOTE]\n> {left_out} entries are not shown to keep this under "
+            f"> [!NOTE]\n> {count(left_out, 'entry')} {'is' if left_out == 1 else 'are'} "
+            "not shown to keep this under "
             f"{max_bytes // 1024} KB; run `audit --format json` for everything.",
         ]
     return "\n".join(head + body + tail) + "\n"

@@ -29,7 +29,7 @@ from identity_reconciler.plan.model import (
     Principal,
     Reason,
 )
-from identity_reconciler.plan.names import Namer, parse
+from identity_reconciler.plan.names import Namer
 
 
 class Fate(StrEnum):
@@ -59,6 +59,8 @@ class ManagedPrincipal:
     delete_reason: Reason
     # A change that must wait until the principal's grants are gone (identity delete, system off).
     waits: str | None = None
+    # The identity's (or resource's) PrincipalRef key: how prevent_destroy names its grants.
+    ref_key: str = ""
 
 
 @dataclass
@@ -78,6 +80,7 @@ class Draft:
     depends_on: set[str] = field(default_factory=set)
     principal: Principal | None = None
     source: str | None = None
+    create_before_destroy: tuple[str, ...] = ()
 
     def freeze(self, present: dict[str, str]) -> Change:
         deps = sorted({present[d.lower()] for d in self.depends_on if d.lower() in present})
@@ -95,6 +98,7 @@ class Draft:
             operations=self.operations,
             principal=self.principal,
             source=self.source,
+            create_before_destroy=self.create_before_destroy,
         )
 
 
@@ -122,6 +126,7 @@ class DiffContext:
         self.system_fate: dict[str, SystemFate] = {}
         # live principal id (lower case) -> how its owned grants are treated
         self.principals: dict[str, ManagedPrincipal] = {}
+        self.live_principals = {p.lower() for p in live.principals}
         self.notices: list[Diagnostic] = []
         self.errors: list[Diagnostic] = []
         self.existing = 0
@@ -129,19 +134,39 @@ class DiffContext:
         groups = desired.managed_resource_groups
         self._rg_ids = {armid.key(g) for g in groups if g.startswith("/")}
         self._rg_names = {g.lower() for g in groups if not g.startswith("/")}
+        self._subs = {s.lower() for s in desired.managed_subscriptions}
 
     # ----------------------------------------------------------------- ownership
 
     def in_managed_group(self, identity: LiveIdentity) -> bool:
-        """Owned identities are deletion candidates only inside the groups the specs manage.
+        """Owned identities are deletion candidates only inside the managed scope.
 
         Entries of `managed_resource_groups` are resource group names (any subscription of the
-        plan) or resource group ids.
+        plan) or resource group ids; `managed_subscriptions` take every group in them. A destroy
+        plan names the identities it retires instead.
         """
+        if armid.key(identity.id) in self.desired.retiring:
+            return True
         if identity.resource_group.lower() in self._rg_names:
             return True
         sub, rg = identity.subscription_id, identity.resource_group
+        if sub.lower() in self._subs:
+            return True
         return f"/subscriptions/{sub}/resourcegroups/{rg}".lower() in self._rg_ids
+
+    def in_managed_scope(self, scope: str) -> bool:
+        """A scope at or below a managed resource group or subscription."""
+        parsed = armid.try_parse(scope)
+        if parsed is None or not parsed.subscription_id:
+            return False
+        if parsed.subscription_id.lower() in self._subs:
+            return True
+        if not parsed.resource_group:
+            return False
+        if parsed.resource_group.lower() in self._rg_names:
+            return True
+        group = f"/subscriptions/{parsed.subscription_id}/resourcegroups/{parsed.resource_group}"
+        return group.lower() in self._rg_ids
 
     def is_managed_identity(self, key: str) -> bool:
         """Declared in the specs (and not refused), or owned inside a managed group."""
@@ -193,6 +218,9 @@ class DiffContext:
         self._drafts[draft.address.lower()] = draft
         return draft
 
+    def drafts(self) -> list[Draft]:
+        return list(self._drafts.values())
+
     def changes(self) -> tuple[Change, ...]:
         present = {k: d.address for k, d in self._drafts.items()}
         ordered = sorted(self._drafts.values(), key=lambda d: (d.kind.rank, d.address))
@@ -205,7 +233,7 @@ def target_subscriptions(desired: DesiredState) -> tuple[str, ...]:
     if not subs:
         subs = {i.subscription_id.lower() for i in desired.identities.values()}
         for res in desired.resources.values():
-            scope = parse(res.resource_id)
+            scope = armid.try_parse(res.resource_id)
             if scope is not None and scope.subscription_id:
                 subs.add(scope.subscription_id)
     return tuple(sorted(subs))

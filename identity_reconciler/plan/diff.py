@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from identity_reconciler import __version__
+from identity_reconciler.core import armid
 from identity_reconciler.core.state import DesiredState, LiveState
-from identity_reconciler.plan import safety
+from identity_reconciler.plan import limits, protect, safety
 from identity_reconciler.plan.context import DiffContext
 from identity_reconciler.plan.diff_grants import plan_grants
 from identity_reconciler.plan.diff_identities import plan_identities
@@ -33,19 +34,25 @@ def compute_plan(
     live: LiveState,
     *,
     adopt: bool = False,
+    destroy: bool = False,
     cloud: str = "local",
     now: datetime | None = None,
 ) -> Plan:
     """The changes that make `live` match `desired`, with notices, errors and a safety verdict.
 
     `adopt` accepts unowned live objects equal to desired ones instead of refusing them.
+    `destroy` only records that `desired` came from `plan.destroy.destroy_state`.
     `now` fixes `created_at` (tests, reproducible output).
     """
     ctx = DiffContext(desired, live, adopt=adopt)
     plan_identities(ctx)
     plan_resources(ctx)
     plan_grants(ctx)
+    protect.check_identities(ctx)
     changes = ctx.changes()
+    near, over = limits.check(changes, live)
+    ctx.notices += near
+    ctx.errors += over
     stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Plan.sealed(
         format_version=FORMAT_VERSION,
@@ -54,10 +61,10 @@ def compute_plan(
         target=Target(
             cloud=cloud,
             tenant_id=live.tenant_id,
-            subscriptions=ctx.subscriptions,
+            subscriptions=_target_subscriptions(desired, ctx.subscriptions),
         ),
         spec_digest=desired.digest,
-        options=Options(adopt=adopt),
+        options=Options(adopt=adopt, destroy=destroy),
         live_requests=live.requests,
         changes=changes,
         notices=tuple(sorted(ctx.notices, key=_diagnostic_order)),
@@ -65,6 +72,17 @@ def compute_plan(
         summary=Summary.of(changes),
         safety=safety.evaluate(changes, existing=ctx.existing, policy=desired.safety),
     )
+
+
+def _target_subscriptions(desired: DesiredState, subs: tuple[str, ...]) -> tuple[str, ...]:
+    """The specs' subscriptions, plus those their grant scopes lie in: apply keeps every write
+    inside these (`plan/binding.py`) and checks each belongs to the plan's tenant."""
+    out = set(subs)
+    for grant in desired.grants.values():
+        scope = armid.try_parse(grant.scope)
+        if scope is not None and scope.subscription_id:
+            out.add(scope.subscription_id)
+    return tuple(sorted(out))
 
 
 def _diagnostic_order(d: Diagnostic) -> tuple[str, int, int, str, str]:

@@ -13,9 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from identity_reconciler.core import armid, ownership, roles
+from identity_reconciler.core import armid, ownership, privilege
 from identity_reconciler.core.state import DesiredGrant, LiveGrant, PrincipalKind
-from identity_reconciler.plan import normalise
+from identity_reconciler.plan import normalise, protect
 from identity_reconciler.plan.context import DiffContext, Draft, Fate, SystemFate, where
 from identity_reconciler.plan.model import (
     KNOWN_AFTER_APPLY,
@@ -24,10 +24,8 @@ from identity_reconciler.plan.model import (
     Principal,
     Reason,
 )
-from identity_reconciler.plan.names import parse, role_name
-from identity_reconciler.plan.safety import is_broad
+from identity_reconciler.plan.names import role_name
 
-ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/"
 PRINCIPAL_TYPE = "ServicePrincipal"
 GrantKey = tuple[str, str, str]
 
@@ -45,7 +43,7 @@ class _Resolved:
 
 
 def canonical_scope(scope: str) -> str:
-    parsed = parse(scope)
+    parsed = armid.try_parse(scope)
     return parsed.id if parsed is not None else scope.rstrip("/")
 
 
@@ -74,13 +72,18 @@ def plan_grants(ctx: DiffContext) -> None:
         if armid.key(grant.id) in matched:
             continue
         principal = ctx.principals.get(grant.principal_id.lower())
-        if principal is None or not is_owned(grant):
+        if principal is None:
+            if is_orphan(ctx, grant):
+                _delete_orphan(ctx, grant)
+            continue
+        if not is_owned(grant):
             continue
         ctx.existing += 1
         guid = live_guid(grant)
+        address = ctx.names.grant_address(principal.name, role_name(guid), grant.scope)
         draft = ctx.add(
             Draft(
-                address=ctx.names.grant_address(principal.name, role_name(guid), grant.scope),
+                address=address,
                 kind=ChangeKind.GRANT,
                 actions=("delete",),
                 reason=principal.delete_reason,
@@ -92,9 +95,47 @@ def plan_grants(ctx: DiffContext) -> None:
                 operations=(Operation(method="DELETE", id=grant.id),),
             )
         )
+        protect.grant_deleted(ctx, draft, principal.ref_key, grant.scope, guid)
         waiting = ctx.get(principal.waits) if principal.waits else None
         if waiting is not None:
             waiting.depends_on.add(draft.address)
+    protect.make_before_break(ctx)
+
+
+def is_orphan(ctx: DiffContext, grant: LiveGrant) -> bool:
+    """An owned grant (name and marker) whose principal provably no longer exists.
+
+    Provably: the reader listed every identity principal of the subscriptions read
+    (`principals_complete`) and this one is not among them, and the grant lies in the managed
+    scope, where this repository answers for what identity-reconciler made.
+    """
+    return (
+        ctx.live.principals_complete
+        and grant.principal_id.lower() not in ctx.live_principals
+        and is_owned(grant)
+        and ownership.DESCRIPTION_MARKER in (grant.description or "")
+        and ctx.in_managed_scope(grant.scope)
+    )
+
+
+def _delete_orphan(ctx: DiffContext, grant: LiveGrant) -> None:
+    ctx.existing += 1
+    guid = live_guid(grant)
+    who = f"deleted-principal-{grant.principal_id.lower()}"
+    ctx.add(
+        Draft(
+            address=ctx.names.grant_address(who, role_name(guid), grant.scope),
+            kind=ChangeKind.GRANT,
+            actions=("delete",),
+            reason=Reason.DELETE_BECAUSE_PRINCIPAL_DELETED,
+            group=f"{ChangeKind.GRANT.value}.{who}",
+            id=grant.id,
+            before=_live_view(grant),
+            after=None,
+            live_fingerprint=grant.fingerprint,
+            operations=(Operation(method="DELETE", id=grant.id),),
+        )
+    )
 
 
 def _plan_desired(
@@ -166,7 +207,7 @@ def _plan_desired(
     _privileged(ctx, g, scope, guid, role=role, address=address)
     known = pid != KNOWN_AFTER_APPLY
     name = ownership.assignment_name(scope, guid, pid) if known else KNOWN_AFTER_APPLY
-    gid = f"{scope}{ASSIGNMENTS}{name}" if known else KNOWN_AFTER_APPLY
+    gid = f"{scope}{armid.ROLE_ASSIGNMENTS}{name}" if known else KNOWN_AFTER_APPLY
     ctx.add(
         Draft(
             address=address,
@@ -222,7 +263,7 @@ def _body(g: DesiredGrant, scope: str, guid: str, principal_id: str) -> dict[str
 
 
 def _subscription_of(scope: str) -> str | None:
-    parsed = parse(scope)
+    parsed = armid.try_parse(scope)
     return parsed.subscription_id if parsed is not None else None
 
 
@@ -261,7 +302,9 @@ def _privileged(
     ctx: DiffContext, g: DesiredGrant, scope: str, guid: str, *, role: str, address: str
 ) -> None:
     """A privileged role at a broad scope needs a justified allowance in the specs' policy."""
-    if guid not in roles.PRIVILEGED_ROLE_GUIDS or not is_broad(scope):
+    parsed = armid.try_parse(scope)
+    verdict = privilege.forced_at(guid, parsed.kind if parsed is not None else None)
+    if verdict is None:
         return
     for allowance in ctx.desired.allow_privileged:
         if (
@@ -272,8 +315,8 @@ def _privileged(
             return
     ctx.error(
         "privileged_not_allowed",
-        f"{role} on {scope} is a privileged grant at a broad scope; add it to "
-        "policy.allow_privileged with a justification (and apply with --allow-privileged)",
+        f"{role} on {scope} is a privileged grant at a broad scope (it {verdict.why}); add it "
+        "to policy.allow_privileged with a justification (and apply with --allow-privileged)",
         address,
         where(g.source),
     )

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from identity_reconciler.core import ownership
-from identity_reconciler.core.state import DesiredIdentity, FederatedCredential, LiveIdentity
+from identity_reconciler.core import armid, ownership
+from identity_reconciler.core.state import (
+    DesiredIdentity,
+    FederatedCredential,
+    LiveIdentity,
+    PrincipalKind,
+    PrincipalRef,
+)
 from identity_reconciler.plan import normalise
 from identity_reconciler.plan.context import (
     DiffContext,
@@ -22,8 +28,6 @@ from identity_reconciler.plan.context import (
     where,
 )
 from identity_reconciler.plan.model import KNOWN_AFTER_APPLY, ChangeKind, Operation, Reason
-
-FIC_SEGMENT = "federatedIdentityCredentials"
 
 
 def _view(
@@ -104,7 +108,9 @@ def plan_identities(ctx: DiffContext) -> None:
                 address=address,
                 kind=ChangeKind.IDENTITY,
                 actions=("delete",),
-                reason=Reason.DELETE_BECAUSE_NOT_IN_SPEC,
+                reason=Reason.DELETE_BECAUSE_DESTROY
+                if key in ctx.desired.retiring
+                else Reason.DELETE_BECAUSE_NOT_IN_SPEC,
                 group=address,
                 id=live.id,
                 before=_live_view(live),
@@ -125,6 +131,7 @@ def _manage_principal(
             group=address,
             delete_reason=reason,
             waits=address if waits else None,
+            ref_key=PrincipalRef(PrincipalKind.USER_ASSIGNED, live.id).key,
         )
 
 
@@ -250,7 +257,7 @@ def _plan_credentials(
     wanted = {c.name.lower(): c for c in d.federated_credentials}
 
     def put(fic: FederatedCredential, reason: Reason, fic_id: str | None = None) -> Draft:
-        fic_id = fic_id or f"{d.id}/{FIC_SEGMENT}/{fic.name}"
+        fic_id = fic_id or f"{d.id}/{armid.FIC_CHILD}/{fic.name}"
         return ctx.add(
             Draft(
                 address=ctx.names.credential_address(d.id, fic.name),

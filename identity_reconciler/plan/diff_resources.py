@@ -16,7 +16,12 @@ from __future__ import annotations
 from typing import Any
 
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import DesiredResourceIdentity, LiveResourceIdentity
+from identity_reconciler.core.state import (
+    DesiredResourceIdentity,
+    LiveResourceIdentity,
+    PrincipalKind,
+    PrincipalRef,
+)
 from identity_reconciler.plan import normalise
 from identity_reconciler.plan.context import DiffContext, Draft, Fate, ManagedPrincipal, SystemFate
 from identity_reconciler.plan.context import where as _where
@@ -169,6 +174,7 @@ def _plan_system(
             name=ctx.names.scope(want.resource_id),
             group=group,
             delete_reason=Reason.DELETE_BECAUSE_NOT_IN_SPEC,
+            ref_key=PrincipalRef(PrincipalKind.SYSTEM_ASSIGNED, want.resource_id).key,
         )
     if want.system_assigned is None or want.system_assigned == live_system:
         ctx.system_fate[key] = SystemFate.ON if live_system else SystemFate.OFF

@@ -11,13 +11,21 @@ would change), and why not when it cannot.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from identity_reconciler.core import armid, ownership
-from identity_reconciler.core.state import DesiredState, LiveGrant, LiveState, PrincipalKind
+from identity_reconciler.core.state import (
+    AcknowledgedGrant,
+    DesiredState,
+    LiveGrant,
+    LiveState,
+    PrincipalKind,
+)
 from identity_reconciler.plan import render_common as rc
 from identity_reconciler.plan.diff_grants import is_owned, live_guid
 from identity_reconciler.plan.model import KNOWN_AFTER_APPLY, Change, Diagnostic, Plan
@@ -25,17 +33,32 @@ from identity_reconciler.plan.names import Namer, role_name
 
 
 class Drift(StrEnum):
-    MISSING = "missing_live"  # the specs have it, live does not
-    EXTRA = "only_live"  # live has it, the specs do not
-    CHANGED = "changed"  # both have it, and they differ
-    NOT_OWNED = "not_owned"  # in the specs and live, but identity-reconciler does not own it
+    """One vocabulary for drift, in code, output and docs; signs as in a plan of the fix."""
+
+    MISSING = "missing"  # the specs declare it, live has none: --fix creates it (+)
+    EXTRA = "extra"  # ours and live, no spec declares it: --fix deletes it (-)
+    CHANGED = "changed"  # both have it, and they differ: --fix updates it (~)
+    NOT_OWNED = "not_owned"  # the specs declare it, live has it without our mark (!)
+    UNMANAGED = "unmanaged"  # a grant to a managed identity made outside git: never deleted (!)
+    ACKNOWLEDGED = "acknowledged"  # an unmanaged grant the specs acknowledge until a date (=)
 
     @property
     def symbol(self) -> str:
         return _SYMBOLS[self]
 
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
 
-_SYMBOLS = {Drift.MISSING: "-", Drift.EXTRA: "+", Drift.CHANGED: "~", Drift.NOT_OWNED: "!"}
+
+_SYMBOLS = {
+    Drift.MISSING: "+",
+    Drift.EXTRA: "-",
+    Drift.CHANGED: "~",
+    Drift.NOT_OWNED: "!",
+    Drift.UNMANAGED: "!",
+    Drift.ACKNOWLEDGED: "=",
+}
 
 _MISSING_HINT = {
     "identity": "deleted outside git?",
@@ -93,7 +116,8 @@ class DriftReport:
 
     @property
     def has_drift(self) -> bool:
-        return bool(self.items)
+        """Acknowledged grants are reported but are not drift (until they expire)."""
+        return any(i.drift is not Drift.ACKNOWLEDGED for i in self.items)
 
     @property
     def fixable(self) -> list[DriftItem]:
@@ -157,7 +181,10 @@ def item_of_change(change: Change) -> DriftItem:
         summary = f"in the specs, missing live ({_MISSING_HINT.get(kind, 'changed outside git?')})"
     elif change.actions == ("delete",):
         drift = Drift.EXTRA
-        summary = f"live, not in the specs ({_EXTRA_HINT.get(kind, 'changed outside git?')})"
+        hint = _EXTRA_HINT.get(kind, "changed outside git?")
+        if change.reason == "delete_because_principal_deleted":
+            hint = "made by identity-reconciler for a principal that no longer exists"
+        summary = f"live, not in the specs ({hint})"
     elif change.reason == "update_because_adopted":
         drift = Drift.NOT_OWNED
         summary = "live without the ownership tag; --fix adopts it (adds the tag)"
@@ -216,22 +243,73 @@ def _desired_keys(desired: DesiredState, live: LiveState) -> set[tuple[str, str,
 
 
 def hand_grants(
-    desired: DesiredState, live: LiveState, names: Namer, *, adopt: bool = False
+    desired: DesiredState,
+    live: LiveState,
+    names: Namer,
+    *,
+    adopt: bool = False,
+    today: date | None = None,
 ) -> list[DriftItem]:
     """Role assignments on managed identities that identity-reconciler did not make and the
-    specs do not declare: a plan never deletes them (not ours), so only drift reports them."""
+    specs do not declare: a plan never deletes them (not ours), so only drift reports them,
+    as unmanaged, or as acknowledged while the specs acknowledge them."""
     principals = _managed_principals(desired, live, names, adopt=adopt)
     wanted = _desired_keys(desired, live)
+    acks = acknowledgments(desired, live)
+    day = (today or datetime.now(UTC).date()).isoformat()
     items: list[DriftItem] = []
     for grant in sorted(live.grants.values(), key=lambda g: armid.key(g.id)):
         pid = grant.principal_id.lower()
         if pid not in principals or is_owned(grant):
             continue
         guid = live_guid(grant)
-        if (armid.key(grant.scope), guid, pid) in wanted:
+        key = (armid.key(grant.scope), guid, pid)
+        if key in wanted:
             continue  # equal to a desired grant: the plan's grant_not_owned notice covers it
-        items.append(_hand_grant_item(grant, principals[pid], guid, names))
+        item = _hand_grant_item(grant, principals[pid], guid, names)
+        ack = acks.get(key)
+        if ack is not None:
+            item = _acknowledged(item, ack, expired=day > ack.expires)
+        items.append(item)
     return items
+
+
+def acknowledgments(
+    desired: DesiredState, live: LiveState
+) -> dict[tuple[str, str, str], AcknowledgedGrant]:
+    """(scope, role GUID, live principal id) -> the acknowledgment, for principals that are live."""
+    identities = {armid.key(i.id): i.principal_id for i in live.identities.values()}
+    systems = {
+        armid.key(r.resource_id): r.system_principal_id or "" for r in live.resources.values()
+    }
+    out: dict[tuple[str, str, str], AcknowledgedGrant] = {}
+    for ack in desired.acknowledged:
+        pid = ack.principal_id
+        if ack.principal is not None:
+            table = identities if ack.principal.kind is PrincipalKind.USER_ASSIGNED else systems
+            pid = table.get(armid.key(ack.principal.id))
+        if pid:
+            out[(armid.key(ack.scope), ack.role_definition_guid.lower(), pid.lower())] = ack
+    return out
+
+
+def _acknowledged(item: DriftItem, ack: AcknowledgedGrant, *, expired: bool) -> DriftItem:
+    where = f" ({ack.source})" if ack.source else ""
+    if expired:
+        return dataclasses.replace(
+            item,
+            summary=f"{item.summary}; its acknowledgment expired on {ack.expires}",
+            details=(*item.details, f"acknowledged{where}: {ack.reason}"),
+            source=str(ack.source) if ack.source else None,
+        )
+    return dataclasses.replace(
+        item,
+        drift=Drift.ACKNOWLEDGED,
+        summary=f"made outside git, acknowledged until {ack.expires}: {ack.reason}",
+        source=str(ack.source) if ack.source else None,
+        why_not="acknowledged in the specs; not drift until it expires",
+        reason="acknowledged",
+    )
 
 
 def _hand_grant_item(grant: LiveGrant, principal: str, guid: str, names: Namer) -> DriftItem:
@@ -246,7 +324,7 @@ def _hand_grant_item(grant: LiveGrant, principal: str, guid: str, names: Namer) 
     return DriftItem(
         address=names.grant_address(principal, role, grant.scope),
         kind="grant",
-        drift=Drift.EXTRA,
+        drift=Drift.UNMANAGED,
         summary=f"live, not in the specs: {role} granted outside git",
         details=tuple(details),
         fixable=False,
@@ -275,9 +353,17 @@ def _not_owned_item(notice: Diagnostic) -> DriftItem:
 
 
 def drift_report(
-    plan: Plan, desired: DesiredState, live: LiveState, *, adopt: bool = False
+    plan: Plan,
+    desired: DesiredState,
+    live: LiveState,
+    *,
+    adopt: bool = False,
+    today: date | None = None,
 ) -> DriftReport:
-    """The drift between `live` and `desired`, from `plan = compute_plan(desired, live)`."""
+    """The drift between `live` and `desired`, from `plan = compute_plan(desired, live)`.
+
+    `today` decides which acknowledgments have expired (default: today in UTC).
+    """
     names = Namer(plan.target.subscriptions)
     items = [item_of_change(c) for c in plan.changes]
     notices: list[Diagnostic] = []
@@ -286,7 +372,7 @@ def drift_report(
             items.append(_not_owned_item(notice))
         else:
             notices.append(notice)
-    items += hand_grants(desired, live, names, adopt=adopt)
+    items += hand_grants(desired, live, names, adopt=adopt, today=today)
     # Grouped by what they are about: an identity's credentials and grants follow it.
     items.sort(key=lambda i: (i.address.partition(".")[2], i.kind, i.address))
     return DriftReport(

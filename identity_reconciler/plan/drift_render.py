@@ -1,9 +1,10 @@
 """Views of a drift report: text for a terminal, markdown for a GitHub issue, JSON for tools.
 
-Drift is told from live Azure's side: `-` the specs have it and live does not, `+` live has it
-and the specs do not, `~` both have it and differ, `!` live but not ours. The markdown is an
-issue body a nightly job can open or update: a stable title line, counts, then each difference;
-it stays under GitHub's 65,536-character limit, saying what it left out.
+Drift uses the signs of the plan that fixes it: `+` missing (the specs declare it, live has
+none), `-` extra (ours and live, no spec declares it), `~` changed, `!` not owned or unmanaged
+(live but not ours: never deleted), `=` acknowledged (accepted by the specs until a date).
+The markdown is an issue body a nightly job can open or update: a stable title line, counts,
+then each difference; it stays under GitHub's 65,536-character limit, saying what it left out.
 """
 
 from __future__ import annotations
@@ -13,17 +14,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from identity_reconciler.core.text import visible, visible_lines
+from identity_reconciler.core.words import count
 from identity_reconciler.plan.drift import Drift, DriftReport
 
 MAX_BYTES = 65_536
 _RESERVE = 800
 NO_DRIFT = "No drift: live Azure matches the specs."
-_LABELS = {
-    Drift.MISSING.value: "missing live",
-    Drift.CHANGED.value: "changed",
-    Drift.EXTRA.value: "only live",
-    Drift.NOT_OWNED.value: "not owned",
-}
+_LABELS = {d.value: d.label for d in Drift}
 _SYMBOL = {d.value: d.symbol for d in Drift}
 
 
@@ -32,19 +30,24 @@ def _data(report: DriftReport | Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def headline(data: Mapping[str, Any]) -> str:
-    items = list(data.get("items") or ())
+    items = [
+        i for i in data.get("items") or () if i.get("drift") != Drift.ACKNOWLEDGED.value
+    ]
     if not items:
-        return NO_DRIFT
+        acknowledged = len(data.get("items") or ())
+        return NO_DRIFT + (f" ({acknowledged} acknowledged)" if acknowledged else "")
     fixable = int(data.get("fixable") or 0)
     return (
-        f"Drift: live Azure differs from the specs in {len(items)} place(s); "
+        f"Drift: live Azure differs from the specs in {count(len(items), 'place')}; "
         f"{fixable} can be corrected with drift --fix."
     )
 
 
 def tally(data: Mapping[str, Any]) -> str:
     counts = data.get("counts") or {}
-    return ", ".join(f"{counts.get(k, 0)} {label}" for k, label in _LABELS.items())
+    return ", ".join(
+        f"{counts.get(k, 0)} {label}" for k, label in _LABELS.items() if counts.get(k, 0)
+    )
 
 
 def _located(d: Mapping[str, Any]) -> str:
@@ -77,7 +80,7 @@ def render_drift_text(report: DriftReport | Mapping[str, Any]) -> str:
         out.append("")
     if data.get("items"):
         out.append(f"Drift: {tally(data)}.")
-    return "\n".join(out).rstrip("\n") + "\n"
+    return visible_lines("\n".join(out).rstrip("\n")) + "\n"
 
 
 def render_drift_json(report: DriftReport | Mapping[str, Any]) -> str:
@@ -89,18 +92,18 @@ def _size(lines: list[str]) -> int:
 
 
 def _esc(text: object) -> str:
-    return html.escape(str(text)).replace("|", "\\|").replace("\n", " ")
+    return html.escape(visible(str(text).replace("\n", " "))).replace("|", "\\|")
 
 
 def _block(item: Mapping[str, Any]) -> list[str]:
     # GitHub's diff highlighting colours `+` and `-` lines, and `!` lines as changed.
     symbol = _SYMBOL.get(item["drift"], "?")
-    sign = "!" if symbol in ("~", "!") else symbol
+    sign = {"~": "!", "=": " "}.get(symbol, symbol)
     lines = [f"{sign} {item['address']}", f"#   {item['summary']}"]
     lines += [f"#     {line}" for line in item.get("details") or ()]
     if not item.get("fixable"):
         lines.append(f"#   not fixed by --fix: {item.get('why_not')}")
-    return lines
+    return [visible(line.replace("\n", " ")) for line in lines]
 
 
 def render_drift_markdown(
@@ -111,14 +114,16 @@ def render_drift_markdown(
     items = list(data.get("items") or ())
     target = data.get("target") or {}
     subs = ", ".join(f"`{s}`" for s in target.get("subscriptions") or ()) or "none"
-    head = [f"### identity-reconciler drift: {len(items)} difference(s)", ""]
-    if not items:
-        head += [f"**{NO_DRIFT}**", ""]
+    differences = sum(1 for i in items if i.get("drift") != Drift.ACKNOWLEDGED.value)
+    head = [f"### identity-reconciler drift: {count(differences, 'difference')}", ""]
+    if not differences:
+        head += [f"**{headline(data)}**", ""]
     else:
         head += [f"**{headline(data)}**", "", f"{tally(data)}.", ""]
     errors = list(data.get("errors") or ())
     if errors:
-        head += ["> [!WARNING]", f"> **{len(errors)} error(s): the comparison is incomplete.**"]
+        incomplete = f"> **{count(len(errors), 'error')}: the comparison is incomplete.**"
+        head += ["> [!WARNING]", incomplete]
         head += [f"> - {_esc(_located(e))}" for e in errors[:50]]
         head.append("")
     tail = [
@@ -147,7 +152,8 @@ def render_drift_markdown(
         body = [*table, "", *details, *closing]
     if shown < len(items):
         body += [
-            f"> [!NOTE]\n> {len(items) - shown} of {len(items)} differences are not shown to "
+            f"> [!NOTE]\n> {len(items) - shown} of {count(len(items), 'difference')} "
+            f"{'is' if len(items) - shown == 1 else 'are'} not shown to "
             f"keep this under {max_bytes // 1024} KB; run `drift --format json` for all of them.",
             "",
         ]

@@ -15,6 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from identity_reconciler.core.errors import UserError
+from identity_reconciler.core.words import count
+
 FORMAT_VERSION = "1.0"
 # Shown wherever a value exists only once apply has run (a new identity's principalId).
 KNOWN_AFTER_APPLY = "(known after apply)"
@@ -25,7 +28,7 @@ ALLOWED_ACTIONS: frozenset[tuple[str, ...]] = frozenset(
 )
 
 
-class PlanFileError(ValueError):
+class PlanFileError(UserError):
     """A plan file that cannot be trusted: not JSON, unknown format, malformed, or edited."""
 
 
@@ -63,6 +66,7 @@ class Reason(StrEnum):
     UPDATE_BECAUSE_DESCRIPTION_DIFFERS = "update_because_description_differs"
     DELETE_BECAUSE_NOT_IN_SPEC = "delete_because_not_in_spec"
     DELETE_BECAUSE_PRINCIPAL_DELETED = "delete_because_principal_deleted"
+    DELETE_BECAUSE_DESTROY = "delete_because_destroy"
     REPLACE_BECAUSE_IMMUTABLE_FIELD = "replace_because_immutable_field"
     REPLACE_BECAUSE_PRINCIPAL_REPLACED = "replace_because_principal_replaced"
 
@@ -111,6 +115,8 @@ class Change(_Model):
     operations: tuple[Operation, ...]
     principal: Principal | None = None
     source: str | None = None
+    # Make before break: the creates this delete waits for (Terraform's create_before_destroy).
+    create_before_destroy: tuple[str, ...] = ()
 
     @field_validator("actions")
     @classmethod
@@ -176,6 +182,10 @@ class Target(_Model):
 
 class Options(_Model):
     adopt: bool = False
+    # Made by `destroy SPECS`: it aims at a state where what those specs own is gone.
+    destroy: bool = False
+    # --target: the addresses this partial plan is limited to (with their dependencies).
+    targets: tuple[str, ...] = ()
 
 
 class Plan(_Model):
@@ -250,7 +260,7 @@ class Plan(_Model):
             where = ".".join(str(p) for p in first["loc"]) or "(top)"
             raise PlanFileError(
                 f"the plan file is malformed at {where}: {first['msg']} "
-                f"({exc.error_count()} problem(s))"
+                f"({count(exc.error_count(), 'problem')})"
             ) from None
         if checksum_of(plan.to_dict()) != stored:
             raise PlanFileError("plan checksum mismatch after reading: the file is not canonical")

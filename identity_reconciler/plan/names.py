@@ -7,19 +7,8 @@ GUIDs Azure chose. The subscription is left out when the plan targets one subscr
 
 from __future__ import annotations
 
-import functools
-
 from identity_reconciler.core import armid, roles
 from identity_reconciler.plan.model import ChangeKind
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def parse(value: str) -> armid.Scope | None:
-    """A parsed scope, or None; cached because one plan asks about the same ids many times."""
-    try:
-        return armid.parse_scope(value)
-    except armid.ArmIdError:
-        return None
 
 
 class Namer:
@@ -36,7 +25,7 @@ class Namer:
 
     def scope(self, scope_id: str) -> str:
         """`rg`, `rg/vaults/kv-1`, `subscription/<guid>`, `managementGroup/<name>`."""
-        scope = parse(scope_id)
+        scope = armid.try_parse(scope_id)
         if scope is None:
             return scope_id.rstrip("/")
         if scope.kind is armid.ScopeKind.MANAGEMENT_GROUP:
@@ -50,7 +39,7 @@ class Namer:
 
     def identity(self, identity_id: str) -> str:
         """`rg/name` of a user-assigned identity."""
-        scope = parse(identity_id)
+        scope = armid.try_parse(identity_id)
         if scope is None or scope.kind is not armid.ScopeKind.RESOURCE:
             return identity_id.rstrip("/")
         return f"{self._prefix(scope)}{scope.resource_group}/{scope.name}"

@@ -6,11 +6,13 @@ file renders exactly like a fresh one, and the views cannot disagree about what 
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from identity_reconciler.core.text import visible
 from identity_reconciler.plan.model import KNOWN_AFTER_APPLY, Plan
 
 PlanData = Mapping[str, Any]
@@ -28,19 +30,18 @@ PHRASES: dict[tuple[str, ...], str] = {
     ("delete", "create"): "must be replaced",
 }
 NO_CHANGES = "No changes. Live Azure matches the specs."
-# Line breaks and control characters (C0, DEL, C1, Unicode line/paragraph separators).
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def one_line(text: str) -> str:
-    """`text` on one line, control characters shown as `\\uXXXX`.
+    """`text` on one line, control and format characters shown as `\\uXXXX`.
 
     Views print strings that come from specs under review and from live Azure (tag keys,
     descriptions, messages quoting them) into terminals and pull-request comments; a raw line
     break there would let such a string forge lines the plan never had (a closing code fence,
-    a heading), and an escape sequence would drive the terminal.
+    a heading), an escape sequence would drive the terminal, and a bidirectional override
+    would display the line reordered (`core/text.py`).
     """
-    return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return visible(text)
 
 
 def as_data(plan: Plan | PlanData) -> PlanData:
@@ -100,8 +101,61 @@ def attribute_lines(change: PlanData) -> list[tuple[str, str, str]]:
         elif new is None:
             out.append(("-", key, value(old)))
         else:
-            out.append(("~", key, f"{value(old)} -> {value(new)}"))
+            out.append(("~", key, changed(old, new)))
     return out
+
+
+# A string change longer than this is shown as a word diff: two 250-character ABAC conditions
+# one above the other hide the one clause that differs.
+LONG_STRING = 80
+_WORDS = re.compile(r"\s+|[()\[\]{}]|[^\s()\[\]{}]+")
+_CONTEXT = 3  # words kept either side of a difference
+
+
+def changed(old: Any, new: Any) -> str:
+    """`old -> new`, or for two long strings only the words that differ, in context:
+    `… StringEquals [-'logs'-]{+'audit'+} …` (as `git diff --word-diff=plain` marks them)."""
+    if not (isinstance(old, str) and isinstance(new, str)) or (
+        max(len(old), len(new)) <= LONG_STRING
+    ):
+        return f"{value(old)} -> {value(new)}"
+    return word_diff(old, new)
+
+
+def word_diff(old: str, new: str) -> str:
+    a, b = _WORDS.findall(old), _WORDS.findall(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    parts: list[str] = []
+    opcodes = matcher.get_opcodes()
+    if matcher.ratio() < 0.5:  # mostly rewritten: the two values say it better
+        return f"{value(old)} -> {value(new)}"
+    for n, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+        if tag == "equal":
+            words = a[i1:i2]
+            head = _words(words, _CONTEXT) if n > 0 else []
+            tail = _words(words[::-1], _CONTEXT)[::-1] if n < len(opcodes) - 1 else []
+            if len(words) > len(head) + len(tail):
+                parts += [*head, " … " if head or tail else "…", *tail]
+            else:
+                parts += words
+            continue
+        if i2 > i1:
+            parts.append(f"[-{''.join(a[i1:i2]).strip(' ')}-]")
+        if j2 > j1:
+            parts.append(f"{{+{''.join(b[j1:j2]).strip(' ')}+}}")
+    text = re.sub(" {2,}", " ", "".join(parts)).strip(" ")  # other white space stays visible
+    return one_line(text)
+
+
+def _words(tokens: list[str], count: int) -> list[str]:
+    """The leading tokens of `tokens` that hold `count` words (white space is no word)."""
+    seen = 0
+    for i, token in enumerate(tokens):
+        if not token.isspace():
+            seen += 1
+            if seen > count:
+                return tokens[:i]
+    return tokens
 
 
 def _map_lines(
@@ -115,8 +169,16 @@ def _map_lines(
         elif key not in old:
             out.append(("+", label, value(new[key])))
         elif old[key] != new[key]:
-            out.append(("~", label, f"{value(old[key])} -> {value(new[key])}"))
+            out.append(("~", label, changed(old[key], new[key])))
     return out
+
+
+def waits_note(change: PlanData) -> str | None:
+    """Make before break, said in the plan: the creates this delete waits for."""
+    first = [one_line(str(a)) for a in change.get("create_before_destroy") or ()]
+    if not first:
+        return None
+    return f"(create before destroy: deleted only after {', '.join(first)} is created)"
 
 
 def tsql(change: PlanData) -> list[str]:

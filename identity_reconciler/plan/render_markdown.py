@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from identity_reconciler.core.words import count
 from identity_reconciler.plan import render_common as rc
 from identity_reconciler.plan.model import ChangeKind, Plan
 
@@ -61,8 +62,9 @@ def render_markdown(
     omitted = len(changes) - shown
     if omitted:
         parts.append(
-            f"> [!NOTE]\n> **{omitted:,} of {len(changes):,} changes are not shown** to keep "
-            f"this comment under {max_bytes // 1024} KB. The full plan is in the JSON "
+            f"> [!NOTE]\n> **{omitted:,} of {count(len(changes), 'change')} "
+            f"{'is' if omitted == 1 else 'are'} not shown** to keep this comment under "
+            f"{max_bytes // 1024} KB. The full plan is in the JSON "
             f"artifact (`{artifact}`).\n"
         )
     parts.append(tail)
@@ -88,7 +90,7 @@ def _head(data: Mapping[str, Any], changes: list[Mapping[str, Any]]) -> str:
     if errors:
         out += [
             "> [!WARNING]",
-            f"> **{len(errors)} error(s): this plan cannot be applied.**",
+            f"> **{count(len(errors), 'error')}: this plan cannot be applied.**",
         ]
         out += [f"> - {_diagnostic(e)}" for e in errors[:LIST_LIMIT]]
         out += _more(len(errors), prefix="> ")
@@ -196,6 +198,9 @@ def _block(change: Mapping[str, Any]) -> list[str]:
         f"{_DIFF_SIGNS.get(sign, sign)}     {name.ljust(width)} = {text}"
         for sign, name, text in attrs
     ]
+    note = rc.waits_note(change)
+    if note:
+        lines.append(f"      {note}")
     statements = rc.tsql(change)
     if statements:
         lines += [

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from identity_reconciler.core.words import count
 from identity_reconciler.plan import render_common as rc
 from identity_reconciler.plan.model import Plan
 
@@ -66,7 +67,8 @@ def render_text(plan: Plan | Mapping[str, Any], *, color: bool = False) -> str:
         out.append(f"  To apply it anyway: {' '.join(flags)}")
         out.append("")
     if errors:
-        out.append(paint(f"Plan has {len(errors)} error(s); fix them before apply.", BOLD, RED))
+        has = count(len(errors), "error")
+        out.append(paint(f"Plan has {has}; fix them before apply.", BOLD, RED))
     if changes:
         out.append(paint(rc.footer(data.get("summary") or {}), BOLD))
     elif not errors:
@@ -84,6 +86,9 @@ def _change(change: Mapping[str, Any], paint: _Paint) -> list[str]:
     ]
     for sign, name, text in _split(rc.attribute_lines(change)):
         lines.append(f"      {paint.sign(sign)} {name} = {text}")
+    note = rc.waits_note(change)
+    if note:
+        lines.append(f"      {note}")
     statements = rc.tsql(change)
     if statements:
         lines.append("      T-SQL:")

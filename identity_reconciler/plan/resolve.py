@@ -13,8 +13,6 @@ from typing import Any
 from identity_reconciler.core import armid, ownership
 from identity_reconciler.plan.model import KNOWN_AFTER_APPLY, Change, ChangeKind, Operation
 
-ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/"
-
 
 def needs_principal(change: Change) -> bool:
     return change.principal is not None and change.principal.principal_id == KNOWN_AFTER_APPLY
@@ -33,7 +31,7 @@ def resolve_principal(change: Change, principal_id: str) -> Change:
     scope = str(after["scope"])
     guid = armid.role_definition_guid(str(after["role_definition_id"]))
     name = ownership.assignment_name(scope, guid, pid)
-    grant_id = f"{scope}{ASSIGNMENTS}{name}"
+    grant_id = f"{scope}{armid.ROLE_ASSIGNMENTS}{name}"
     after.update(principal_id=pid, name=name)
     operations = tuple(_fill(op, grant_id, pid) for op in change.operations)
     principal = change.principal.model_copy(update={"principal_id": pid})

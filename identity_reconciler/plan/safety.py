@@ -16,24 +16,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from identity_reconciler.core import armid, roles
+from identity_reconciler.core import armid, privilege
 from identity_reconciler.core.state import SafetyPolicy
+from identity_reconciler.plan.binding import check_bound
 from identity_reconciler.plan.model import (
     KNOWN_AFTER_APPLY,
     Change,
     ChangeKind,
+    Operation,
     Plan,
     Safety,
     Violation,
 )
-from identity_reconciler.plan.names import parse
 
 ALLOW_DELETE_IDENTITY = "--allow-delete-identity"
 ALLOW_PRIVILEGED = "--allow-privileged"
 ALLOW_MASS_CHANGE = "--allow-mass-change"
 FLAGS = (ALLOW_DELETE_IDENTITY, ALLOW_PRIVILEGED, ALLOW_MASS_CHANGE)
-_ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments/"
-_IDENTITY_TYPE = "/providers/microsoft.managedidentity/userassignedidentities/"
 
 
 def evaluate(changes: Iterable[Change], *, existing: int, policy: SafetyPolicy) -> Safety:
@@ -85,47 +84,64 @@ def _forced(change: Change) -> list[Violation]:
     if change.kind is ChangeKind.GRANT and change.after is not None:
         guid = _guid(str(change.after.get("role_definition_id", "")))
         scope = str(change.after.get("scope", ""))
-        if guid in roles.PRIVILEGED_ROLE_GUIDS and is_broad(scope):
+        verdict = privilege.forced_at(guid, _kind(armid.try_parse(scope)))
+        if verdict is not None:
             role = change.after.get("role", guid)
-            return [
-                Violation(
-                    reason="privileged_grant",
-                    message=f"{change.address} grants {role} on the whole of {scope}",
-                    flag=ALLOW_PRIVILEGED,
-                    address=change.address,
-                )
-            ]
+            return [_privileged(change, f"grants {role} on the whole of {scope}", verdict)]
     return []
 
 
+def _privileged(change: Change, what: str, verdict: privilege.Privilege) -> Violation:
+    return Violation(
+        reason="privileged_grant",
+        message=f"{change.address} {what}: it {verdict.why}",
+        flag=ALLOW_PRIVILEGED,
+        address=change.address,
+    )
+
+
+def _kind(scope: armid.Scope | None) -> armid.ScopeKind | None:
+    return scope.kind if scope is not None else None
+
+
 def _guid(role_definition_id: str) -> str:
+    """The role GUID; an id that does not parse gives one no catalog holds (so: privileged)."""
     try:
         return armid.role_definition_guid(role_definition_id)
     except armid.ArmIdError:
-        return ""
+        return "unparseable"
 
 
 def is_broad(scope: str) -> bool:
     """Subscription or management group (an unparseable scope counts as broad)."""
-    parsed = parse(scope)
-    return parsed is None or parsed.kind.breadth >= armid.ScopeKind.SUBSCRIPTION.breadth
+    return privilege.is_broad(_kind(armid.try_parse(scope)))
+
+
+def operation_scope(op: Operation) -> armid.Scope | None:
+    """The scope a role-assignment write acts on, parsed exactly as the write will send it."""
+    parsed = armid.try_parse_id(op.id)
+    if parsed is None or parsed.assignment is None:
+        return None
+    return parsed.scope
 
 
 def check_safety(plan: Plan, flags: Iterable[str] = ()) -> list[Violation]:
     """The violations the given flags do not cover: apply refuses while this is not empty.
 
     `flags` are the forcing flags as typed (`--allow-delete-identity`, ...). Besides the stored
-    verdict, the forced cases are read again from the operations apply will run: the file's
-    checksum shows an edit, but anyone can re-compute it, so the verdict alone proves nothing.
+    verdict, the forced cases are read again from the changes and from the operations apply will
+    run, after checking that each operation is bound to its change (`plan/binding.py`): the
+    file's checksum shows an edit, but anyone can re-compute it, so the verdict proves nothing.
     """
     given = {f.strip() for f in flags}
     unknown = given - set(FLAGS)
     if unknown:
         raise ValueError(f"unknown safety flag(s) {sorted(unknown)}; known: {list(FLAGS)}")
+    check_bound(plan)  # UnboundOperation: operations that do not do what their changes say
     found = list(plan.safety.violations)
     seen = {(v.flag, v.address) for v in found}
     for change in plan.changes:
-        for violation in _forced_operations(change):
+        for violation in (*_forced(change), *_forced_operations(change)):
             if (violation.flag, violation.address) not in seen:
                 seen.add((violation.flag, violation.address))
                 found.append(violation)
@@ -133,13 +149,16 @@ def check_safety(plan: Plan, flags: Iterable[str] = ()) -> list[Violation]:
 
 
 def _forced_operations(change: Change) -> list[Violation]:
-    """Forced cases in what the operations write: privileged grants, identity deletes."""
+    """Forced cases in what the operations write: privileged grants, identity deletes.
+
+    Ids are parsed by armid exactly as the executor parses them; an id it refuses is judged at
+    its worst (a delete of an identity, a grant at a broad scope) and never runs anyway.
+    """
     out: list[Violation] = []
     for op in change.operations:
-        lowered = op.id.lower().rstrip("/")
-        marker = lowered.find(_ASSIGNMENTS)
-        _, found, name = lowered.partition(_IDENTITY_TYPE)
-        if op.method == "DELETE" and found and "/" not in name:
+        parsed = armid.try_parse_id(op.id) if op.id != KNOWN_AFTER_APPLY else None
+        kind = parsed.kind if parsed is not None else None
+        if op.method == "DELETE" and kind in ("identity", None):
             out.append(
                 Violation(
                     reason="identity_delete",
@@ -148,17 +167,18 @@ def _forced_operations(change: Change) -> list[Violation]:
                     address=change.address,
                 )
             )
-        elif op.method == "PUT" and (marker >= 0 or op.id == KNOWN_AFTER_APPLY):
+        elif op.method == "PUT" and (kind in ("role_assignment", None)):
             props = (op.body or {}).get("properties") or {}
             guid = _guid(str(props.get("roleDefinitionId", "")))
-            scope = op.id[:marker] if marker >= 0 else str((change.after or {}).get("scope", ""))
-            if guid in roles.PRIVILEGED_ROLE_GUIDS and is_broad(scope):
-                out.append(
-                    Violation(
-                        reason="privileged_grant",
-                        message=f"{change.address} grants role {guid} on the whole of {scope}",
-                        flag=ALLOW_PRIVILEGED,
-                        address=change.address,
-                    )
-                )
+            if parsed is not None:
+                scope_kind = _kind(parsed.scope)
+            elif op.id == KNOWN_AFTER_APPLY:
+                scope_kind = _kind(armid.try_parse(str((change.after or {}).get("scope", ""))))
+            else:
+                scope_kind = None
+            verdict = privilege.forced_at(guid, scope_kind)
+            if verdict is not None:
+                where = parsed.scope.id if parsed is not None else op.id
+                what = f"grants role {guid} on the whole of {where}"
+                out.append(_privileged(change, what, verdict))
     return out

@@ -135,8 +135,8 @@ def principal_expectations(plan: Plan, live: LiveState) -> tuple[dict[str, str],
 class _Links:
     """Where SQL changes hang in the plan: the group they show under, what they wait for."""
 
-    def __init__(self, plan: Plan) -> None:
-        self.names = Namer(plan.target.subscriptions)
+    def __init__(self, plan: Plan, subscriptions: tuple[str, ...]) -> None:
+        self.names = Namer(subscriptions)
         self.creates: dict[str, str] = {}  # principal key -> address of the change creating it
         self._groups: dict[PrincipalRef, str] = {}
         for change in plan.changes:
@@ -205,10 +205,18 @@ def _changes(db: SqlDatabaseLike, links: _Links) -> list[Change]:
 
 
 def add_sql(
-    plan: Plan, databases: Iterable[SqlDatabaseLike], *, policy: SafetyPolicy
+    plan: Plan,
+    databases: Iterable[SqlDatabaseLike],
+    *,
+    policy: SafetyPolicy,
+    subscriptions: tuple[str, ...] | None = None,
 ) -> Plan:
-    """`plan` with the SQL changes and diagnostics of `databases`, sealed again."""
-    links = _Links(plan)
+    """`plan` with the SQL changes and diagnostics of `databases`, sealed again.
+
+    `subscriptions` are the ones the plan's addresses were named against (the specs' own,
+    `context.target_subscriptions`); the plan's target may add those its grants reach into.
+    """
+    links = _Links(plan, subscriptions or plan.target.subscriptions)
     added: list[Change] = []
     notices = list(plan.notices)
     errors = list(plan.errors)

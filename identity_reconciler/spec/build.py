@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from identity_reconciler.core import armid
-from identity_reconciler.core.findings import Finding
+from identity_reconciler.core import armid, identity_hosts
+from identity_reconciler.core.findings import Finding, Severity
 from identity_reconciler.core.ownership import OWNER_TAG, OWNER_TAG_VALUE, with_marker
 from identity_reconciler.core.state import (
     DesiredGrant,
@@ -22,7 +22,9 @@ from identity_reconciler.core.state import (
     PrincipalRef,
     SourceRef,
 )
+from identity_reconciler.spec.acknowledged import AcknowledgedBuilder
 from identity_reconciler.spec.facts import GrantFact, IdentityFact, SystemFact
+from identity_reconciler.spec.managed import ManagedBuilder
 from identity_reconciler.spec.models import MAX_DESCRIPTION, MAX_TAGS, IdentitySpec, RoleGrant
 from identity_reconciler.spec.policy import PolicyBuilder
 from identity_reconciler.spec.resolve import DocContext
@@ -76,6 +78,10 @@ class StateBuilder:
         self.systems: list[SystemFact] = []
         self.policy = PolicyBuilder()
         self.sql = SqlBuilder()
+        self.managed = ManagedBuilder()
+        self.acknowledged = AcknowledgedBuilder()
+        self.protected_identities: dict[str, SourceRef] = {}
+        self.protected_grants: dict[tuple[str, str, str], SourceRef] = {}
 
     # ------------------------------------------------------------------ documents
 
@@ -118,6 +124,8 @@ class StateBuilder:
             self.sql.add(ctx, db, ("sql", i), self.subscriptions)
         if spec.policy is not None:
             self.policy.add(ctx, spec.policy)
+        self.managed.add(ctx)
+        self.acknowledged.add(ctx)
         self.findings.extend(ctx.findings)
         ctx.findings.clear()
 
@@ -148,6 +156,8 @@ class StateBuilder:
             federated_credentials=creds, source=name_src,
         )
         self.identities[key] = IdentityFact(identity, name_src)
+        if ident.prevent_destroy:
+            self.protected_identities[key] = ctx.src((*path, "prevent_destroy"))
         self.managed_rgs.add(armid.key(f"/subscriptions/{sub}/resourceGroups/{rg}"))
         for j, ref in enumerate(ident.assigned_to):
             at: PathT = (*path, "assigned_to", j)
@@ -159,6 +169,15 @@ class StateBuilder:
                 ctx.report(
                     at, "IR033", f"{what} is already attached to {scope.name!r} at "
                     f"{acc.user_assigned[key][1]}", "list each resource once in assigned_to",
+                )
+                continue
+            host = identity_hosts.find(acc.resource_type)
+            if host and host.max_user_assigned and len(acc.user_assigned) >= host.max_user_assigned:
+                ctx.report(
+                    at, "IR036", f"{host.what} take at most {host.max_user_assigned} "
+                    f"user-assigned identity; {scope.name!r} already has one at "
+                    f"{next(iter(acc.user_assigned.values()))[1]}",
+                    "attach one identity and grant it what the others hold",
                 )
                 continue
             acc.user_assigned[key] = (identity_id, ctx.src(at))
@@ -259,8 +278,26 @@ class StateBuilder:
             )
             return
         self.grants[desired.key] = GrantFact(desired, role, scope, owner, ctx.src((*path, "role")))
+        if grant.prevent_destroy:
+            self.protected_grants[desired.key] = ctx.src((*path, "prevent_destroy"))
 
     # ------------------------------------------------------------------ the whole
+
+    def _check_hosts(self) -> None:
+        """Types that take the system-assigned identity or a user-assigned one, not both."""
+        for acc in self.resources.values():
+            host = identity_hosts.find(acc.resource_type)
+            if host is None or host.allows_both or not acc.system_assigned:
+                continue
+            for _, src in acc.user_assigned.values():
+                self.findings.append(Finding(
+                    src.file, src.line, src.column, Severity.ERROR, "IR036",
+                    f"{host.what} take the system-assigned identity or a user-assigned one, "
+                    f"not both; {acc.resource_id.rsplit('/', 1)[-1]!r} has system_assigned "
+                    f"at {acc.system_source}",
+                    "drop system_assigned or this attachment",
+                ))
+
 
     def finish(self, digest: str) -> Built:
         by_name: dict[str, list[IdentityFact]] = {}
@@ -270,6 +307,7 @@ class StateBuilder:
         sql_dbs = self.sql.finish(
             self.identities, by_name, system_names, complete=self.complete, findings=self.findings
         )
+        self._check_hosts()
         resources = {
             key: DesiredResourceIdentity(
                 resource_id=acc.resource_id, resource_type=acc.resource_type,
@@ -279,6 +317,15 @@ class StateBuilder:
             )
             for key, acc in self.resources.items()
         }
+        self.managed.check(list(self.identities.values()), self.findings)
+        acknowledged = self.acknowledged.finish(
+            by_name, system_names, self.findings, complete=self.complete
+        )
+        managed_groups = self.managed_rgs
+        if self.managed.declared:
+            managed_groups = self.managed.groups
+            self.subscriptions |= self.managed.subscriptions
+            self.subscriptions |= {g.split("/")[2] for g in managed_groups}
         state = DesiredState(
             subscriptions=tuple(sorted(self.subscriptions)),
             identities={k: f.identity for k, f in self.identities.items()},
@@ -287,7 +334,12 @@ class StateBuilder:
             sql=sql_dbs,
             safety=self.policy.safety(),
             allow_privileged=tuple(a.allowance for a in self.policy.allowances),
-            managed_resource_groups=frozenset(self.managed_rgs),
+            acknowledged=acknowledged,
+            managed_resource_groups=frozenset(managed_groups),
+            managed_subscriptions=frozenset(self.managed.subscriptions),
+            managed_declared=self.managed.declared,
+            protected_identities=dict(self.protected_identities),
+            protected_grants=dict(self.protected_grants),
             digest=digest,
         )
         return Built(

@@ -61,6 +61,14 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
+def describe_kind(value: Any) -> str:
+    """What the YAML held, never its text: a document that is not a mapping may be a file that
+    is not a spec at all (a credentials file), so nothing of it is quoted."""
+    if isinstance(value, str):
+        return "a string (not shown)"
+    return describe(value)
+
+
 def data_path(data: Any, loc: Sequence[str | int]) -> PathT:
     """The part of a Pydantic `loc` that exists in the data (drops union tags and '[key]')."""
     out: list[str | int] = []
@@ -166,7 +174,7 @@ def _one(doc: LocatedDocument, err: ErrorDetails) -> Finding:
         if path == () and kind == "model_type":
             return _finding(
                 doc, path, "IR012",
-                f"a spec document must be a mapping, not {describe(value)}",
+                f"a spec document must be a mapping, not {describe_kind(value)}",
                 "start with keys such as subscription:, defaults:, identities:", key=False,
             )
         fix = _FIX_FOR_TYPE.get(kind)

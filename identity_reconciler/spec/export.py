@@ -1,7 +1,8 @@
 """Live estate -> spec documents: the inverse of the builder, for adopting an existing estate.
 
 Each document is what a person would have written: one file per resource group, defaults for
-the subscription, resource group and most common location, roles by built-in name, scopes in the
+the subscription, resource group, most common location and the tags every identity shares,
+roles by built-in name, scopes in the
 structured form when they are in the same subscription. Everything is sorted, so exporting the
 same estate twice gives the same bytes, and the output is checked against the builder's own
 reading of it (a scope that would not come back as the same ARM id is written as an ARM id).
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from identity_reconciler.core import armid, ownership, roles
+from identity_reconciler.core import armid, ownership, privilege, roles
 from identity_reconciler.core.state import LiveGrant, LiveIdentity, LiveResourceIdentity, LiveState
 from identity_reconciler.spec.export_yaml import dump_document
 from identity_reconciler.spec.values import DEFAULT_AUDIENCE, IDENTITY_HOST_TYPES
@@ -47,22 +48,18 @@ class Export:
     notes: list[str] = field(default_factory=list)  # what the spec format cannot express
 
 
-def _scope(value: str) -> armid.Scope | None:
-    try:
-        return armid.parse_scope(value)
-    except armid.ArmIdError:
-        return None
-
-
 def host_type(resource_type: str) -> str | None:
     """The canonical spelling of a type whose identity block specs manage, else None."""
     return IDENTITY_HOST_TYPES.get(resource_type.lower())
 
 
 class _Exporter:
-    def __init__(self, live: LiveState, subscription_id: str, groups: frozenset[str]) -> None:
+    def __init__(
+        self, live: LiveState, subscriptions: Iterable[str], groups: frozenset[str]
+    ) -> None:
         self.live = live
-        self.sub = subscription_id.lower()
+        self.subs = frozenset(s.lower() for s in subscriptions)
+        self.sub = ""  # the subscription of the file being written
         self.groups = groups
         self.notes: list[str] = []
         self.catalog = roles.catalog()
@@ -79,20 +76,22 @@ class _Exporter:
     # ------------------------------------------------------------------ files
 
     def export(self, schema_ref: str) -> Export:
-        by_group: dict[str, tuple[list[LiveIdentity], list[LiveResourceIdentity]]] = {}
+        Lists = tuple[list[LiveIdentity], list[LiveResourceIdentity]]
+        by_group: dict[tuple[str, str], Lists] = {}
 
-        def bucket(rg: str) -> tuple[list[LiveIdentity], list[LiveResourceIdentity]]:
-            for known, lists in by_group.items():
-                if known.lower() == rg.lower():
+        def bucket(sub: str, rg: str) -> Lists:
+            for (known_sub, known), lists in by_group.items():
+                if known_sub == sub.lower() and known.lower() == rg.lower():
                     return lists
-            return by_group.setdefault(rg, ([], []))
+            return by_group.setdefault((sub.lower(), rg), ([], []))
 
         for ident in self.live.identities.values():
-            if ident.subscription_id.lower() == self.sub and self.in_scope(ident.resource_group):
-                bucket(ident.resource_group)[0].append(ident)
+            sub = ident.subscription_id.lower()
+            if sub in self.subs and self.in_scope(ident.resource_group):
+                bucket(sub, ident.resource_group)[0].append(ident)
         for res in self.live.resources.values():
-            parsed = _scope(res.resource_id)
-            if parsed is None or parsed.subscription_id != self.sub:
+            parsed = armid.try_parse(res.resource_id)
+            if parsed is None or parsed.subscription_id not in self.subs:
                 continue
             if not self.in_scope(parsed.resource_group) or not res.system_principal_id:
                 continue
@@ -105,31 +104,47 @@ class _Exporter:
                     f"{', '.join(IDENTITY_HOST_TYPES.values())}); not exported"
                 )
                 continue
-            bucket(parsed.resource_group or "")[1].append(res)
+            bucket(parsed.subscription_id or "", parsed.resource_group or "")[1].append(res)
         out = Export(notes=self.notes)
-        for rg in sorted(by_group, key=str.lower):
-            identities, resources = by_group[rg]
-            out.files.append(self.file(rg, identities, resources, schema_ref))
+        names = Counter(rg.lower() for _, rg in by_group)
+        for sub, rg in sorted(by_group, key=lambda k: (k[1].lower(), k[0])):
+            identities, resources = by_group[(sub, rg)]
+            # One file per resource group; a name two subscriptions share gets the
+            # subscription's first block, so neither file overwrites the other.
+            name = f"{rg}.yaml" if names[rg.lower()] == 1 else f"{rg}.{sub[:8]}.yaml"
+            out.files.append(
+                self.file(
+                    sub, rg, identities=identities, resources=resources, schema_ref=schema_ref,
+                    name=name,
+                )
+            )
         return out
 
     def file(
         self,
+        sub: str,
         rg: str,
+        *,
         identities: list[LiveIdentity],
         resources: list[LiveResourceIdentity],
         schema_ref: str,
+        name: str,
     ) -> ExportedFile:
+        self.sub = sub
         identities = sorted(identities, key=lambda i: i.name.lower())
         resources = sorted(resources, key=lambda r: armid.key(r.resource_id))
         locations = Counter(i.location for i in identities)
         location = min(locations, key=lambda loc: (-locations[loc], loc)) if locations else None
         doc: dict[str, Any] = {"subscription": self.sub}
         doc["defaults"] = {"resource_group": rg, **({"location": location} if location else {})}
+        shared = _shared_tags(identities)
+        if shared:
+            doc["defaults"]["tags"] = shared
         allowances: dict[tuple[str, str], dict[str, Any]] = {}
         grants = 0
         ident_entries = []
         for ident in identities:
-            entry, count = self.identity(ident, rg, location, allowances)
+            entry, count = self.identity(ident, rg, location, allowances, shared)
             ident_entries.append(entry)
             grants += count
         res_entries = []
@@ -146,7 +161,7 @@ class _Exporter:
         unowned = tuple(i.name for i in identities if not ownership.is_owned_identity(i.tags))
         header = _header(schema_ref, self.sub, rg, unowned)
         return ExportedFile(
-            name=f"{rg}.yaml",
+            name=name,
             resource_group=rg,
             text=header + dump_document(doc),
             identities=len(identities),
@@ -163,6 +178,7 @@ class _Exporter:
         rg: str,
         location: str | None,
         allowances: dict[tuple[str, str], dict[str, Any]],
+        shared: dict[str, str],
     ) -> tuple[dict[str, Any], int]:
         entry: dict[str, Any] = {"name": ident.name}
         if ident.resource_group != rg:
@@ -171,15 +187,28 @@ class _Exporter:
             entry["location"] = ident.location
         if ident.isolation_scope:
             entry["isolation_scope"] = ident.isolation_scope
-        tags = {k: v for k, v in sorted(ident.tags.items()) if k.lower() != ownership.OWNER_TAG}
+        tags = {
+            k: v
+            for k, v in sorted(ident.tags.items())
+            if k.lower() != ownership.OWNER_TAG and shared.get(k) != v
+        }
         if tags:
             entry["tags"] = tags
         if ident.federated_credentials is not None:
             # Written even when empty: a listed set is managed, so credentials added outside
             # git later show up as drift.
+            creds = sorted(ident.federated_credentials, key=lambda c: c.name.lower())
+            for c in creds:
+                if any(w in c.subject for w in "*?"):
+                    self.notes.append(
+                        f"identity {ident.name}: federated credential {c.name} has subject "
+                        f"{c.subject!r}; Azure matches subjects exactly, so it trusts no token. "
+                        "Not exported: plan will delete it; list the exact subjects instead"
+                    )
             entry["federated_credentials"] = [
                 _credential(c.name, c.issuer, c.subject, c.audiences)
-                for c in sorted(ident.federated_credentials, key=lambda c: c.name.lower())
+                for c in creds
+                if not any(w in c.subject for w in "*?")
             ]
         attached = self.attachments(ident)
         if attached:
@@ -195,7 +224,7 @@ class _Exporter:
         for res in self.live.resources.values():
             if key not in res.user_assigned:
                 continue
-            parsed = _scope(res.resource_id)
+            parsed = armid.try_parse(res.resource_id)
             canonical = host_type(res.resource_type)
             if parsed is None or canonical is None or parsed.name is None:
                 self.notes.append(
@@ -208,8 +237,9 @@ class _Exporter:
                 ref["subscription"] = parsed.subscription_id
             if (parsed.resource_group or "") != ident.resource_group:
                 ref["resource_group"] = parsed.resource_group
-            ref.update({"type": canonical, "name": parsed.name})
-            sort = (canonical.lower(), (parsed.resource_group or "").lower(), parsed.name.lower())
+            name = "/".join(parsed.names)  # a slot is app/slot
+            ref.update({"type": canonical, "name": name})
+            sort = (canonical.lower(), (parsed.resource_group or "").lower(), name.lower())
             out.append((sort, ref))
         return [ref for _, ref in sorted(out, key=lambda item: item[0])]
 
@@ -224,7 +254,7 @@ class _Exporter:
         if parsed.resource_group != rg:
             entry["resource_group"] = parsed.resource_group
         entry["type"] = host_type(res.resource_type)
-        entry["name"] = parsed.name
+        entry["name"] = "/".join(parsed.names)
         entry["system_assigned"] = True
         grants = self.grants(
             res.system_principal_id or "", parsed.resource_group or "", res.resource_id, allowances
@@ -242,7 +272,7 @@ class _Exporter:
     ) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for g in self.by_principal.get(principal_id.lower(), []):
-            scope = _scope(g.scope)
+            scope = armid.try_parse(g.scope)
             if scope is None:
                 self.notes.append(
                     f"{owner}: role assignment {g.name} at scope {g.scope!r} cannot be written "
@@ -265,7 +295,7 @@ class _Exporter:
                 entry["description"] = description
             out.append(entry)
             guid = g.role_definition_guid.lower()
-            if guid in roles.PRIVILEGED_ROLE_GUIDS and scope.kind.breadth >= _BROAD:
+            if privilege.forced_at(guid, scope.kind) is not None:
                 allowances[(guid, scope.key)] = {
                     "role": entry["role"],
                     "scope": entry["scope"],
@@ -301,6 +331,19 @@ class _Exporter:
         return value if rebuilt.key == scope.key else scope.id
 
 
+def _shared_tags(identities: list[LiveIdentity]) -> dict[str, str]:
+    """Tags every identity of a file carries with the same value: written once, in defaults.
+
+    Only from two identities on: a single identity's tags read better on the identity.
+    """
+    if len(identities) < 2:
+        return {}
+    common = {k: v for k, v in identities[0].tags.items() if k.lower() != ownership.OWNER_TAG}
+    for ident in identities[1:]:
+        common = {k: v for k, v in common.items() if ident.tags.get(k) == v}
+    return dict(sorted(common.items()))
+
+
 def _credential(name: str, issuer: str, subject: str, audiences: Iterable[str]) -> dict[str, Any]:
     entry: dict[str, Any] = {"name": name, "issuer": issuer, "subject": subject}
     listed = list(audiences)
@@ -332,13 +375,15 @@ def _header(schema_ref: str, subscription: str, rg: str, unowned: tuple[str, ...
 def export_specs(
     live: LiveState,
     *,
-    subscription_id: str,
+    subscription_ids: Iterable[str],
     resource_groups: Iterable[str] = (),
     schema_ref: str = DEFAULT_SCHEMA_REF,
 ) -> Export:
-    """Spec files for the identities and system-assigned resources of one subscription.
+    """Spec files for the identities and system-assigned resources of some subscriptions.
 
-    `resource_groups` (names, any case) narrows what is exported; empty exports every group.
+    Every grant of an exported identity is written, wherever its scope is in `live` (another
+    subscription, a management group). `resource_groups` (names, any case) narrows what is
+    exported; empty exports every group.
     """
     groups = frozenset(g.lower() for g in resource_groups)
-    return _Exporter(live, subscription_id, groups).export(schema_ref)
+    return _Exporter(live, subscription_ids, groups).export(schema_ref)

@@ -2,13 +2,16 @@
 
 Paths on the command line may be files (read whatever their extension) or directories
 (every `*.yaml` / `*.yml` below, hidden folders skipped, symlinked folders not followed, in a
-stable order). A file is read only up to the size limit and must be UTF-8 text.
+stable order). A symlink is read only when it resolves inside the folder given (for a file
+named directly: its own folder); a file that is not regular (a FIFO, a device) is refused
+without blocking. A file is read only up to the size limit and must be UTF-8 text.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,17 +47,35 @@ def _walk(root: Path) -> Iterable[Path]:
                 yield Path(dirpath) / name
 
 
+def _inside(real: Path, root: Path) -> bool:
+    try:
+        real.relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
 def discover(paths: Sequence[str | Path]) -> tuple[list[SpecFile], list[Finding]]:
     """The spec files named by `paths`, each once, and a finding for each path that names none."""
     files: list[SpecFile] = []
     findings: list[Finding] = []
     seen: set[Path] = set()
 
-    def add(path: Path) -> None:
+    def add(path: Path, root: Path) -> None:
         try:
             real = path.resolve()
         except (OSError, RuntimeError):  # RuntimeError: a symlink loop
             real = path.absolute()
+        if path.is_symlink() and not _inside(real, root):
+            shown = display_path(path)
+            findings.append(
+                _missing(
+                    shown,
+                    f"{shown} is a symlink to a file outside {display_path(root)}; not read",
+                    "commit the spec itself, or link only to files inside the spec folder",
+                )
+            )
+            return
         if real not in seen:
             seen.add(real)
             files.append(SpecFile(path, display_path(path)))
@@ -84,9 +105,9 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[SpecFile], list[Finding]
                     )
                 )
             for f in found:
-                add(f)
+                add(f, path)
         elif path.is_file():
-            add(path)
+            add(path, path.parent)
         elif path.exists():
             findings.append(_missing(shown, f"{shown} is not a regular file", "name a spec file"))
         else:
@@ -97,15 +118,34 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[SpecFile], list[Finding]
 
 
 def read_bytes(spec: SpecFile, max_bytes: int) -> bytes:
-    """The file's bytes, refusing anything over the limit before reading it into memory."""
+    """The file's bytes, refusing anything over the limit before reading it into memory.
+
+    Only a regular file is read. It is opened non-blocking, so a FIFO or a device (or a
+    symlink to `/proc/self/fd/0`) cannot hang validation, and checked with fstat on the open
+    descriptor, so what is read is what was checked.
+    """
     try:
-        with spec.path.open("rb") as fh:
+        fd = os.open(spec.path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise SpecLoadError(
+            spec.display, (1, 1), "IR004", f"cannot read file: {exc.strerror or exc}",
+            "check that the file exists and is readable",
+        ) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SpecLoadError(
+                spec.display, (1, 1), "IR004", "not a regular file (a pipe, device or socket)",
+                "keep only YAML files in the spec folder",
+            )
+        with os.fdopen(fd, "rb", closefd=False) as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
         raise SpecLoadError(
             spec.display, (1, 1), "IR004", f"cannot read file: {exc.strerror or exc}",
             "check that the file exists and is readable",
         ) from None
+    finally:
+        os.close(fd)
     if len(data) > max_bytes:
         raise SpecLoadError(
             spec.display,

@@ -6,7 +6,7 @@ Each rule reports through `_Linter.emit`, which applies the severity configured 
 
 from __future__ import annotations
 
-from identity_reconciler.core import armid, roles
+from identity_reconciler.core import armid, privilege, roles
 from identity_reconciler.core.findings import Finding
 from identity_reconciler.core.state import SourceRef
 from identity_reconciler.spec.build import Built
@@ -53,22 +53,31 @@ class _Linter:
                 )
 
     def privileged(self) -> None:
+        """IR102/IR108 from the one classification (`core/privilege.py`), IR103 by name."""
         allowed = {
             (a.allowance.role_definition_guid, armid.key(a.allowance.scope))
             for a in self.built.policy.allowances
         }
         for fact in self.built.grants:
             guid, kind = fact.grant.role_definition_guid, fact.scope.kind
-            broad = guid in roles.PRIVILEGED_ROLE_GUIDS and kind in _BROAD
-            if broad and (guid, fact.scope.key) not in allowed:
+            forced = privilege.forced_at(guid, kind)
+            if forced is not None and (guid, fact.scope.key) not in allowed:
                 self.emit(
                     "IR102", fact.role_source,
                     f"{fact.owner}: {fact.role.name} at {_SCOPE_WORDS[kind]} scope "
-                    f"{fact.scope.id} can take over everything there",
+                    f"{fact.scope.id} is privileged: it {forced.why}",
                     "grant a narrower role or scope, or add {role, scope, justification} "
                     "to policy.allow_privileged",
                 )
                 continue
+            warned = privilege.warned_at(guid, kind)
+            if warned is not None:
+                self.emit(
+                    "IR108", fact.role_source,
+                    f"{fact.owner}: {fact.role.name} at {_SCOPE_WORDS[kind]} scope "
+                    f"{fact.scope.id} is privileged there: it {warned.why}",
+                    "grant a role that cannot change access, or accept it knowingly",
+                )
             if guid in roles.BROAD_WRITE_ROLE_GUIDS:
                 self.emit(
                     "IR103", fact.role_source,
@@ -119,12 +128,12 @@ class _Linter:
         }
         for fact in self.built.policy.allowances:
             key = (fact.allowance.role_definition_guid, fact.scope.key)
-            if fact.allowance.role_definition_guid not in roles.PRIVILEGED_ROLE_GUIDS:
+            if not privilege.of_guid(fact.allowance.role_definition_guid).privileged:
                 self.emit(
                     "IR107", fact.source,
                     f"allow_privileged lists {fact.role.name!r}, which is not a privileged role",
-                    "remove the entry; only Owner, Contributor, User Access Administrator and "
-                    "Role Based Access Control Administrator need it",
+                    "remove the entry; only roles that can change access or managed identities "
+                    "need it (docs/permissions.md lists them)",
                 )
             elif key not in needed:
                 self.emit(

@@ -30,10 +30,12 @@ from identity_reconciler.spec.values import (
     MAX_FEDERATED_CREDENTIALS,
     MAX_TAGS,
     FicName,
+    FicSubject,
     Guid,
     HostType,
     HttpsUrl,
     IdentityName,
+    IsoDate,
     Location,
     NonBlank,
     ResourceGroupName,
@@ -120,6 +122,9 @@ ScopeSpec = Annotated[
 
 class RoleGrant(SpecModel):
     role: NonBlank = Field(description="built-in role name, or role definition id / GUID")
+    prevent_destroy: bool = Field(
+        False, description="a plan that deletes or re-creates this grant is an error"
+    )
     scope: ScopeSpec
     condition: Annotated[str, Field(max_length=MAX_CONDITION)] | None = Field(
         None, description="ABAC condition (condition_version 2.0)"
@@ -143,7 +148,7 @@ class RoleGrant(SpecModel):
 class FederatedCredentialSpec(SpecModel):
     name: FicName
     issuer: HttpsUrl
-    subject: Annotated[NonBlank, Field(max_length=600)]
+    subject: FicSubject
     audiences: Annotated[
         list[Annotated[NonBlank, Field(max_length=600)]], Field(min_length=1)
     ] = Field(
@@ -153,12 +158,12 @@ class FederatedCredentialSpec(SpecModel):
 
 
 class ResourceRef(SpecModel):
-    """A resource that holds identities (web app, VM, container app)."""
+    """A resource that holds identities: any type in docs/identity-hosts.md."""
 
     subscription: Guid | None = None
     resource_group: ResourceGroupName | None = None
     type: HostType
-    name: ResourceName
+    name: ResourceName = Field(description="resource name (a deployment slot: app/slot)")
 
 
 def _ref_kind(value: Any) -> str | None:
@@ -177,6 +182,9 @@ AttachmentSpec = Annotated[
 
 class IdentitySpec(SpecModel):
     name: IdentityName
+    prevent_destroy: bool = Field(
+        False, description="a plan that deletes or re-creates this identity is an error"
+    )
     subscription: Guid | None = None
     resource_group: ResourceGroupName | None = None
     location: Location | None = None
@@ -197,7 +205,7 @@ class ResourceSpec(SpecModel):
     subscription: Guid | None = None
     resource_group: ResourceGroupName | None = None
     type: HostType
-    name: ResourceName
+    name: ResourceName = Field(description="resource name (a deployment slot: app/slot)")
     system_assigned: bool = True
     roles: list[RoleGrant] = Field(default_factory=list)
 
@@ -269,6 +277,58 @@ class Defaults(SpecModel):
     tags: Tags = Field(default_factory=dict)
 
 
+# --------------------------------------------------------------------------- acknowledged drift
+
+
+class AcknowledgedGrantSpec(SpecModel):
+    """A role assignment made outside git that drift reports as acknowledged, not as drift,
+    until it expires; after `expires` it counts as drift again."""
+
+    principal: NonBlank = Field(
+        description="an identity (or system-assigned resource) name the specs declare, or a "
+        "principal object id"
+    )
+    role: NonBlank = Field(description="built-in role name, or role definition id / GUID")
+    scope: ScopeSpec
+    reason: NonBlank = Field(description="why the grant is kept (required)")
+    expires: IsoDate = Field(description="YYYY-MM-DD: drift reports it again after this day")
+
+
+# --------------------------------------------------------------------------- managed scope
+
+
+class ManagedGroupSpec(SpecModel):
+    subscription: Guid | None = Field(None, description="defaults to the file's subscription")
+    name: ResourceGroupName
+
+
+ManagedGroupEntry = Annotated[
+    Annotated[ResourceGroupName, Tag("id")] | Annotated[ManagedGroupSpec, Tag("structured")],
+    Discriminator(
+        _ref_kind,
+        custom_error_type="managed_group_type",
+        custom_error_message="a resource group is a name or a mapping {subscription, name}",
+    ),
+]
+
+
+class ManagedSpec(SpecModel):
+    """What the repository owns, whichever spec files exist today; declared once, in one file.
+
+    Owned identities inside these scopes that no spec declares are deleted by plan (with their
+    owned grants), and so are owned grants inside them whose principal no longer exists.
+    """
+
+    subscriptions: list[Guid] = Field(
+        default_factory=list, description="whole subscriptions: every resource group in them"
+    )
+    resource_groups: list[ManagedGroupEntry] = Field(
+        default_factory=list,
+        description="resource groups: a name (in the file's subscription) or "
+        "{subscription, name}",
+    )
+
+
 class SpecDocument(SpecModel):
     """One YAML document of a spec file."""
 
@@ -280,3 +340,10 @@ class SpecDocument(SpecModel):
     resources: list[ResourceSpec] = Field(default_factory=list)
     sql: list[SqlDatabaseSpec] = Field(default_factory=list)
     policy: PolicySpec | None = None
+    acknowledged: list[AcknowledgedGrantSpec] = Field(
+        default_factory=list,
+        description="role assignments made outside git that drift accepts until they expire",
+    )
+    managed: ManagedSpec | None = Field(
+        None, description="the subscriptions and resource groups this repository manages"
+    )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from identity_reconciler.core.errors import UserError
+
 _PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _PLACEHOLDER_PATTERNS = {
     "app": r"[a-z0-9]+(?:-[a-z0-9]+)*",
@@ -17,7 +19,7 @@ _PLACEHOLDER_PATTERNS = {
 _EXAMPLE_VALUES = {"app": "myapp", "env": "prod", "location": "uks", "instance": "01"}
 
 
-class NamingPatternError(ValueError):
+class NamingPatternError(UserError):
     """A `policy.naming` that cannot be turned into a matcher."""
 
 

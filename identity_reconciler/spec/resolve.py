@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from identity_reconciler.core import armid, roles
 from identity_reconciler.core.findings import Finding, Severity
 from identity_reconciler.core.state import SourceRef
+from identity_reconciler.core.words import count
 from identity_reconciler.spec.models import (
     IDENTITY_HOST_TYPES,
     ResourceRef,
@@ -135,27 +136,25 @@ class DocContext:
             return armid.Scope(kind.RESOURCE_GROUP, subscription_id=sub, resource_group=rg)
         namespace, _, type_path = value.type.partition("/")
         types = tuple(type_path.split("/"))
-        names = tuple(value.name.strip("/").split("/"))
+        names = tuple(value.name.split("/"))
         if len(types) != len(names):
             self.report(
                 path,
                 "IR020",
-                f"scope type {value.type!r} needs {len(types)} name part(s), "
+                f"scope type {value.type!r} needs {count(len(types), 'name part')}, "
                 f"name {value.name!r} has {len(names)}",
                 "for a child resource write name: parent/child",
             )
             return None
-        bad = next((n for n in names if not armid.SEGMENT_RE.match(n)), None)
-        if bad is not None:
-            self.report(
-                path, "IR020", f"resource name part {bad!r} in scope is not valid",
-                "write the resource's name as Azure shows it",
-            )
+        pairs = "".join(f"/{t}/{n}" for t, n in zip(types, names, strict=True))
+        text = f"/subscriptions/{sub}/resourceGroups/{rg}/providers/{namespace}{pairs}"
+        try:
+            # The parts become an id through the one parser, so they obey its rules exactly.
+            return armid.parse_scope(text)
+        except armid.ArmIdError as exc:
+            fix = "write the resource's name as Azure shows it"
+            self.report(path, "IR020", f"bad scope: {exc}", fix)
             return None
-        return armid.Scope(
-            kind.RESOURCE, subscription_id=sub, resource_group=rg, namespace=namespace,
-            types=types, names=names,
-        )
 
     def host_resource(
         self,
@@ -165,7 +164,7 @@ class DocContext:
         subscription: str | None,
         resource_group: str | None,
     ) -> armid.Scope | None:
-        """A resource that holds identities (web app, VM, container app) by id or by parts."""
+        """A resource that holds identities (docs/identity-hosts.md) by id or by parts."""
         if isinstance(value, str):
             try:
                 scope = armid.parse_scope(value)
@@ -189,11 +188,27 @@ class DocContext:
                 "add subscription: / resource_group: to it or to the file's defaults",
             )
             return None
+        namespace, _, type_path = value.type.partition("/")
+        types, names = tuple(type_path.split("/")), tuple(value.name.split("/"))
+        if len(types) != len(names):
+            self.report(
+                (*path, "name"), "IR020",
+                f"type {value.type!r} needs {len(types)} name part(s), "
+                f"name {value.name!r} has {len(names)}",
+                "name a slot as app/slot, e.g. app-myapp-prod-uks-01/staging",
+            )
+            return None
         try:
-            return armid.parse_scope(armid.resource_id(sub, rg, value.type, value.name))
+            scope = armid.parse_scope(
+                armid.Scope(
+                    armid.ScopeKind.RESOURCE, subscription_id=sub, resource_group=rg,
+                    namespace=namespace, types=types, names=names,
+                ).id
+            )
         except armid.ArmIdError as exc:
             self.report(path, "IR020", f"bad resource: {exc}", None)
             return None
+        return _canonical_type(scope)
 
     # ------------------------------------------------------------------ roles
 

@@ -48,13 +48,16 @@ RULES: dict[str, Rule] = {
         Rule("IR033", "duplicate-declaration", _E, "a resource, attachment or SQL user twice"),
         Rule("IR034", "duplicate-credential", _E, "federated credentials that collide"),
         Rule("IR035", "conflicting-policy", _E, "two files set one policy value differently"),
+        Rule("IR036", "identity-host-limit", _E, "more identities than the resource type takes"),
+        Rule("IR037", "managed-scope", _E, "managed: twice, or an identity outside it"),
         Rule("IR101", "naming", _W, "identity name does not follow the naming pattern"),
-        Rule("IR102", "privileged-broad-scope", _E, "privileged role at subscription/MG scope"),
+        Rule("IR102", "privileged-broad-scope", _E, "privileged role (or unknown role) at sub/MG"),
         Rule("IR103", "owner-contributor", _W, "Owner or Contributor at any scope"),
         Rule("IR104", "broad-data-plane-scope", _W, "data-plane role above one resource"),
         Rule("IR105", "system-assigned-in-prod", _W, "system-assigned identity in production"),
         Rule("IR106", "identity-without-grants", _W, "an identity that is granted nothing"),
         Rule("IR107", "unused-allowance", _W, "an allow_privileged entry no grant needs"),
+        Rule("IR108", "privileged-narrow-scope", _W, "privileged role below subscription scope"),
     )
 }
 

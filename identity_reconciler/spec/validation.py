@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from identity_reconciler.core import gctune
 from identity_reconciler.core.findings import Finding, Severity, sort_key
 from identity_reconciler.core.state import DesiredState
 from identity_reconciler.spec.build import StateBuilder
@@ -82,6 +83,11 @@ def load_documents(paths: Sequence[str | Path], limits: Limits | None = None) ->
 
 def validate(paths: Sequence[str | Path], *, limits: Limits | None = None) -> ValidationResult:
     """Validate the specs under `paths`; the one entry point the other layers use."""
+    with gctune.loading():
+        return _validate(paths, limits)
+
+
+def _validate(paths: Sequence[str | Path], limits: Limits | None) -> ValidationResult:
     loaded = load_documents(paths, limits)
     findings = list(loaded.findings)
     contexts: list[DocContext] = []

@@ -6,20 +6,23 @@ Schema pattern an editor can show while typing.
 
 from __future__ import annotations
 
+import datetime as _dt
 import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
-from identity_reconciler.core import armid
+from identity_reconciler.core import armid, identity_hosts
 from identity_reconciler.core.ownership import OWNER_TAG, OWNER_TAG_VALUE
 from identity_reconciler.spec.rules import CONFIGURABLE_RULES
 
 IDENTITY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
 FIC_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9-_]{2,119}$")
 LOCATION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ]{0,63}$")
-RESOURCE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.()-]{0,259}$")
+RESOURCE_NAME_RE = re.compile(
+    r"^[A-Za-z0-9][A-Za-z0-9_.()-]{0,259}(/[A-Za-z0-9][A-Za-z0-9_.()-]{0,259})*$"
+)
 RESOURCE_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+(/[A-Za-z0-9]+)+$")
 SQL_SERVER_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 SQL_DATABASE_RE = re.compile(r"^[^<>*%&:\\/?\x00-\x1f]{1,128}(?<![. ])$")
@@ -27,14 +30,7 @@ SQL_ROLE_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_$#@ .-]{0,127}$")
 TAG_KEY_FORBIDDEN = set("<>%&\\?/")
 
 # Resource types whose identity block identity-reconciler manages, by their canonical casing.
-IDENTITY_HOST_TYPES: dict[str, str] = {
-    t.lower(): t
-    for t in (
-        "Microsoft.Web/sites",  # App Service and Function Apps
-        "Microsoft.Compute/virtualMachines",
-        "Microsoft.App/containerApps",
-    )
-}
+IDENTITY_HOST_TYPES: dict[str, str] = {h.type.lower(): h.type for h in identity_hosts.TABLE}
 DEFAULT_AUDIENCE = "api://AzureADTokenExchange"
 MAX_FEDERATED_CREDENTIALS = 20
 MAX_TAGS = 50
@@ -108,7 +104,7 @@ def _resource_name(value: str) -> str:
     if not RESOURCE_NAME_RE.match(value):
         raise SpecValueError(
             f"resource name {value!r} must start with a letter or digit and hold only "
-            "letters, digits, '-', '_', '.', '(' or ')'",
+            "letters, digits, '-', '_', '.', '(' or ')' (a child: parent/child)",
             "write the resource's name as Azure shows it",
         )
     return value
@@ -139,6 +135,20 @@ def _https_url(value: str) -> str:
         raise SpecValueError(
             f"issuer {value!r} must be an https:// URL",
             "write e.g. https://token.actions.githubusercontent.com",
+        )
+    return value
+
+
+def _subject(value: str) -> str:
+    """Azure compares a token's subject to the credential's character for character."""
+    wild = next((c for c in "*?" if c in value), None)
+    if wild is not None:
+        raise SpecValueError(
+            f"subject {value!r} contains {wild!r}, but Azure matches subjects exactly: no "
+            "token would ever match it",
+            "list one credential per subject instead (up to 20 per identity), e.g. "
+            "repo:contoso/myapp:environment:production for a GitHub environment or "
+            "repo:contoso/myapp:ref:refs/heads/main for a branch",
         )
     return value
 
@@ -219,10 +229,32 @@ HostType = Annotated[
     Field(json_schema_extra={"enum": list(IDENTITY_HOST_TYPES.values())}),
 ]
 NonBlank = Annotated[str, AfterValidator(_non_blank)]
+
+
+def _iso_date(value: str) -> str:
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return _dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise SpecValueError(
+            f"{value!r} is not a date", "write it as YYYY-MM-DD, e.g. 2027-01-31"
+        ) from None
+
+
+IsoDate = Annotated[
+    str, AfterValidator(_iso_date), Field(json_schema_extra={"format": "date"})
+]
 FicName = Annotated[
     str, AfterValidator(_fic_name), Field(json_schema_extra=_pattern(FIC_NAME_RE))
 ]
 HttpsUrl = Annotated[str, Field(max_length=600), AfterValidator(_https_url)]
+FicSubject = Annotated[
+    str,
+    Field(max_length=600, description="the token's subject, matched exactly (no wildcards)"),
+    AfterValidator(_non_blank),
+    AfterValidator(_subject),
+]
 ResourceType = Annotated[str, AfterValidator(_resource_type)]
 SqlServerName = Annotated[str, AfterValidator(_sql_server)]
 SqlDatabaseName = Annotated[str, AfterValidator(_sql_database)]

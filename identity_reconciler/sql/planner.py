@@ -44,6 +44,7 @@ KNOWN_AFTER_APPLY = "(known after apply)"
 CREATE_BECAUSE_NOT_LIVE = "create_because_not_live"
 UPDATE_BECAUSE_ADOPTED = "update_because_adopted"
 DELETE_BECAUSE_NOT_IN_SPEC = "delete_because_not_in_spec"
+DELETE_BECAUSE_PRINCIPAL_DELETED = "delete_because_principal_deleted"
 REPLACE_BECAUSE_PRINCIPAL_REPLACED = "replace_because_principal_replaced"
 
 
@@ -58,6 +59,8 @@ class _Planner:
     app_ids: Mapping[str, str]
     recreated: Set[str]
     adopt: bool
+    # Owned users whose principal provably no longer exists: dropped whatever `prune` says.
+    orphaned: Callable[[LiveUser], bool] = lambda _user: False
     changes: list[SqlChange] = field(default_factory=list)
     issues: list[SqlIssue] = field(default_factory=list)
     existing: int = 0
@@ -244,7 +247,9 @@ class _Planner:
 
     def plan_leftover(self, live: LiveUser) -> None:
         self.existing += 1 + len(live.roles)
-        if not self.desired.prune:
+        retired = fold(live.name) in {fold(n) for n in self.desired.retire}
+        orphan = self.orphaned(live)
+        if not self.desired.prune and not retired and not orphan:
             self.issue(
                 "sql_user_not_pruned",
                 f"user {live.name!r} in {self.label} was created by identity-reconciler "
@@ -253,7 +258,8 @@ class _Planner:
             )
             return
         self.change(
-            kind=SQL_USER, actions=("delete",), reason=DELETE_BECAUSE_NOT_IN_SPEC,
+            kind=SQL_USER, actions=("delete",),
+            reason=DELETE_BECAUSE_PRINCIPAL_DELETED if orphan else DELETE_BECAUSE_NOT_IN_SPEC,
             user=live.name, role=None, principal=None,
             statements=(tsql.drop_user(live.name),),
             before=self.live_view(live), after=None,
@@ -268,14 +274,18 @@ def plan_database(
     app_ids: Mapping[str, str] | None = None,
     recreated: Set[str] = frozenset(),
     adopt: bool = False,
+    orphaned: Callable[[LiveUser], bool] | None = None,
 ) -> DatabasePlan:
     """The changes that make `live` hold the users and memberships `desired` lists.
 
     `app_ids` maps a principal key to the client id its user's SID must carry (when known);
     `recreated` holds the keys of principals this plan creates or re-creates, whose existing
-    users, if any, therefore belong to an earlier principal.
+    users, if any, therefore belong to an earlier principal. `orphaned` tells which owned
+    users the specs no longer name belong to a principal that no longer exists.
     """
     planner = _Planner(desired, live, app_ids or {}, recreated, adopt)
+    if orphaned is not None:
+        planner.orphaned = orphaned
     named: set[str] = set()
     for user in desired.users:
         named.add(fold(user.user_name))

@@ -72,7 +72,7 @@ def test_dependencies_run_first_and_pass_their_results() -> None:
 
 def test_a_failure_skips_only_what_depends_on_it() -> None:
     bad = identity("id-bad")
-    bad_fic = credential("id-bad", "gh")
+    bad_fic = credential("id-bad", "gh-main")
     bad_attach = attachment("app-a", "id-bad")
     bad_switch = system_switch("app-a", depends_on=(bad_attach.address,))
     bad_grant = grant("app-a", system=True, creator=bad_switch.address)
@@ -99,7 +99,7 @@ def test_a_failure_skips_only_what_depends_on_it() -> None:
 
 
 def test_lanes_never_overlap_but_do_not_skip_on_failure() -> None:
-    fics = [credential("id-a", f"c{i}") for i in range(6)]
+    fics = [credential("id-a", f"cred{i}") for i in range(6)]
     graph = build_graph(fics)
     action = Recorder(fail={fics[1].address}, delay=0.01)
     outcomes = execute(graph, action, parallelism=6)
@@ -110,7 +110,7 @@ def test_lanes_never_overlap_but_do_not_skip_on_failure() -> None:
 
 def test_events_are_reported_for_every_node() -> None:
     ident = identity("id-a")
-    fic = credential("id-a", "gh")
+    fic = credential("id-a", "gh-main")
     started: list[str] = []
     finished: list[tuple[str, Status]] = []
     events = Events(

@@ -98,7 +98,7 @@ def test_progress_prints_one_line_per_change_without_a_terminal() -> None:
     assert lines[1] == f"  skipped  {FIC.address}: depends on {IDENT.address}, which failed"
     assert lines[2].startswith(f"  done     {GRANT.address} (0.1 s)")
     assert lines[3] == f"  wait     {GRANT.address}: 503 ServiceUnavailable: retrying in 2.0 s"
-    assert lines[4] == "  (ARM throttled 1 writes; each was retried)"
+    assert lines[4] == "  (ARM throttled 1 write; each was retried)"
     assert "\r" not in stream.getvalue()
 
 

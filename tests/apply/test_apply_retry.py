@@ -9,7 +9,7 @@ import pytest
 
 from identity_reconciler.apply.retry import Cancelled, Retrier, RetryPolicy
 from identity_reconciler.azure.errors import (
-    ArmError,
+    ArmRequestError,
     ArmUnavailable,
     BadRequest,
     Conflict,
@@ -39,7 +39,7 @@ def retrier(policy: RetryPolicy | None = None) -> tuple[Retrier, FakeTime]:
     return Retrier(policy or RetryPolicy(), clock=t.clock, sleep=t.sleep), t
 
 
-def failing(*errors: ArmError, value: str = "ok") -> Callable[[], str]:
+def failing(*errors: ArmRequestError, value: str = "ok") -> Callable[[], str]:
     """A write that raises `errors` in turn, then succeeds."""
     queue = list(errors)
 

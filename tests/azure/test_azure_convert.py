@@ -179,14 +179,14 @@ def test_resource_identity_absent_or_without_block() -> None:
 def test_federated_credential() -> None:
     body = {
         "id": IDENT_ID.replace("resourceGroups", "resourcegroups")
-        + "/federatedIdentityCredentials/gh",
-        "name": "gh",
+        + "/federatedIdentityCredentials/gh-main",
+        "name": "gh-main",
         "properties": {"issuer": "https://token.actions.githubusercontent.com",
                        "subject": "repo:o/r:ref:refs/heads/main",
                        "audiences": ["api://AzureADTokenExchange"]},
     }
     fic = convert.federated_credential(body)
-    assert fic.id == f"{IDENT_ID}/federatedIdentityCredentials/gh"
+    assert fic.id == f"{IDENT_ID}/federatedIdentityCredentials/gh-main"
     assert fic.audiences == ("api://AzureADTokenExchange",)
 
 

@@ -19,7 +19,6 @@ from identity_reconciler.azure.clients import open_session
 from identity_reconciler.azure.localworld import world_for
 from identity_reconciler.azure.reader import read_scope
 from identity_reconciler.azure.resource_types import TypeCatalog
-from identity_reconciler.azure.writer import identity_patch
 from identity_reconciler.core import armid
 from identity_reconciler.core.state import (
     DesiredGrant,
@@ -40,54 +39,6 @@ SITE = f"{RG}/providers/Microsoft.Web/sites/app-a"
 KV = f"{RG}/providers/Microsoft.KeyVault/vaults/kv-a"
 MG = "/providers/Microsoft.Management/managementGroups/mg-x"
 BOTH = "SystemAssigned, UserAssigned"
-
-
-# --------------------------------------------------------------------------- identity_patch
-
-
-def block(kind: str | None, *ua: str) -> dict[str, Any]:
-    ident: dict[str, Any] = {"type": kind} if kind else {}
-    if ua:
-        ident["userAssignedIdentities"] = {u.lower(): {"principalId": "p"} for u in ua}
-    return {"identity": ident}
-
-
-def test_patch_nothing_to_do_is_none() -> None:
-    assert identity_patch(block(BOTH, UA1), both_spelling=BOTH, system_assigned=True,
-                          attach=[UA1]) is None
-    assert identity_patch(block(None), both_spelling=BOTH, system_assigned=None) is None
-
-
-def test_patch_enable_system_keeps_attached() -> None:
-    patch = identity_patch(block("UserAssigned", UA1), both_spelling="SystemAssigned,UserAssigned",
-                           system_assigned=True)
-    assert patch == {"type": "SystemAssigned,UserAssigned"}
-
-
-def test_patch_attach_sends_only_the_change() -> None:
-    patch = identity_patch(block("SystemAssigned"), both_spelling=BOTH, system_assigned=None,
-                           attach=[UA1])
-    assert patch == {"type": BOTH, "userAssignedIdentities": {UA1: {}}}
-
-
-def test_patch_detach_one_of_two_sends_null() -> None:
-    patch = identity_patch(block("UserAssigned", UA1, UA2), both_spelling=BOTH,
-                           system_assigned=None, detach=[UA2])
-    assert patch == {"type": "UserAssigned", "userAssignedIdentities": {UA2.lower(): None}}
-
-
-def test_patch_detach_last_drops_the_map() -> None:
-    assert identity_patch(block(BOTH, UA1), both_spelling=BOTH, system_assigned=None,
-                          detach=[UA1]) == {"type": "SystemAssigned"}
-    assert identity_patch(block("UserAssigned", UA1), both_spelling=BOTH, system_assigned=None,
-                          detach=[UA1]) == {"type": "None"}
-
-
-def test_patch_full_map_for_put() -> None:
-    patch = identity_patch(block("UserAssigned", UA1), both_spelling=BOTH, system_assigned=False,
-                           attach=[UA2], full=True)
-    assert patch == {"type": "UserAssigned",
-                     "userAssignedIdentities": {UA1.lower(): {}, UA2: {}}}
 
 
 # --------------------------------------------------------------------------- read_scope
@@ -195,7 +146,7 @@ def http_error(cls: type[HttpResponseError], status: int, code: str, message: st
         (ServiceRequestError("Connection refused"), errors.ArmUnavailable),
     ],
 )
-def test_translate(exc: Exception, expected: type[errors.ArmError]) -> None:
+def test_translate(exc: Exception, expected: type[errors.ArmRequestError]) -> None:
     out = errors.translate(exc)
     assert type(out) is expected
     if isinstance(exc, HttpResponseError) and exc.status_code:
@@ -279,6 +230,6 @@ def test_known_types_need_no_lookup_and_unknown_ones_ask_once_per_namespace() ->
     widget = catalog.get("Contoso.Things/widgets", lookup)
     assert (widget.name, widget.api_version) == ("Contoso.Things/widgets", "2024-05-01")
     assert catalog.get("contoso.things/WIDGETS", lookup) is widget
-    with pytest.raises(errors.ArmError, match="not registered"):
+    with pytest.raises(errors.ArmRequestError, match="not registered"):
         catalog.get("Contoso.Things/gizmos", lookup)
     assert asked == ["Contoso.Things"]

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from azure.core.credentials import AccessToken
 from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 
-from identity_reconciler.azure import errors, reader, writer
+from identity_reconciler.azure import errors, execute, reader
 from identity_reconciler.azure.clients import Session, connect, connect_emulator
-from identity_reconciler.core.state import (
-    DesiredGrant,
-    DesiredIdentity,
-    PrincipalKind,
-    PrincipalRef,
-)
-from identity_reconciler.emulator.api import RunningEmulator
-from identity_reconciler.emulator.kernel import Settings
+from identity_reconciler.core import ownership
+from local_azure.api import RunningEmulator
+from local_azure.kernel import Settings
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-myapp-prod-uks-01"
@@ -28,6 +24,22 @@ ID_E = f"{RG_ID}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-e
 KV = f"{RG_ID}/providers/Microsoft.KeyVault/vaults/kv-myapp-prod-uks-01"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 ADA = "a1f4c2d8-3e5b-4a79-8c61-0d2e9f7b4c13"  # a user with Reader on the resource group
+
+
+@dataclass(frozen=True)
+class Op:
+    """One planned ARM write, as apply sends it (`plan.Operation`)."""
+
+    method: str
+    id: str
+    body: dict[str, Any] | None = None
+
+
+def grant_body(principal_id: str) -> dict[str, Any]:
+    return {"properties": {
+        "roleDefinitionId": f"/providers/Microsoft.Authorization/roleDefinitions/{READER}",
+        "principalId": principal_id,
+    }}
 
 
 class StaticCredential:
@@ -45,7 +57,7 @@ def session_as(emu: RunningEmulator, token: str, **kw: Any) -> Session:
                    tenant_id=emu.info.tenant_id, **kw)
 
 
-def assert_request_id(exc: errors.ArmError) -> None:
+def assert_request_id(exc: errors.ArmRequestError) -> None:
     assert exc.request_id
     assert f"x-ms-request-id: {exc.request_id}" in str(exc)
 
@@ -60,7 +72,9 @@ def test_not_found(emulator: RunningEmulator) -> None:
         missing = f"{RG_ID}/providers/Microsoft.Web/sites/app-missing"
         assert not reader.read_resource(s, missing, "Microsoft.Web/sites").exists
         with pytest.raises(errors.NotFound):
-            writer.set_identity_block(s, missing, "Microsoft.Web/sites", system_assigned=True)
+            execute.run_operation(
+                s, "system_assigned", Op("PATCH", missing, {"identity": {"type": "SystemAssigned"}})
+            )
 
 
 def test_role_assignment_exists_and_principal_not_found(
@@ -68,20 +82,25 @@ def test_role_assignment_exists_and_principal_not_found(
 ) -> None:
     emu = fresh_emulator()
     with connect_emulator(emu.info) as s:
-        ident = writer.create_or_update_identity(
-            s, DesiredIdentity(ID_E, SUB, RG, "id-errors", "uksouth", {}))
+        principal_id = execute.run_operation(
+            s, "identity", Op("PUT", ID_E, {"location": "uksouth", "tags": {}})
+        ).principal_id
+        assert principal_id
         s.authorization(SUB).role_assignments.create(
             KV, "5d0c1f5e-7a63-4f2b-8a0e-6e3c9b1d2f47",
             RoleAssignmentCreateParameters(
                 role_definition_id=f"/providers/Microsoft.Authorization/roleDefinitions/{READER}",
-                principal_id=ident.principal_id, principal_type="ServicePrincipal"))
-        grant = DesiredGrant(PrincipalRef(PrincipalKind.USER_ASSIGNED, ID_E), KV, READER, "Reader")
+                principal_id=principal_id, principal_type="ServicePrincipal"))
+        ours = f"{KV}/providers/Microsoft.Authorization/roleAssignments/" + (
+            ownership.assignment_name(KV, READER, principal_id)
+        )
         with pytest.raises(errors.RoleAssignmentExists) as exists:
-            writer.put_grant(s, grant, ident.principal_id)
+            execute.run_operation(s, "grant", Op("PUT", ours, grant_body(principal_id)))
         assert exists.value.status == 409
         assert_request_id(exists.value)
+        unknown = "0f6a5c1e-2b3d-4e5f-8a9b-0c1d2e3f4a5b"
         with pytest.raises(errors.PrincipalNotFound) as missing:
-            writer.put_grant(s, grant, "0f6a5c1e-2b3d-4e5f-8a9b-0c1d2e3f4a5b")
+            execute.run_operation(s, "grant", Op("PUT", ours, grant_body(unknown)))
         assert missing.value.status == 400
         assert_request_id(missing.value)
 

@@ -38,13 +38,14 @@ def test_every_command_and_option_is_in_the_script(
 BASH_CASES = [
     (["pl"], ["plan"]),
     ([""], [
-        "validate", "plan", "drift", "apply", "show", "export", "audit", "emulator", "completion"
+        "validate", "plan", "drift", "apply", "destroy", "show", "export", "audit", "emulator",
+        "completion",
     ]),
     (["plan", "--form"], ["--format"]),
     (["plan", "specs/", "--format", ""], ["text", "markdown", "json", "github"]),
     (["-v", "plan", "specs/", "--cloud", "lo"], ["local"]),
     (["emulator", ""], ["serve"]),
-    (["emulator", "serve", "--thr"], ["--throttle"]),
+    (["emulator", "serve", "--thr"], ["--throttle", "--throttle-reads"]),
     (["completion", ""], ["bash", "zsh", "fish"]),
     (["validate", "--for"], ["--format"]),
     (["--log"], ["--log-format"]),

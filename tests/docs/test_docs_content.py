@@ -13,8 +13,8 @@ import pytest
 from identity_reconciler.apply import retry
 from identity_reconciler.azure import errors
 from identity_reconciler.core.findings import Severity
-from identity_reconciler.emulator import rbac_conditions
 from identity_reconciler.spec import validate
+from local_azure import rbac_conditions
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
@@ -103,12 +103,12 @@ def mapped_codes() -> set[str]:
     """Every ARM error code or class the tool maps, raises or retries on."""
     codes: set[str] = set()
     for _, cls in inspect.getmembers(errors, inspect.isclass):
-        if issubclass(cls, errors.ArmError) and cls is not errors.ArmError:
+        if issubclass(cls, errors.ArmRequestError) and cls is not errors.ArmRequestError:
             doc = cls.__doc__ or ""
             named = re.match(r"\d{3} ([A-Z][A-Za-z]+)", doc)
             codes.add(named.group(1) if named else cls.__name__)
     for path in (REPO / "identity_reconciler" / "azure").glob("*.py"):
-        codes |= set(re.findall(r'ArmError\(\s*0,\s*"([A-Za-z]+)"', path.read_text()))
+        codes |= set(re.findall(r'ArmRequestError\(\s*0,\s*"([A-Za-z]+)"', path.read_text()))
     codes |= set(retry.RETRYABLE_CONFLICTS)
     return codes
 

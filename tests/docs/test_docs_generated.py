@@ -16,7 +16,9 @@ from identity_reconciler.spec.schema import spec_schema
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("name", ["spec-reference.md", "cli-reference.md"])
+@pytest.mark.parametrize(
+    "name", ["spec-reference.md", "cli-reference.md", "identity-hosts.md", "permissions.md"]
+)
 def test_generated_doc_is_up_to_date(name: str) -> None:
     expected = docs_gen.generated(REPO / "schemas" / "spec.schema.json")[name]
     committed = (REPO / "docs" / name).read_text(encoding="utf-8")

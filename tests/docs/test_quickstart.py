@@ -25,7 +25,8 @@ EXIT_RE = re.compile(r"^(identity-reconciler .*?)\s+#\s*exit (\d+)\s*$")
 WRAPPER = """\
 identity-reconciler() {
     case "$1" in
-        plan|apply|drift|export|audit) command identity-reconciler "$@" --state-dir "$IR_STATE" ;;
+        plan|apply|destroy|drift|export|audit)
+            command identity-reconciler "$@" --state-dir "$IR_STATE" ;;
         *) command identity-reconciler "$@" ;;
     esac
 }

@@ -20,8 +20,8 @@ import pytest
 
 from identity_reconciler.azure.clients import Session, connect_emulator
 from identity_reconciler.cli import main
-from identity_reconciler.emulator import api
-from identity_reconciler.emulator.kernel import Settings
+from local_azure import api
+from local_azure.kernel import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = str(REPO / "specs")

@@ -78,8 +78,13 @@ def test_an_equal_grant_made_meanwhile_under_another_name_counts_as_done(
                 principal_type="ServicePrincipal",
             ),
         )
-    watch = watch_local(monkeypatch)
+    # With --specs, apply plans again and refuses: a fresh plan no longer has this grant.
     rc, out, err = cli(capsys, "apply", str(plan), "--specs", str(specs), "--state-dir", str(state))
+    assert rc == 1
+    assert "is not in a fresh plan" in err
+    # Without --specs, the saved plan runs, and ARM's 409 for the equal grant counts as done.
+    watch = watch_local(monkeypatch)
+    rc, out, err = cli(capsys, "apply", str(plan), "--state-dir", str(state))
     assert rc == 0, err
     assert f"exists as role assignment {other_name}" in out
     assert watch.statuses().get("409") == 1  # ARM said it exists; a read confirmed it

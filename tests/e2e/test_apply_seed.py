@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from apply_support import SITE, SPECS, cli, converged, local, plan_to, sdk_session, watch_local
 
-from identity_reconciler.emulator.kernel import Settings
+from local_azure.kernel import Settings
 
 SUB = "11111111-1111-1111-1111-111111111111"
 
@@ -133,7 +133,7 @@ def test_throttling_and_the_replication_window_are_waited_out(
     watch = watch_local(
         monkeypatch,
         settings=Settings(throttle=True, replication_window_s=600),
-        configure={"throttle_limits": {"writes": {"burst": 2, "per_second": 2}}},
+        configure={"throttle_limits": {"writes": {"burst": 1, "per_second": 1}}},
     )
     rc, out, err = cli(capsys, "apply", str(plan), "--state-dir", str(state), "--format", "json")
     assert rc == 0, err

@@ -17,7 +17,7 @@ from azure.mgmt.msi.v2024_11_30.models import Identity
 
 from identity_reconciler.cli import main
 from identity_reconciler.core import ownership
-from identity_reconciler.emulator.api import RunningEmulator, start
+from local_azure.api import RunningEmulator, start
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-myapp-prod-uks-01"
@@ -135,7 +135,7 @@ def test_text_and_markdown(estate_state: Path, capsys: pytest.CaptureFixture[str
     assert main(["audit", "--cloud", "local", "--state-dir", str(estate_state),
                  "--subscription", SUB]) == 0
     text = capsys.readouterr().out
-    assert text.startswith("Audit: 2 managed identities with 3 grants in 1 subscription(s)")
+    assert text.startswith("Audit: 2 managed identities with 3 grants in 1 subscription")
     assert "error   AUD001 privileged-broad-scope:" in text
     assert main(["audit", "--cloud", "local", "--state-dir", str(estate_state),
                  "--subscription", SUB, "--format", "markdown", "--fail-on", "error"]) == 2

@@ -97,8 +97,8 @@ def test_what_a_plan_leaves_alone_is_still_drift(
     assert rc == 2
     assert by_address(report) == {
         f"identity.{RG}/{IDENTITY}": ("not_owned", True),
-        f"attachment.{RG}/sites/app-myapp-prod-uks-01/{RG}/{IDENTITY}": ("missing_live", True),
-        HAND_GRANT: ("only_live", False),
+        f"attachment.{RG}/sites/app-myapp-prod-uks-01/{RG}/{IDENTITY}": ("missing", True),
+        HAND_GRANT: ("unmanaged", False),
     }
     hand = next(i for i in report["items"] if i["address"] == HAND_GRANT)
     assert 'live: description = "quick fix during an incident"' in hand["details"]
@@ -106,7 +106,7 @@ def test_what_a_plan_leaves_alone_is_still_drift(
     rc, report = drift(capsys, state, "--fix", "--adopt")
     assert rc == 2  # the hand-made grant stays: identity-reconciler never deletes it
     assert report["fix"]["counts"] == {"done": 2, "failed": 0, "skipped": 0}
-    assert by_address(report["after"]) == {HAND_GRANT: ("only_live", False)}
+    assert by_address(report["after"]) == {HAND_GRANT: ("unmanaged", False)}
     with open_session("local", state_dir=state) as session:
         assignments = session.authorization(SUB).role_assignments.list_for_scope(RG_ID)
         assert any(a.name == "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0" for a in assignments)
@@ -114,16 +114,23 @@ def test_what_a_plan_leaves_alone_is_still_drift(
 
 def test_a_system_identity_switched_off(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with open_session("local", state_dir=state) as session:
+        identity = session.resources(SUB).resources.get_by_id(
+            FUNC, api_version="2023-12-01").identity
+        assert identity is not None
+        old = str(identity.principal_id).lower()
         switch_off(session, FUNC)
     rc, report = drift(capsys, state)
     assert rc == 2
     assert by_address(report) == {
-        f"system_assigned.{RG}/sites/func-myapp-prod-uks-01": ("missing_live", True),
-        # its grant went with its principal; fixing re-creates it for the new principal
+        f"system_assigned.{RG}/sites/func-myapp-prod-uks-01": ("missing", True),
+        # fixing re-creates its grant for the new principal ...
         f"grant.{RG}/sites/func-myapp-prod-uks-01/Storage Blob Data Reader@{RG}/"
-        "storageAccounts/stmyappproduks01": ("missing_live", True),
+        "storageAccounts/stmyappproduks01": ("missing", True),
+        # ... and deletes the one left behind for the principal that is gone
+        f"grant.deleted-principal-{old}/Storage Blob Data Reader@{RG}/"
+        "storageAccounts/stmyappproduks01": ("extra", True),
     }
-    system = report["items"][0]
+    system = next(i for i in report["items"] if i["kind"] == "system_assigned")
     assert "switched off outside git?" in system["summary"]
     assert system["source"].endswith("specs/myapp-func-prod.yaml:16:5")
 
@@ -135,8 +142,8 @@ def test_markdown_is_an_issue_body(state: Path, capsys: pytest.CaptureFixture[st
                "--format", "markdown"])
     md = capsys.readouterr().out
     assert rc == 2
-    assert md.startswith("### identity-reconciler drift: 1 difference(s)\n")
-    assert f"| - | `federated_credential.{RG}/{IDENTITY}/github-production` |" in md
+    assert md.startswith("### identity-reconciler drift: 1 difference\n")
+    assert f"| + | `federated_credential.{RG}/{IDENTITY}/github-production` |" in md
     assert "```diff" in md
 
 
@@ -162,7 +169,7 @@ def test_fix_obeys_the_safety_flags(tmp_path: Path, capsys: pytest.CaptureFixtur
 
     rc, report = drift(capsys, state, specs=str(specs))
     assert rc == 2
-    assert by_address(report) == {f"identity.{RG}/id-drop-prod-uks-01": ("only_live", True)}
+    assert by_address(report) == {f"identity.{RG}/id-drop-prod-uks-01": ("extra", True)}
 
     rc = main(["drift", str(specs), "--cloud", "local", "--state-dir", str(state), "--fix"])
     err = capsys.readouterr().err

@@ -72,9 +72,9 @@ def test_plan_apply_plan_drift_fix_drift(
     report = json.loads(out)
     assert {(i["address"], i["drift"]) for i in report["items"]} == {
         (f"identity.{RG}/{IDENTITY}", "changed"),
-        (f"federated_credential.{RG}/{IDENTITY}/github-production", "missing_live"),
+        (f"federated_credential.{RG}/{IDENTITY}/github-production", "missing"),
         (f"grant.{RG}/{IDENTITY}/Key Vault Secrets User@{RG}/vaults/kv-myapp-prod-uks-01",
-         "missing_live"),
+         "missing"),
     }
     tags = next(i for i in report["items"] if i["kind"] == "identity")
     assert tags["details"] == ['tags.owner: live "someone-else", specs "platform"']

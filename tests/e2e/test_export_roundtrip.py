@@ -24,7 +24,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 
 from identity_reconciler.cli import main
 from identity_reconciler.core import ownership
-from identity_reconciler.emulator.api import RunningEmulator
+from local_azure.api import RunningEmulator
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG, RG2 = "rg-myapp-prod-uks-01", "rg-data-prod-uks-01"
@@ -121,7 +121,7 @@ def test_export_validate_plan_round_trip(
     rc, stdout, stderr = cli(capsys, "export", "--subscription", SUB, "--out", str(out), *target)
     assert rc == 0, stderr
     assert sorted(p.name for p in out.iterdir()) == [f"{RG2}.yaml", f"{RG}.yaml"]
-    assert f"wrote {out / (RG + '.yaml')}: 2 identities, 1 resources, 4 grants (1 not owned" \
+    assert f"wrote {out / (RG + '.yaml')}: 2 identities, 1 resource, 4 grants (1 not owned" \
         in stdout
     assert "validate: 2 files, 0 errors" in stderr
 

@@ -18,7 +18,7 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 
 from identity_reconciler.cli import main
 from identity_reconciler.core import ownership
-from identity_reconciler.emulator.api import RunningEmulator
+from local_azure.api import RunningEmulator
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-myapp-prod-uks-01"

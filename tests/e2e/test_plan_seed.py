@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from identity_reconciler.cli import main
-from identity_reconciler.cmds import plan as plan_cmd
+from identity_reconciler.cmds import common, shared
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = str(REPO / "specs")
@@ -122,13 +122,13 @@ def test_colour_only_on_a_terminal_without_no_color(
         monkeypatch.setenv("NO_COLOR", "1")
     if tty:
         monkeypatch.setattr(sys, "stdout", _Tty())
-    assert plan_cmd.use_color(argparse.Namespace(no_color=flag)) is expected
+    assert common.use_color(argparse.Namespace(no_color=flag)) is expected
 
 
 def test_out_is_replaced_atomically(tmp_path: Path) -> None:
     target = tmp_path / "plan.json"
     target.write_text("old")
-    plan_cmd.write_atomic(target, "new")
+    shared.write_atomic(target, "new")
     assert target.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
 

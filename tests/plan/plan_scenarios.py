@@ -101,7 +101,39 @@ def privileged() -> Plan:
     return plan(state, live([l_identity("id-deploy-prod-uks-01")]))
 
 
+BLOB_CONDITION = (
+    "((!(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'}))"
+    " OR (@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name]"
+    " StringEquals '{}'))"
+)
+
+
+AUDIT = "audit"
+
+
+def condition() -> Plan:
+    """A long ABAC condition that differs in one clause: shown as a word diff."""
+    pid = guid("principal:id-myapp-prod-uks-01")
+    state = desired(
+        [d_identity("id-myapp-prod-uks-01")],
+        [],
+        [d_grant(user(ME), rg_scope(), BLOB_READER, condition=BLOB_CONDITION.replace("{}", AUDIT))],
+    )
+    state_live = live(
+        [l_identity("id-myapp-prod-uks-01")],
+        [],
+        [
+            l_grant(
+                pid, rg_scope(), BLOB_READER,
+                condition=BLOB_CONDITION.replace("{}", "logs"), condition_version="2.0",
+            )
+        ],
+    )
+    return plan(state, state_live)
+
+
 SCENARIOS: dict[str, Callable[[], Plan]] = {
+    "condition": condition,
     "empty": empty,
     "greenfield": greenfield,
     "mixed": mixed,

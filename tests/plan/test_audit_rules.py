@@ -78,7 +78,8 @@ def test_a_clean_estate_has_no_findings_and_lists_every_identity() -> None:
     [
         (OWNER, SUB_SCOPE, [("AUD001", Severity.ERROR)]),
         (CONTRIBUTOR, MG_SCOPE, [("AUD001", Severity.ERROR)]),
-        (CONTRIBUTOR, rg_scope(), []),  # a resource group is not a broad scope here
+        # not a broad scope, but Contributor is more than any workload needs (validate's IR103)
+        (CONTRIBUTOR, rg_scope(), [("AUD008", Severity.WARNING)]),
         (READER, SUB_SCOPE, []),  # not a privileged role
     ],
 )

@@ -153,7 +153,7 @@ def test_a_grant_added_by_hand_is_reported_but_never_fixable() -> None:
     r = report(d, state)
     assert plan(d, state).changes == ()  # the plan leaves it alone: not ours
     item = items(r)[f"grant.{RG}/id-myapp/Contributor@{RG}"]
-    assert item.drift is Drift.EXTRA
+    assert item.drift is Drift.UNMANAGED  # not "extra", which is said of what is ours
     assert not item.fixable
     assert "never deletes it" in (item.why_not or "")
     assert f"live: role assignment {hand.id}" in item.details
@@ -226,16 +226,20 @@ def test_views_agree_and_json_is_complete() -> None:
     r = report(d, state)
     data = json.loads(render_drift_json(r))
     assert data["drift"] is True
-    assert data["counts"] == {"missing_live": 1, "only_live": 1, "changed": 0, "not_owned": 0}
+    assert data["counts"] == {
+        "missing": 1, "extra": 0, "changed": 0, "not_owned": 0, "unmanaged": 1,
+        "acknowledged": 0,
+    }
     assert data["fixable"] == 1
     text = render_drift_text(r)
-    assert f"  - federated_credential.{RG}/id-myapp/github-main" in text
-    assert f"  + grant.{RG}/id-myapp/Contributor@{RG}" in text
+    # the signs of the plan that fixes it: + for what --fix creates
+    assert f"  + federated_credential.{RG}/id-myapp/github-main" in text
+    assert f"  ! grant.{RG}/id-myapp/Contributor@{RG}" in text
     assert "not fixed by --fix" in text
-    assert text.rstrip().endswith("Drift: 1 missing live, 0 changed, 1 only live, 0 not owned.")
+    assert text.rstrip().endswith("Drift: 1 missing, 1 unmanaged.")
     md = render_drift_markdown(r)
-    assert md.startswith("### identity-reconciler drift: 2 difference(s)\n")
-    assert f"| - | `federated_credential.{RG}/id-myapp/github-main` |" in md
+    assert md.startswith("### identity-reconciler drift: 2 differences\n")
+    assert f"| + | `federated_credential.{RG}/id-myapp/github-main` |" in md
     assert "| no |" in md
     assert "| yes |" in md
 

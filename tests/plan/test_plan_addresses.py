@@ -26,7 +26,7 @@ OTHER_SUB = "22222222-2222-2222-2222-222222222222"
 def test_scope_short_forms() -> None:
     names = Namer((SUB,))
     assert names.scope(f"/subscriptions/{SUB}/resourceGroups/{RG}") == RG
-    assert names.scope(f"/subscriptions/{SUB}/resourcegroups/{RG}/") == RG
+    assert names.scope(f"/subscriptions/{SUB}/resourcegroups/{RG}") == RG
     assert names.scope(f"/subscriptions/{SUB}") == f"subscription/{SUB}"
     assert (
         names.scope("/providers/Microsoft.Management/managementGroups/mg-1")

@@ -44,11 +44,11 @@ from identity_reconciler.azure.clients import (
 )
 from identity_reconciler.azure.localworld import world_for
 from identity_reconciler.cli import main
-from identity_reconciler.core import roles
+from identity_reconciler.core import privilege
 from identity_reconciler.core.state import DesiredState
-from identity_reconciler.emulator import api
-from identity_reconciler.emulator.app import STATE_FILE
-from identity_reconciler.emulator.store import Store
+from local_azure import api
+from local_azure.app import STATE_FILE
+from local_azure.store import Store
 
 MAX_ATTEMPTS = 3
 VARIANTS = ("in-process", "external")
@@ -64,7 +64,7 @@ def role_guids(count: int) -> list[str]:
     """`count` non-privileged built-in role ids, in a stable order."""
     text = resources.files("identity_reconciler.data").joinpath("builtin-roles.json").read_text()
     ids = sorted(str(r["id"]).lower() for r in json.loads(text))
-    usable = [i for i in ids if i not in roles.PRIVILEGED_ROLE_GUIDS]
+    usable = [i for i in ids if not privilege.of_guid(i).privileged]
     return usable[:count]
 
 

@@ -28,8 +28,8 @@ from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import arm_errors
 from identity_reconciler.core import armid, ownership, roles
 from identity_reconciler.core.state import DesiredState, PrincipalKind
-from identity_reconciler.emulator.store import Store
 from identity_reconciler.spec import validate
+from local_azure.store import Store
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-myapp-prod-uks-01"

@@ -25,12 +25,12 @@ from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreatePara
 
 from identity_reconciler.apply import RetryPolicy
 from identity_reconciler.azure.clients import Session, connect_emulator
-from identity_reconciler.azure.errors import ArmError as ClientError
+from identity_reconciler.azure.errors import ArmRequestError as ClientError
 from identity_reconciler.azure.errors import arm_errors
 from identity_reconciler.core import armid
 from identity_reconciler.core.state import DesiredGrant, PrincipalKind
-from identity_reconciler.emulator.api import RunningEmulator
-from identity_reconciler.emulator.kernel import ArmError, Context, Handler, Request, Response
+from local_azure.api import RunningEmulator
+from local_azure.kernel import ArmError, Context, Handler, Request, Response
 
 TINY_BUCKETS = {
     "writes": {"burst": 8, "per_second": 16},

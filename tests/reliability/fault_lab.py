@@ -24,13 +24,13 @@ from fault_kinds import KINDS, OFF, FaultKind, HandlerFaults, Racer, kind_for, s
 
 from identity_reconciler.apply import ApplyOptions, ApplyResult, StalePlan, apply_plan
 from identity_reconciler.azure.clients import Session, connect_emulator
-from identity_reconciler.azure.errors import ArmError as ClientError
+from identity_reconciler.azure.errors import ArmRequestError as ClientError
 from identity_reconciler.azure.localworld import world_for
 from identity_reconciler.azure.reader import read_live
 from identity_reconciler.core.state import DesiredState
-from identity_reconciler.emulator.api import RunningEmulator, running
-from identity_reconciler.emulator.kernel import Settings as EmulatorSettings
 from identity_reconciler.plan import compute_plan
+from local_azure.api import RunningEmulator, running
+from local_azure.kernel import Settings as EmulatorSettings
 
 __all__ = ["KINDS", "MAX_ATTEMPTS", "SeedResult", "kind_for", "run_seed"]
 

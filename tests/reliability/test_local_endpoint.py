@@ -19,8 +19,8 @@ from identity_reconciler.azure.clients import (
     open_session,
 )
 from identity_reconciler.cli import main
-from identity_reconciler.emulator import api
-from identity_reconciler.emulator.api import EmulatorInfo, RunningEmulator
+from local_azure import api
+from local_azure.api import EmulatorInfo, RunningEmulator
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = str(REPO / "specs")

@@ -4,7 +4,7 @@ A failure is a traceback (an exception leaving the code under test, or reaching 
 last-resort handler, OSErrors aside: see `Sealed.os_errors`), an exit code outside {0, 1, 2},
 a finding without a location, a plan file accepted although its content changed, or a hang
 (the per-input deadline). While `sealed()` is active nothing can leave the process: the
-command modules' `open_session` answers as if the network were down, the emulator cannot
+orchestrator's `open_session` answers as if the network were down, the emulator cannot
 start, and any socket connection is refused and counted.
 """
 
@@ -26,13 +26,11 @@ from typing import Any
 
 from identity_reconciler import cli
 from identity_reconciler.azure.errors import ArmUnavailable
-from identity_reconciler.cmds import apply, audit, drift, export, plan
-from identity_reconciler.emulator import api
-from identity_reconciler.emulator.app import EmulatorError
 from identity_reconciler.plan.model import Plan, PlanFileError
+from identity_reconciler.reconcile import live
 from identity_reconciler.spec import RULES, validate
-
-SESSION_COMMANDS = (plan, apply, drift, export, audit)
+from local_azure import api
+from local_azure.app import EmulatorError
 
 
 class Hang(BaseException):
@@ -101,8 +99,7 @@ def sealed() -> Iterator[Sealed]:
 
         cwd = Path.cwd()
         try:
-            for module in SESSION_COMMANDS:
-                patch(module, "open_session", no_session)
+            patch(live, "open_session", no_session)  # every command's one way to Azure
             patch(api, "start", no_emulator)
             patch(socket.socket, "connect", no_connect)
             patch(socket.socket, "connect_ex", no_connect)

@@ -16,8 +16,8 @@ import pytest
 import requests
 
 from identity_reconciler.azure.localworld import default_world
-from identity_reconciler.emulator import api
-from identity_reconciler.emulator.kernel import Settings
+from local_azure import api
+from local_azure.kernel import Settings
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG = "rg-myapp-prod-uks-01"

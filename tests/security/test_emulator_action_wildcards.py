@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from identity_reconciler.emulator import rbac
-from identity_reconciler.emulator.rbac_conditions import action_matches
+from local_azure import rbac
+from local_azure.rbac_conditions import action_matches
 
 MI = "Microsoft.ManagedIdentity/userAssignedIdentities"
 

@@ -2,7 +2,7 @@
 requests, slow clients cut off without stalling others, a connection cap, and 50 concurrent
 clients served without an error.
 
-Complements tests/emulator/test_server_tls.py (413 for a large body, 431 for large headers)
+Complements tests/local_azure/test_server_tls.py (413 for a large body, 431 for large headers)
 and test_server_cli.py (`emulator serve --host` refuses non-loopback hosts).
 """
 
@@ -19,10 +19,10 @@ from contextlib import contextmanager
 import pytest
 import requests
 
-from identity_reconciler.emulator import server
-from identity_reconciler.emulator.api import RunningEmulator, running
-from identity_reconciler.emulator.app import EmulatorError
-from identity_reconciler.emulator.gateway import ADMIN_PREFIX, PUBLIC_PATHS
+from local_azure import server
+from local_azure.api import RunningEmulator, running
+from local_azure.app import EmulatorError
+from local_azure.gateway import ADMIN_PREFIX, PUBLIC_PATHS
 
 RG = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-myapp-prod-uks-01"
 IDENTITIES = f"{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"
@@ -216,7 +216,20 @@ def test_connections_beyond_the_cap_are_closed_at_once(capped: RunningEmulator) 
         finally:
             for sock in extra:
                 sock.close()
-    assert _served(capped)  # and the cap frees up as connections end
+    assert _served_within(capped, 10.0)  # and the cap frees up as connections end
+
+
+def _served_within(emu: RunningEmulator, seconds: float) -> bool:
+    """Served again once the server has seen the closed sockets end (on a loaded machine its
+    handshake threads notice the close a little later; the cap must still free up)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return _served(emu)
+        except requests.exceptions.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def test_fifty_concurrent_clients_are_served_without_an_error(

@@ -22,8 +22,8 @@ from security_support import (
     grant,
 )
 
-from identity_reconciler.emulator.api import RunningEmulator
-from identity_reconciler.emulator.kernel import Settings
+from local_azure.api import RunningEmulator
+from local_azure.kernel import Settings
 
 WEB_API = "2023-12-01"
 

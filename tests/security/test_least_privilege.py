@@ -33,7 +33,7 @@ from security_support import (
 
 from identity_reconciler.azure.clients import LOCAL_CLIENT_ID_ENV
 from identity_reconciler.cli import main
-from identity_reconciler.emulator.api import running
+from local_azure.api import running
 
 SPEC = """subscription: 11111111-1111-1111-1111-111111111111
 defaults: {location: uksouth, resource_group: rg-myapp-prod-uks-01, tags: {app: myapp}}

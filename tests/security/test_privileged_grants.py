@@ -73,7 +73,13 @@ def _grants(tmp_path: Path, state: str, specs: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     ("role", "scope"),
-    [("Owner", f"/subscriptions/{SUB}"), ("User Access Administrator", MG)],
+    [
+        ("Owner", f"/subscriptions/{SUB}"),
+        ("User Access Administrator", MG),
+        # Judged from permissions: these can write role assignments / federated credentials.
+        ("Key Vault Data Access Administrator", f"/subscriptions/{SUB}"),
+        ("Managed Identity Contributor", f"/subscriptions/{SUB}"),
+    ],
 )
 def test_privileged_grant_needs_an_allowance_and_the_flag(
     tmp_path: Path,
@@ -101,7 +107,7 @@ def test_privileged_grant_needs_an_allowance_and_the_flag(
     assert "privileged grant at a broad scope" in out
     assert "Traceback" not in out + err
     assert main(["apply", str(plan_file), "--allow-privileged", "--state-dir", state]) == 1
-    assert "error(s); fix the specs" in capsys.readouterr().err
+    assert "error; fix the specs" in capsys.readouterr().err
     assert watch.writes() == 0
 
     specs = _write(tmp_path, role, scope, ALLOWANCE)

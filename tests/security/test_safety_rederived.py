@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from security_support import MI_TYPE, OWNER, RG_ID, SUB_ID
+from security_support import MI_TYPE, OWNER, RG_ID, SUB, SUB_ID
 
 from identity_reconciler.plan.model import KNOWN_AFTER_APPLY, Plan
 from identity_reconciler.plan.safety import (
@@ -18,6 +18,7 @@ from identity_reconciler.plan.safety import (
 )
 
 IDENTITY = f"{RG_ID}/providers/{MI_TYPE}/id-old"
+A, B = "aaaaaaaa-0000-4000-8000-000000000001", "bbbbbbbb-0000-4000-8000-000000000002"
 ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments"
 OWNER_ID = f"/providers/Microsoft.Authorization/roleDefinitions/{OWNER}"
 READER_ID = (
@@ -26,6 +27,7 @@ READER_ID = (
 
 
 def _change(address: str, kind: str, method: str, op_id: str, **extra: Any) -> dict[str, Any]:
+    """A change whose operation is bound to it (plan/binding.py), as the diff would write it."""
     body = extra.pop("body", None)
     return {
         "address": address,
@@ -33,11 +35,12 @@ def _change(address: str, kind: str, method: str, op_id: str, **extra: Any) -> d
         "actions": ["delete" if method == "DELETE" else "create"],
         "reason": "r",
         "group": address,
-        "id": None,
+        "id": None if op_id == KNOWN_AFTER_APPLY else op_id,
         "before": None,
         "after": extra.pop("after", None),
         "live_fingerprint": None,
         "operations": [{"method": method, "id": op_id, "body": body}],
+        **extra,
     }
 
 
@@ -48,7 +51,7 @@ def _plan(*changes: dict[str, Any]) -> Plan:
             "format_version": "1.0",
             "tool_version": "0",
             "created_at": "now",
-            "target": {"cloud": "local", "tenant_id": "", "subscriptions": []},
+            "target": {"cloud": "local", "tenant_id": "t", "subscriptions": [SUB]},
             "spec_digest": "sha256:x",
             "options": {},
             "changes": changes,
@@ -60,18 +63,28 @@ def _plan(*changes: dict[str, Any]) -> Plan:
 
 
 def _grant(op_id: str, role_id: str, scope: str | None = None) -> dict[str, Any]:
+    waits = op_id == KNOWN_AFTER_APPLY
+    principal = KNOWN_AFTER_APPLY if waits else "p"
+    extra: dict[str, Any] = {}
+    if waits:
+        extra["principal"] = {"kind": "user_assigned", "id": IDENTITY, "principal_id": principal}
     return _change(
         "grant.x",
         "grant",
         "PUT",
         op_id,
-        after={"scope": scope} if scope else None,
-        body={"properties": {"roleDefinitionId": role_id, "principalId": "p"}},
+        after={
+            "scope": scope or op_id.split(ASSIGNMENTS, maxsplit=1)[0],
+            "role_definition_id": role_id,
+            "principal_id": principal,
+        },
+        body={"properties": {"roleDefinitionId": role_id, "principalId": principal}},
+        **extra,
     )
 
 
 def test_privileged_grant_in_the_operations_needs_the_flag() -> None:
-    plan = _plan(_grant(f"{SUB_ID}{ASSIGNMENTS}/a", OWNER_ID))
+    plan = _plan(_grant(f"{SUB_ID}{ASSIGNMENTS}/{A}", OWNER_ID))
     assert [v.flag for v in check_safety(plan)] == [ALLOW_PRIVILEGED]
     assert check_safety(plan, [ALLOW_PRIVILEGED]) == []
 
@@ -83,8 +96,8 @@ def test_a_grant_known_after_apply_is_judged_by_the_scope_it_will_get() -> None:
 
 def test_narrow_or_unprivileged_grants_and_credential_deletes_are_not_forced() -> None:
     plan = _plan(
-        _grant(f"{RG_ID}{ASSIGNMENTS}/a", OWNER_ID),
-        _grant(f"{SUB_ID}{ASSIGNMENTS}/b", READER_ID),
+        _grant(f"{RG_ID}{ASSIGNMENTS}/{A}", OWNER_ID),
+        _grant(f"{SUB_ID}{ASSIGNMENTS}/{B}", READER_ID),
         _change(
             "fic.x",
             "federated_credential",

@@ -18,7 +18,7 @@ from security_support import CI_APP_ID, Watch, ci_world, watch_local
 
 from identity_reconciler.azure.clients import LOCAL_CLIENT_ID_ENV
 from identity_reconciler.cli import main
-from identity_reconciler.emulator.api import running
+from local_azure.api import running
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = str(REPO / "specs")

@@ -101,7 +101,7 @@ def estate() -> LiveState:
 
 
 def write(tmp_path: Path, state: LiveState, **kwargs: object) -> list[Path]:
-    exported = export_specs(state, subscription_id=SUB, **kwargs)  # type: ignore[arg-type]
+    exported = export_specs(state, subscription_ids=[SUB], **kwargs)  # type: ignore[arg-type]
     paths = []
     for f in exported.files:
         path = tmp_path / f.name
@@ -158,7 +158,7 @@ def test_the_specs_read_back_as_the_live_estate(tmp_path: Path) -> None:
 
 
 def test_what_is_written_and_how() -> None:
-    exported = export_specs(estate(), subscription_id=SUB)
+    exported = export_specs(estate(), subscription_ids=[SUB])
     main = next(f for f in exported.files if f.resource_group == RG).text
     lines = main.splitlines()
     assert lines[0] == "# yaml-language-server: $schema=../schemas/spec.schema.json"
@@ -205,12 +205,12 @@ def test_output_is_deterministic_whatever_the_order() -> None:
         resources=dict(reversed(list(state.resources.items()))),
         grants=dict(reversed(list(state.grants.items()))),
     )
-    first = [f.text for f in export_specs(state, subscription_id=SUB).files]
-    assert first == [f.text for f in export_specs(shuffled, subscription_id=SUB).files]
+    first = [f.text for f in export_specs(state, subscription_ids=[SUB]).files]
+    assert first == [f.text for f in export_specs(shuffled, subscription_ids=[SUB]).files]
 
 
 def test_resource_groups_narrow_the_export() -> None:
-    exported = export_specs(estate(), subscription_id=SUB, resource_groups=[RG2.upper()])
+    exported = export_specs(estate(), subscription_ids=[SUB], resource_groups=[RG2.upper()])
     assert [f.resource_group for f in exported.files] == [RG2]
     assert exported.files[0].identities == 1
 

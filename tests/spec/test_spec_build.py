@@ -42,7 +42,7 @@ identities:
         (f"{{subscription: {SUB2.upper()}}}", f"/subscriptions/{SUB2}"),
         ("{management_group: mg-platform}",
          "/providers/Microsoft.Management/managementGroups/mg-platform"),
-        (f"/SUBSCRIPTIONS/{SUB.upper()}/resourcegroups/rg-x/",
+        (f"/SUBSCRIPTIONS/{SUB.upper()}/resourcegroups/rg-x",
          f"/subscriptions/{SUB}/resourceGroups/rg-x"),
         ("/providers/microsoft.management/managementgroups/mg-1",
          "/providers/Microsoft.Management/managementGroups/mg-1"),

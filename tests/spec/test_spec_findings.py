@@ -48,4 +48,5 @@ def test_json_and_summary() -> None:
         "file": "specs/a.yaml", "line": 7, "column": 3, "severity": "error",
         "rule_id": "IR021", "message": "unknown role 'X'", "fix": "did you mean 'Y'?",
     }
-    assert summary(findings, files=2) == "2 files, 1 errors, 1 warnings"
+    assert summary(findings, files=2) == "2 files, 1 error, 1 warning"
+    assert summary([], files=1) == "1 file, 0 errors, 0 warnings"

@@ -28,7 +28,7 @@ def test_examples_validate_through_the_cli(capsys: pytest.CaptureFixture[str]) -
     assert cli.main(["validate", str(SPECS)]) == 0
     out, err = capsys.readouterr()
     assert "error" not in out
-    assert err.strip().endswith("errors, 1 warnings")
+    assert err.strip().endswith(", 1 warning")
     assert " 0 errors" in err
 
 

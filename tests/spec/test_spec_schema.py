@@ -32,7 +32,8 @@ def test_schema_shape() -> None:
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["additionalProperties"] is False
     assert set(schema["properties"]) == {
-        "subscription", "defaults", "identities", "resources", "sql", "policy",
+        "subscription", "defaults", "identities", "resources", "sql", "policy", "acknowledged",
+        "managed",
     }
     grant = schema["$defs"]["RoleGrant"]
     assert grant["required"] == ["role", "scope"]

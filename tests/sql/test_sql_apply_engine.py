@@ -16,14 +16,14 @@ from sql_fakes import FakeCatalog, RecordingConnection
 
 from identity_reconciler.apply import ApplyOptions, Status, apply_plan
 from identity_reconciler.apply.sql_apply import SqlChangeRunner, SqlFailed, SqlStale
-from identity_reconciler.apply.sql_users import plan_with_sql
 from identity_reconciler.azure.clients import Session, connect_emulator
 from identity_reconciler.azure.reader import read_live
 from identity_reconciler.core.state import DesiredState
-from identity_reconciler.emulator.api import RunningEmulator
 from identity_reconciler.plan import Plan, compute_plan
 from identity_reconciler.plan.sql_changes import sql_changes
+from identity_reconciler.reconcile.sql_plan import plan_with_sql
 from identity_reconciler.spec import validate
+from local_azure.api import RunningEmulator
 
 REPO = Path(__file__).resolve().parents[2]
 SUB = "11111111-1111-1111-1111-111111111111"

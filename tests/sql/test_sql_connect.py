@@ -15,7 +15,7 @@ import pytest
 from azure.core.credentials import AccessToken
 from azure.core.exceptions import ClientAuthenticationError
 
-from identity_reconciler.apply.sql_users import default_connector
+from identity_reconciler.apply.sql_connector import default_connector
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.sql_connect import (
     SQL_COPT_SS_ACCESS_TOKEN,

@@ -16,15 +16,15 @@ from azure.mgmt.msi.v2024_11_30.models import Identity
 from sql_fakes import FakeCatalog, RecordingConnection
 
 from identity_reconciler.apply.sql_apply import apply_sql
-from identity_reconciler.apply.sql_users import plan_with_sql
 from identity_reconciler.azure.clients import Session, connect_emulator
 from identity_reconciler.azure.reader import read_live
 from identity_reconciler.core import ownership
 from identity_reconciler.core.state import DesiredState
-from identity_reconciler.emulator.api import RunningEmulator
 from identity_reconciler.plan import Plan, compute_plan, render_markdown, render_text
 from identity_reconciler.plan.sql_changes import sql_changes
+from identity_reconciler.reconcile.sql_plan import plan_with_sql
 from identity_reconciler.spec import validate
+from local_azure.api import RunningEmulator
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "specs" / "myapp-prod.yaml"

@@ -1,1 +1,0 @@
-"""ARM resource providers served by the emulator; each module exposes `register(router)`."""
