@@ -32,7 +32,6 @@ ROLE = "4633458b-17de-408a-b874-0445c86b69e6"
             "/providers/Microsoft.Management/managementGroups/mg-1",
         ),
         (f"/subscriptions/{G.upper()}", ScopeKind.SUBSCRIPTION, SUB),
-        (f"  {SUB}  ", ScopeKind.SUBSCRIPTION, SUB),
         (f"{SUB}/resourcegroups/rg-app", ScopeKind.RESOURCE_GROUP, RG),
         (f"/SUBSCRIPTIONS/{G}/RESOURCEGROUPS/rg-app", ScopeKind.RESOURCE_GROUP, RG),
         (
@@ -47,9 +46,7 @@ ROLE = "4633458b-17de-408a-b874-0445c86b69e6"
         ),
     ],
 )
-def test_accepted_shapes_and_their_canonical_id(
-    text: str, kind: ScopeKind, canonical: str
-) -> None:
+def test_accepted_shapes_and_their_canonical_id(text: str, kind: ScopeKind, canonical: str) -> None:
     scope = armid.parse_scope(text)
     assert scope.kind is kind
     assert scope.id == canonical
@@ -85,6 +82,10 @@ def test_scopes_above_a_resource_have_no_type_or_name() -> None:
         "   ",
         "/",
         "//",
+        f"  {SUB}",
+        f"{SUB}/",
+        f"{RG}/",
+        f"{SUB}/resourceGroups/./x",
         f"subscriptions/{G}",
         f"/subscriptions//{G}",
         f"{SUB}//resourceGroups/rg-app",
