@@ -1,57 +1,141 @@
 """Safety re-derived from hand-edited operations: ids a plan's own diff never writes.
 
-An editor can change an operation's id and re-seal the file. The forced cases must still be
-found in what apply would run: a privileged grant at the root scope `/`, at an upper-case
-subscription, an identity delete whose id ends in `/` or is upper case.
+An editor can change an operation's id and re-seal the file. Apply must then either refuse the
+plan outright (the operation no longer names its change's object) or still find the forced
+case in what it would run: a privileged grant moved to the root scope `/` or to another
+subscription, an identity delete whose id gains a trailing `/`, or is re-cased as ARM may.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from plan_factories import (
+    SUB,
+    d_grant,
+    d_identity,
+    desired,
+    identity_id,
+    l_identity,
+    live,
+    plan,
+    user,
+)
 
+from identity_reconciler.core import roles
+from identity_reconciler.core.state import PrivilegeAllowance
+from identity_reconciler.plan import safety
 from identity_reconciler.plan.model import (
     KNOWN_AFTER_APPLY,
     Change,
     ChangeKind,
     Operation,
     Plan,
-    Violation,
+    PlanFileError,
+    Safety,
 )
 from identity_reconciler.plan.safety import (
     ALLOW_DELETE_IDENTITY,
-    ALLOW_MASS_CHANGE,
     ALLOW_PRIVILEGED,
     check_safety,
 )
 
-SUB = "/subscriptions/11111111-1111-1111-1111-111111111111"
-RG = f"{SUB}/resourceGroups/rg-app"
-MG = "/providers/Microsoft.Management/managementGroups/mg-1"
-IDENTITY = f"{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-old"
+SUB_ID = f"/subscriptions/{SUB}"
 ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/"
-OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
-READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 
 
-def role_id(guid: str) -> str:
-    return f"/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+def _edited(p: Plan, old_id: str, new_id: str) -> Plan:
+    """`p` with every operation on `old_id` moved to `new_id`, and the verdict emptied."""
+    changes = []
+    for c in p.changes:
+        ops = tuple(
+            op.model_copy(update={"id": new_id}) if op.id == old_id else op for op in c.operations
+        )
+        changes.append(c.model_copy(update={"operations": ops}))
+    return p.model_copy(
+        update={
+            "changes": tuple(changes),
+            "safety": Safety(safe=True, existing=p.safety.existing),
+        }
+    )
 
 
-def change(
-    kind: ChangeKind,
-    actions: tuple[str, ...],
-    *ops: Operation,
-    address: str = "x",
-    after: dict[str, Any] | None = None,
-) -> Change:
+def _owner_grant() -> tuple[Plan, Operation]:
+    allowance = PrivilegeAllowance(roles.OWNER, SUB_ID, "landing zone bootstrap")
+    d = desired(
+        [d_identity("id-myapp")],
+        [],
+        [d_grant(user(identity_id("id-myapp")), SUB_ID, roles.OWNER)],
+        allow_privileged=(allowance,),
+    )
+    p = plan(d, live([l_identity("id-myapp")]))
+    (op,) = p.changes[0].operations
+    return p, op
+
+
+def _identity_delete() -> tuple[Plan, Operation]:
+    p = plan(desired(), live([l_identity("id-old")]))
+    (op,) = p.changes[0].operations
+    assert op.method == "DELETE"
+    return p, op
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "/",
+        "/subscriptions/22222222-2222-2222-2222-222222222222/",
+        "/providers/Microsoft.Management/managementGroups/mg-other/",
+    ],
+    ids=["root", "another-subscription", "a-management-group"],
+)
+def test_a_grant_moved_to_another_scope_is_refused(where: str) -> None:
+    p, op = _owner_grant()
+    name = op.id.rsplit("/", 1)[-1]
+    with pytest.raises(PlanFileError):
+        check_safety(
+            _edited(p, op.id, f"{where.rstrip('/')}{ASSIGNMENTS}{name}"), [ALLOW_PRIVILEGED]
+        )
+
+
+def test_a_grant_re_cased_is_still_privileged() -> None:
+    p, op = _owner_grant()
+    edited = _edited(p, op.id, op.id.upper().replace("ROLEASSIGNMENTS/", "roleAssignments/"))
+    assert [v.flag for v in check_safety(edited)] == [ALLOW_PRIVILEGED]
+
+
+def test_an_identity_delete_with_a_trailing_slash_is_refused() -> None:
+    p, op = _identity_delete()
+    with pytest.raises(PlanFileError):
+        check_safety(_edited(p, op.id, op.id + "/"), [ALLOW_DELETE_IDENTITY])
+
+
+def test_an_identity_delete_re_cased_is_still_forced() -> None:
+    p, op = _identity_delete()
+    found = check_safety(_edited(p, op.id, op.id.upper()))
+    assert [(v.reason, v.flag) for v in found] == [("identity_delete", ALLOW_DELETE_IDENTITY)]
+
+
+# The operations are also judged on their own, whatever their change says: binding refuses an
+# operation that does not match its change, and this second reading must not depend on it.
+
+MI_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
+IDENTITY = f"{SUB_ID}/resourceGroups/rg-app/providers/{MI_TYPE}/id-a"
+NAME = "0f1e2d3c-4b5a-4968-8776-655443322110"
+OWNER_BODY = {
+    "properties": {
+        "roleDefinitionId": f"/providers/Microsoft.Authorization/roleDefinitions/{roles.OWNER}",
+        "principalId": "p",
+    }
+}
+
+
+def _ops_change(*ops: Operation, after: dict[str, str] | None = None) -> Change:
     return Change(
-        address=address,
-        kind=kind,
-        actions=actions,  # type: ignore[arg-type]
+        address="c",
+        kind=ChangeKind.GRANT,
+        actions=("create",),
         reason="r",
-        group=address,
+        group="c",
         id=None,
         before=None,
         after=after,
@@ -60,185 +144,104 @@ def change(
     )
 
 
-def grant_put(op_id: str, guid: str = OWNER, *, after: dict[str, Any] | None = None) -> Change:
-    body = {"properties": {"roleDefinitionId": role_id(guid), "principalId": "p"}}
-    op = Operation(method="PUT", id=op_id, body=body)
-    return change(ChangeKind.GRANT, ("create",), op, address="grant.x", after=after)
-
-
-def plan_of(*changes: Change, violations: tuple[Violation, ...] = ()) -> Plan:
-    """A plan carrying `changes` and a stored verdict of `violations` only."""
-    return Plan.model_validate(
-        {
-            "format_version": "1.0",
-            "tool_version": "0",
-            "created_at": "now",
-            "target": {"cloud": "local", "tenant_id": "", "subscriptions": []},
-            "spec_digest": "sha256:x",
-            "options": {},
-            "changes": [c.model_dump() for c in changes],
-            "summary": {},
-            "safety": {
-                "safe": not violations,
-                "existing": 0,
-                "violations": [v.model_dump() for v in violations],
-            },
-            "checksum": "sha256:x",
-        }
-    )
-
-
-# --------------------------------------------------------------------------- re-derived
-
-
 @pytest.mark.parametrize(
-    "op_id",
+    ("op", "after", "expected"),
     [
-        f"{SUB}{ASSIGNMENTS}a",
-        f"{SUB.upper()}{ASSIGNMENTS.upper()}A",
-        f"{MG}{ASSIGNMENTS}a",
-        f"{ASSIGNMENTS}a",  # the root scope '/': broader than any subscription
-    ],
-    ids=["subscription", "upper-case", "management-group", "root"],
-)
-def test_a_privileged_put_at_a_broad_scope_is_re_derived(op_id: str) -> None:
-    plan = plan_of(grant_put(op_id))
-    assert [(v.reason, v.flag, v.address) for v in check_safety(plan)] == [
-        ("privileged_grant", ALLOW_PRIVILEGED, "grant.x")
-    ]
-    assert check_safety(plan, [ALLOW_PRIVILEGED]) == []
-    assert check_safety(plan, [f" {ALLOW_PRIVILEGED} "]) == []
-
-
-def test_the_re_derived_message_names_the_scope_as_written() -> None:
-    (violation,) = check_safety(plan_of(grant_put(f"{SUB.upper()}{ASSIGNMENTS}a")))
-    assert violation.message == f"grant.x grants role {OWNER} on the whole of {SUB.upper()}"
-
-
-@pytest.mark.parametrize(
-    "plan",
-    [
-        plan_of(grant_put(f"{RG}{ASSIGNMENTS}a")),
-        plan_of(grant_put(f"{SUB}{ASSIGNMENTS}a", READER)),
-        plan_of(grant_put(KNOWN_AFTER_APPLY, after={"scope": RG})),
-        plan_of(
-            change(
-                ChangeKind.GRANT,
-                ("delete",),
-                Operation(
-                    method="DELETE",
-                    id=f"{SUB}{ASSIGNMENTS}a",
-                    body={"properties": {"roleDefinitionId": role_id(OWNER)}},
-                ),
-            )
+        (Operation(method="DELETE", id=IDENTITY), None, ("identity_delete", IDENTITY)),
+        (Operation(method="DELETE", id=IDENTITY + "/"), None, ("identity_delete", IDENTITY + "/")),
+        (Operation(method="DELETE", id=f"{SUB_ID}{ASSIGNMENTS}{NAME}"), None, None),
+        (
+            Operation(method="DELETE", id=IDENTITY + "/federatedIdentityCredentials/github"),
+            None,
+            None,
         ),
-        plan_of(
-            change(
-                ChangeKind.IDENTITY,
-                ("create",),
-                Operation(
-                    method="PUT",
-                    id=f"{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/"
-                    "userAssignedIdentities/id-1",
-                    body={"properties": {"roleDefinitionId": role_id(OWNER)}},
-                ),
-            )
+        (Operation(method="PATCH", id=IDENTITY), None, None),
+        (
+            Operation(method="PUT", id=f"{SUB_ID.upper()}{ASSIGNMENTS}{NAME}", body=OWNER_BODY),
+            None,
+            ("privileged_grant", f"grants role {roles.OWNER} on the whole of {SUB_ID}"),
         ),
-        plan_of(
-            change(
-                ChangeKind.GRANT,
-                ("create",),
-                Operation(method="PUT", id=f"{SUB}{ASSIGNMENTS}a"),
-            )
+        (
+            Operation(method="PUT", id=f"{ASSIGNMENTS}{NAME}", body=OWNER_BODY),
+            None,
+            ("privileged_grant", f"on the whole of {ASSIGNMENTS}{NAME}"),
+        ),
+        (
+            Operation(
+                method="PUT",
+                id=f"{SUB_ID}/resourceGroups/rg-app{ASSIGNMENTS}{NAME}",
+                body=OWNER_BODY,
+            ),
+            None,
+            None,
+        ),
+        (Operation(method="PUT", id=IDENTITY, body=OWNER_BODY), None, None),
+        (
+            Operation(method="PUT", id=f"{SUB_ID}{ASSIGNMENTS}{NAME}"),
+            None,
+            ("privileged_grant", ""),
+        ),
+        (
+            Operation(method="PUT", id=KNOWN_AFTER_APPLY, body=OWNER_BODY),
+            {"scope": f"{SUB_ID}/resourceGroups/rg-app"},
+            None,
+        ),
+        (
+            Operation(method="PUT", id=KNOWN_AFTER_APPLY, body=OWNER_BODY),
+            {"scope": SUB_ID},
+            ("privileged_grant", f"on the whole of {KNOWN_AFTER_APPLY}"),
+        ),
+        (
+            Operation(method="PUT", id=KNOWN_AFTER_APPLY, body=OWNER_BODY),
+            None,
+            ("privileged_grant", ""),
         ),
     ],
     ids=[
-        "resource-group",
-        "reader",
-        "known-after-apply-narrow",
-        "delete-of-owner-grant",
+        "identity-delete",
+        "identity-delete-unparseable",
+        "grant-delete",
+        "credential-delete",
+        "identity-patch",
+        "owner-at-subscription",
+        "owner-at-root",
+        "owner-at-group",
         "put-of-an-identity",
-        "no-body",
+        "no-role-at-subscription",
+        "waiting-grant-at-group",
+        "waiting-grant-at-subscription",
+        "waiting-grant-without-scope",
     ],
 )
-def test_what_is_not_a_privileged_write(plan: Plan) -> None:
-    assert check_safety(plan) == []
-
-
-def test_a_put_known_after_apply_without_a_scope_counts_as_broad() -> None:
-    plan = plan_of(grant_put(KNOWN_AFTER_APPLY))
-    assert [v.flag for v in check_safety(plan)] == [ALLOW_PRIVILEGED]
-
-
-@pytest.mark.parametrize(
-    "op_id",
-    [IDENTITY, IDENTITY + "/", IDENTITY.upper()],
-    ids=["plain", "trailing-slash", "upper-case"],
-)
-def test_an_identity_delete_is_re_derived(op_id: str) -> None:
-    plan = plan_of(
-        change(
-            ChangeKind.IDENTITY, ("delete",), Operation(method="DELETE", id=op_id), address="id.a"
-        )
+def test_forced_cases_read_from_the_operations_alone(
+    op: Operation, after: dict[str, str] | None, expected: tuple[str, str] | None
+) -> None:
+    found = safety._forced_operations(_ops_change(op, after=after))
+    if expected is None:
+        assert found == []
+        return
+    (violation,) = found
+    reason, words = expected
+    assert violation.reason == reason
+    assert violation.flag == (
+        ALLOW_DELETE_IDENTITY if reason == "identity_delete" else ALLOW_PRIVILEGED
     )
-    found = check_safety(plan)
-    assert [(v.reason, v.flag, v.address) for v in found] == [
-        ("identity_delete", ALLOW_DELETE_IDENTITY, "id.a")
-    ]
-    assert found[0].message == f"id.a deletes the identity {op_id}"
-    assert check_safety(plan, [ALLOW_DELETE_IDENTITY]) == []
+    assert violation.address == "c"
+    assert words in violation.message
+    if reason == "identity_delete":
+        assert violation.message == f"c deletes the identity {op.id}"
 
 
 @pytest.mark.parametrize(
-    ("method", "op_id"),
+    ("op_id", "scope"),
     [
-        ("DELETE", f"{IDENTITY}/federatedIdentityCredentials/github"),
-        ("PATCH", IDENTITY),
-        ("PUT", IDENTITY),
-        ("DELETE", f"{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities"),
+        (f"{SUB_ID.upper()}{ASSIGNMENTS}{NAME}", SUB_ID),
+        (f"{ASSIGNMENTS}{NAME}", None),
+        (IDENTITY, None),
+        (KNOWN_AFTER_APPLY, None),
     ],
-    ids=["credential", "patch", "put", "the-collection"],
+    ids=["assignment", "root", "not-an-assignment", "known-after-apply"],
 )
-def test_what_is_not_an_identity_delete(method: str, op_id: str) -> None:
-    op = Operation(method=method, id=op_id)  # type: ignore[arg-type]
-    plan = plan_of(change(ChangeKind.IDENTITY, ("update",), op, address="id.a"))
-    assert check_safety(plan) == []
-
-
-def test_a_stored_violation_is_not_repeated_by_the_re_derived_one() -> None:
-    stored = Violation(
-        reason="identity_delete", message="stored", flag=ALLOW_DELETE_IDENTITY, address="id.a"
-    )
-    plan = plan_of(
-        change(
-            ChangeKind.IDENTITY,
-            ("delete",),
-            Operation(method="DELETE", id=IDENTITY),
-            address="id.a",
-        ),
-        change(
-            ChangeKind.IDENTITY,
-            ("delete",),
-            Operation(method="DELETE", id=IDENTITY + "2"),
-            Operation(method="DELETE", id=IDENTITY + "2/"),
-            address="id.b",
-        ),
-        violations=(stored,),
-    )
-    assert [(v.message, v.address) for v in check_safety(plan)] == [
-        ("stored", "id.a"),
-        (f"id.b deletes the identity {IDENTITY}2", "id.b"),
-    ]
-    assert check_safety(plan, [ALLOW_DELETE_IDENTITY]) == []
-
-
-def test_a_stored_violation_the_flags_do_not_cover_stays() -> None:
-    stored = Violation(reason="too_many_deletes", message="m", flag=ALLOW_MASS_CHANGE)
-    plan = plan_of(violations=(stored,))
-    assert check_safety(plan, [ALLOW_PRIVILEGED, ALLOW_DELETE_IDENTITY]) == [stored]
-    assert check_safety(plan, [ALLOW_MASS_CHANGE]) == []
-
-
-def test_an_unknown_flag_is_refused_by_name() -> None:
-    with pytest.raises(ValueError, match="--allow-everything"):
-        check_safety(plan_of(), ["--allow-everything"])
+def test_the_scope_an_assignment_write_acts_on(op_id: str, scope: str | None) -> None:
+    found = safety.operation_scope(Operation(method="PUT", id=op_id))
+    assert (found.id if found is not None else None) == scope
