@@ -8,6 +8,7 @@ The bulk check runs against the emulator over HTTPS, as apply does.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from apply_factories import (
     identity,
     system_switch,
 )
+from azure.mgmt.authorization.v2022_04_01.models import RoleAssignmentCreateParameters
 from azure.mgmt.msi.models import FederatedIdentityCredential
 
 from identity_reconciler.apply.stale import (
@@ -33,13 +35,14 @@ from identity_reconciler.apply.stale import (
     check_plan,
     checkable,
     is_block,
+    successor_of,
     target_of,
 )
 from identity_reconciler.azure.clients import Session, connect_emulator
 from identity_reconciler.azure.fingerprints import current_fingerprints, fingerprint_key
 from identity_reconciler.core import armid
-from identity_reconciler.emulator.api import RunningEmulator
 from identity_reconciler.plan import KNOWN_AFTER_APPLY, Change, ChangeKind, Operation, Plan
+from local_azure.api import RunningEmulator
 
 SEEDED_RG = "rg-myapp-prod-uks-01"
 ASSIGNMENTS = "/providers/Microsoft.Authorization/roleAssignments/"
@@ -264,3 +267,87 @@ def test_check_plan_against_arm(session: Session) -> None:
     assert by_address["identity.changed"].object_id == changed
     assert by_address["identity.missing"].found is None
     assert by_address["fic.kept"].object_id == kept_fic
+
+
+def test_a_change_that_deletes_two_objects_is_refused() -> None:
+    two = with_(
+        identity("id-a", ("delete",)),
+        operations=(
+            Operation(method="DELETE", id=ident_id("id-a")),
+            Operation(method="DELETE", id=ident_id("id-b")),
+        ),
+    )
+    with pytest.raises(ValueError, match="more than one object"):
+        target_of(two)
+    same = with_(
+        identity("id-a", ("delete",)),
+        operations=(
+            Operation(method="DELETE", id=ident_id("id-a")),
+            Operation(method="DELETE", id=ident_id("id-a").upper()),
+        ),
+    )
+    assert target_of(same) == Target("identity", ident_id("id-a"))
+
+
+def test_the_successor_of_a_replaced_grant_is_its_new_assignment() -> None:
+    old = f"/subscriptions/{SUB}/resourceGroups/{RG}{ASSIGNMENTS}old"
+    new = f"/subscriptions/{SUB}/resourceGroups/{RG}{ASSIGNMENTS}new"
+    replaced = with_(
+        grant("id-a", principal_id="p"),
+        actions=("delete", "create"),
+        id=new,
+        operations=(Operation(method="DELETE", id=old), Operation(method="PUT", id=new)),
+    )
+    assert successor_of(replaced) == Target("grant", new)
+    assert successor_of(with_(replaced, id=old.upper())) is None  # the same object
+    assert successor_of(with_(replaced, id=None)) is None
+    assert successor_of(with_(replaced, id=KNOWN_AFTER_APPLY)) is None
+    assert successor_of(grant("id-new")) is None  # nothing to compare yet
+    assert successor_of(identity("id-a", ("update",))) is None
+
+
+def test_a_replaced_grant_whose_new_assignment_already_exists_is_stale(session: Session) -> None:
+    identity_id = _make_identity(session, "id-granted")
+    principal = str(
+        session.msi(SUB).user_assigned_identities.get(SEEDED_RG, "id-granted").principal_id
+    )
+    scope = f"/subscriptions/{SUB}/resourceGroups/{SEEDED_RG}"
+    new_name = "5d0c3b2a-1f0e-4d9c-8b7a-695847362514"
+    made = session.authorization(SUB).role_assignments.create(
+        scope,
+        new_name,
+        RoleAssignmentCreateParameters(
+            role_definition_id=f"/subscriptions/{SUB}/providers/Microsoft.Authorization/"
+            "roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
+            principal_id=principal,
+            principal_type="ServicePrincipal",
+        ),
+    )
+    old = f"{scope}{ASSIGNMENTS}0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d"
+    new = f"{scope}{ASSIGNMENTS}{new_name}"
+    replaced = Change(
+        address="grant.replaced",
+        kind=ChangeKind.GRANT,
+        actions=("delete", "create"),
+        reason="r",
+        group=identity_id,
+        id=new,
+        before=None,
+        after=None,
+        live_fingerprint=None,
+        operations=(Operation(method="DELETE", id=old), Operation(method="PUT", id=new)),
+    )
+    (stale,) = check_plan(session, plan_of(replaced), parallelism=2)
+    assert (stale.address, stale.expected) == ("grant.replaced", None)
+    assert armid.key(stale.object_id) == armid.key(str(made.id))
+    assert stale.found is not None
+
+
+def test_targets_and_stale_findings_are_frozen_values() -> None:
+    target = Target("identity", ident_id("id-a"))
+    stale = Stale("identity.a", "/x", None, "sha256:2")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        target.id = "/y"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        stale.found = None  # type: ignore[misc]
+    assert {target: 1}[Target("identity", ident_id("id-a"))] == 1
