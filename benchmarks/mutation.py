@@ -60,6 +60,8 @@ MODULES = (
     "apply/stale.py",
     "plan/diff_grants.py",
     "plan/safety.py",
+    "core/privilege.py",
+    "core/armid_segments.py",
 )
 # Tests that reach a module from outside its package but exist to pin it.
 EXTRA_TESTS = {
