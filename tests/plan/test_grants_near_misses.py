@@ -282,3 +282,28 @@ def test_a_desired_scope_is_planned_in_its_canonical_spelling(spelled: str) -> N
     assert change.after["scope"] == KV
     name = ownership.assignment_name(KV, KV_SECRETS_USER, PID)
     assert change.id == f"{KV}/providers/Microsoft.Authorization/roleAssignments/{name}"
+
+
+# --------------------------------------------------------------------------- orphans
+
+
+def _orphan_candidate(alive: bool) -> Plan:
+    """An owned grant whose principal id ARM returns upper case; alive: the reader saw it."""
+    other = guid("principal:someone-else")
+    name = ownership.assignment_name(rg_scope(), BLOB_READER, other)
+    have = l_grant(other.upper(), rg_scope(), BLOB_READER, name=name.upper())
+    state = live([l_identity("id-myapp")], [], [have])
+    known = {PID, other} if alive else {PID}
+    state = dataclasses.replace(state, principals=frozenset(known), principals_complete=True)
+    return plan(_state(), state)
+
+
+def test_a_grant_of_a_living_principal_in_upper_case_is_no_orphan() -> None:
+    assert _orphan_candidate(alive=True).changes == ()
+
+
+def test_a_grant_of_a_vanished_principal_in_upper_case_is_an_orphan() -> None:
+    other = guid("principal:someone-else")
+    (change,) = _orphan_candidate(alive=False).changes
+    assert change.address == f"grant.deleted-principal-{other}/Storage Blob Data Reader@{RG}"
+    assert change.reason == "delete_because_principal_deleted"
