@@ -104,6 +104,7 @@ class Scope:
         if self.kind is ScopeKind.RESOURCE_GROUP:
             return out
         out += f"/providers/{self.namespace}"
+        # equivalent mutant [True → False]: types and names are parsed in pairs, always as many
         for t, n in zip(self.types, self.names, strict=True):
             out += f"/{t}/{n}"
         return out
@@ -234,6 +235,7 @@ def try_parse(value: str) -> Scope | None:
     return _try_parse(value) if isinstance(value, str) else None
 
 
+# equivalent mutant: the cache size bounds memory, never a result
 @functools.lru_cache(maxsize=1 << 16)
 def _try_parse(value: str) -> Scope | None:
     try:
@@ -315,6 +317,7 @@ def parse_id(value: str) -> ArmId:
     return ArmId(_scope_of(text, parts))
 
 
+# equivalent mutant: the cache size bounds memory, never a result
 @functools.lru_cache(maxsize=1 << 16)
 def try_parse_id(value: str) -> ArmId | None:
     """`parse_id`, or None for anything it refuses."""

@@ -230,3 +230,45 @@ def test_identity_type_spellings(value: str | None, expected: set[str]) -> None:
 def test_breadth_orders_the_kinds_and_subscription_is_the_first_broad_one() -> None:
     order = [ScopeKind.RESOURCE, ScopeKind.RESOURCE_GROUP, ScopeKind.SUBSCRIPTION]
     assert [k.breadth for k in [*order, ScopeKind.MANAGEMENT_GROUP]] == [0, 1, 2, 3]
+
+
+# --------------------------------------------------------------------------- ids written
+
+ASSIGNMENT = "0f1e2d3c-4b5a-4968-8776-655443322110"
+MI = f"{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-app"
+
+
+def test_a_role_assignment_at_the_root_scope_is_refused_by_name() -> None:
+    with pytest.raises(ArmIdError, match="root scope are not managed"):
+        armid.parse_id(f"/providers/Microsoft.Authorization/roleAssignments/{ASSIGNMENT}")
+
+
+def test_an_authorization_object_is_not_a_scope() -> None:
+    with pytest.raises(ArmIdError, match="authorization object"):
+        armid.parse_scope(f"{RG}/providers/Microsoft.Authorization/locks/lock-1")
+
+
+def test_canonical_spelling_of_an_id() -> None:
+    shouted = f"/SUBSCRIPTIONS/{G.upper()}/RESOURCEGROUPS/rg-app"
+    spelled = f"{shouted}/PROVIDERS/microsoft.authorization/ROLEASSIGNMENTS/{ASSIGNMENT}"
+    assert armid.canonical(spelled) == (
+        f"{RG}/providers/Microsoft.Authorization/roleAssignments/{ASSIGNMENT}"
+    )
+    with pytest.raises(ArmIdError):
+        armid.canonical("/subscriptions/x")
+
+
+def test_the_identity_a_credential_sits_under() -> None:
+    shouted = MI.replace("/providers/", "/PROVIDERS/").replace(
+        "/resourceGroups/", "/RESOURCEGROUPS/"
+    )
+    fic = f"{shouted}/FEDERATEDIDENTITYCREDENTIALS/github"
+    assert armid.identity_of_credential(fic) == MI
+    with pytest.raises(ArmIdError, match="not a federated credential id"):
+        armid.identity_of_credential(MI)
+
+
+@pytest.mark.parametrize("rtype", ["Microsoft.KeyVault", "Microsoft.Sql/servers/databases"])
+def test_a_resource_type_names_what_it_must_be(rtype: str) -> None:
+    with pytest.raises(ArmIdError, match="must be <Namespace>/<type>"):
+        armid.resource_id(G, "rg-app", rtype, "x")
