@@ -28,19 +28,31 @@ def vault(name: str) -> str:
         "kv ",
         "kv%41",
         "kv\\x",
-        "kv\x01",  # Cc
-        "kv\u202e",  # Cf: right-to-left override
-        "kv\ud800",  # Cs
-        "kv\ue000",  # Co
-        "kv\u0378",  # Cn: unassigned
-        "kv\u2028",  # Zl
-        "kv\u2029",  # Zp
+        "k\x01v",  # Cc
+        "k\u202ev",  # Cf: right-to-left override
+        "k\ud800v",  # Cs
+        "k\ue000v",  # Co
+        "k\u0378v",  # Cn: unassigned
+        "k\u2028v",  # Zl
+        "k\u2029v",  # Zp
         "\uff4b\uff56",  # fullwidth 'kv': NFKC folds it
         "kv\ufb01",  # the 'fi' ligature
     ],
 )
 def test_a_segment_a_lower_layer_could_rewrite_is_refused(name: str) -> None:
     with pytest.raises(ArmIdError):
+        armid.parse_scope(vault(name))
+
+
+@pytest.mark.parametrize("name", [".", ".."])
+def test_a_dot_segment_is_refused_as_one(name: str) -> None:
+    with pytest.raises(ArmIdError, match="dot segment"):
+        armid.parse_scope(vault(name))
+
+
+@pytest.mark.parametrize("name", ["k\u2028v", "k\u2029v", "k\x01v", "k\u202ev"])
+def test_an_invisible_character_inside_a_name_is_named(name: str) -> None:
+    with pytest.raises(ArmIdError, match=f"U\\+{ord(name[1]):04X}"):
         armid.parse_scope(vault(name))
 
 

@@ -19,14 +19,18 @@ from plan_factories import (
     SUB,
     d_grant,
     d_identity,
+    d_resource,
     desired,
     guid,
     identity_id,
     l_grant,
     l_identity,
+    l_resource,
     live,
     plan,
+    resource_id,
     rg_scope,
+    system,
     user,
     vault,
 )
@@ -307,3 +311,33 @@ def test_a_grant_of_a_vanished_principal_in_upper_case_is_an_orphan() -> None:
     (change,) = _orphan_candidate(alive=False).changes
     assert change.address == f"grant.deleted-principal-{other}/Storage Blob Data Reader@{RG}"
     assert change.reason == "delete_because_principal_deleted"
+
+
+def test_an_orphan_counts_toward_the_safety_floor() -> None:
+    gone = _orphan_candidate(alive=False).safety.existing
+    assert gone == _orphan_candidate(alive=True).safety.existing + 1
+
+
+def test_a_principal_not_found_says_which_case_it_is() -> None:
+    ghost = plan(desired([], [], [d_grant(user(identity_id("id-ghost")), KV)]), live())
+    (error,) = ghost.errors
+    assert "is neither in the specs nor live" in error.message
+    unread = dataclasses.replace(l_identity("id-ext", owned=False), principal_id="")
+    p = plan(desired([], [], [d_grant(user(identity_id("id-ext")), KV)]), live([unread]))
+    (error,) = p.errors
+    assert (error.code, "exists but its principal id was not read" in error.message) == (
+        "principal_not_found",
+        True,
+    )
+
+
+def test_a_system_principal_read_in_upper_case_is_planned_in_lower_case() -> None:
+    app = resource_id("app-myapp")
+    live_app = l_resource(app, type_="SystemAssigned")
+    shouted = dataclasses.replace(
+        live_app, system_principal_id=live_app.system_principal_id.upper()
+    )
+    p = plan(desired([], [d_resource(app)], [d_grant(system(app), KV)]), live([], [shouted]))
+    (change,) = p.changes
+    assert change.after is not None
+    assert change.after["principal_id"] == live_app.system_principal_id
