@@ -334,6 +334,7 @@ def test_a_principal_not_found_says_which_case_it_is() -> None:
 def test_a_system_principal_read_in_upper_case_is_planned_in_lower_case() -> None:
     app = resource_id("app-myapp")
     live_app = l_resource(app, type_="SystemAssigned")
+    assert live_app.system_principal_id is not None
     shouted = dataclasses.replace(
         live_app, system_principal_id=live_app.system_principal_id.upper()
     )
