@@ -272,3 +272,20 @@ def test_the_identity_a_credential_sits_under() -> None:
 def test_a_resource_type_names_what_it_must_be(rtype: str) -> None:
     with pytest.raises(ArmIdError, match="must be <Namespace>/<type>"):
         armid.resource_id(G, "rg-app", rtype, "x")
+
+
+def test_an_assignment_name_must_be_a_guid() -> None:
+    with pytest.raises(ArmIdError, match="is not a GUID"):
+        armid.parse_id(f"{SUB}/providers/Microsoft.Authorization/roleAssignments/not-a-guid")
+
+
+def test_split_role_assignment() -> None:
+    assignment = f"{RG}/providers/Microsoft.Authorization/roleAssignments/{ASSIGNMENT.upper()}"
+    assert armid.split_role_assignment(assignment) == (RG, ASSIGNMENT)
+    with pytest.raises(ArmIdError, match="is not a role assignment id"):
+        armid.split_role_assignment(MI)
+
+
+def test_an_empty_segment_is_refused_by_name() -> None:
+    with pytest.raises(ArmIdError, match="empty segment"):
+        armid.parse_scope(f"{SUB}//resourceGroups/rg-app")
