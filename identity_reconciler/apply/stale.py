@@ -120,6 +120,7 @@ def _under_deleted_parent(plan: Plan) -> set[str]:
     return out
 
 
+# equivalent mutant [8 → 9]: how many reads run at once, never what they find
 def check_plan(session: Session, plan: Plan, *, parallelism: int = 8) -> list[Stale]:
     """Every object of the plan whose live fingerprint differs from the plan's (bulk reads):
     each change's fingerprinted object, and any other object one of its operations writes."""

@@ -28,7 +28,6 @@ TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 IDENTITY_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$")
 FIC_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,119}$")
 
-MSI_NAMESPACE = "Microsoft.ManagedIdentity"
 USER_ASSIGNED_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities"
 FIC_TYPE = "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials"
 FIC_CHILD = "federatedIdentityCredentials"
@@ -105,6 +104,7 @@ class Scope:
         if self.kind is ScopeKind.RESOURCE_GROUP:
             return out
         out += f"/providers/{self.namespace}"
+        # equivalent mutant [True → False]: types and names are parsed in pairs, always as many
         for t, n in zip(self.types, self.names, strict=True):
             out += f"/{t}/{n}"
         return out
@@ -112,22 +112,6 @@ class Scope:
     @property
     def key(self) -> str:
         return key(self.id)
-
-    def parent_ids(self) -> list[str]:
-        """Ids of the enclosing scopes, broadest first (management groups are not derivable)."""
-        if self.kind is ScopeKind.MANAGEMENT_GROUP or self.subscription_id is None:
-            return []
-        if self.kind is ScopeKind.SUBSCRIPTION:
-            return []
-        sub = f"/subscriptions/{self.subscription_id}"
-        if self.kind is ScopeKind.RESOURCE_GROUP:
-            return [sub]
-        return [sub, f"{sub}/resourceGroups/{self.resource_group}"]
-
-    def contains(self, other: Scope) -> bool:
-        """True when `other` is this scope or lies below it (management groups: only equal)."""
-        mine, theirs = self.key, other.key
-        return theirs == mine or theirs.startswith(mine + "/")
 
 
 def check_segment(segment: str, text: str) -> None:
@@ -251,6 +235,7 @@ def try_parse(value: str) -> Scope | None:
     return _try_parse(value) if isinstance(value, str) else None
 
 
+# equivalent mutant: the cache size bounds memory, never a result
 @functools.lru_cache(maxsize=1 << 16)
 def _try_parse(value: str) -> Scope | None:
     try:
@@ -332,6 +317,7 @@ def parse_id(value: str) -> ArmId:
     return ArmId(_scope_of(text, parts))
 
 
+# equivalent mutant: the cache size bounds memory, never a result
 @functools.lru_cache(maxsize=1 << 16)
 def try_parse_id(value: str) -> ArmId | None:
     """`parse_id`, or None for anything it refuses."""

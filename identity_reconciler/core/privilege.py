@@ -72,9 +72,8 @@ class Privilege:
         return "; ".join(words) + more
 
 
-NOT_PRIVILEGED = Privilege(False)
 
-
+# equivalent mutant: the cache size bounds memory, never a verdict
 @functools.lru_cache(maxsize=4096)
 def _regex(pattern: str) -> re.Pattern[str]:
     """An action pattern as ARM matches it: `*` anywhere, case-insensitive, whole string."""
@@ -131,6 +130,7 @@ def of_role(guid: str) -> Privilege | None:
 
 def of_guid(guid: str) -> Privilege:
     """The verdict on any role id; one not in the catalog counts as privileged."""
+    # equivalent mutant: the catalog lower-cases too; this keeps one cache entry a role
     found = of_role(guid.lower())
     return found if found is not None else Privilege(True, known=False)
 
@@ -152,6 +152,7 @@ def warned_at(guid: str, kind: armid.ScopeKind | None) -> Privilege | None:
     """A known privileged role below subscription scope: worth a warning that says why."""
     if is_broad(kind):
         return None
+    # equivalent mutant: the catalog lower-cases too; this keeps one cache entry a role
     verdict = of_role(guid.lower())
     return verdict if verdict is not None and verdict.privileged else None
 
@@ -163,4 +164,5 @@ def privileged_roles() -> list[tuple[roles.BuiltinRole, Privilege]]:
         verdict = of_role(role.guid)
         if verdict is not None and verdict.privileged:
             out.append((role, verdict))
+    # equivalent mutant [.strip()]: built-in role names carry no outer whitespace
     return sorted(out, key=lambda item: item[0].name.strip().lower())

@@ -30,6 +30,7 @@ PRINCIPAL_TYPE = "ServicePrincipal"
 GrantKey = tuple[str, str, str]
 
 
+# equivalent mutant: nothing assigns to a _Resolved or hashes one
 @dataclass(frozen=True)
 class _Resolved:
     """A grant's principal as far as the plan knows it."""
