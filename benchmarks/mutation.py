@@ -1,10 +1,7 @@
 """Mutation score of the code that decides ownership, privilege and staleness.
 
-Each mutant is one small change to one module (operators in `mutation_ops.py`: and/or swapped,
-comparisons flipped or shifted by one, `not` removed, constants changed, `.lower()`-style calls
-removed, an early return, a statement deleted from an if-branch). A mutant is killed when the
-tests that target the module fail on it; a survivor is a change to safety-critical code that no
-test notices.
+Each mutant is one small change to one module (operators: `mutation_ops.py`). It is killed when
+the tests that target the module fail on it; a survivor is a change no test notices.
 
 The tests that target a module are the test files whose imports reach it, following test
 helper modules (`plan_factories`, ...) and modules of the target's own package

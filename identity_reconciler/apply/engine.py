@@ -31,12 +31,11 @@ from identity_reconciler.apply.stale import (
 )
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import ArmRequestError
-from identity_reconciler.azure.execute import (
-    WriteResult,
+from identity_reconciler.azure.execute import WriteResult, run_operation
+from identity_reconciler.azure.live_reads import (
     current_fingerprint,
     find_equal_grant,
     principal_id_of,
-    run_operation,
 )
 from identity_reconciler.azure.owned import owned_now
 from identity_reconciler.core import armid

@@ -23,11 +23,11 @@ from identity_reconciler.azure.execute import (
     GRANT,
     IDENTITY,
     ChangeLike,
-    current_fingerprint,
     identity_of_credential,
     resource_type_of,
     split_grant_id,
 )
+from identity_reconciler.azure.live_reads import current_fingerprint
 from identity_reconciler.azure.reader import (
     get_resource_body,
     list_credentials,

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from identity_reconciler.spec.errors import SpecLoadError
-from identity_reconciler.spec.yamltext import error_message, error_position, resolve_plain
+from identity_reconciler.spec.yamltext import resolve_plain, syntax_error
 
 PathT = tuple[str | int, ...]
 Pos = tuple[int, int]
@@ -383,28 +383,5 @@ def parse_yaml(text: str, file: str, limits: Limits | None = None) -> list[Locat
         finally:
             parser.dispose()
     except yaml.YAMLError as exc:
-        line, column = error_position(text, exc)
-        if _is_parser_limit(exc):
-            # libyaml (0.2.5+) stops deep flow nesting itself, while scanning ahead of the events
-            # this builder counts: it is the same finding as the builder's own depth cap.
-            raise SpecLoadError(
-                file,
-                (line, column),
-                "IR003",
-                f"nesting deeper than {builder.limits.max_depth} levels",
-                "flatten the structure; specs need only a few levels",
-            ) from None
-        raise SpecLoadError(
-            file,
-            (line, column),
-            "IR001",
-            error_message(exc),
-            "fix the YAML syntax at this position",
-        ) from None
+        raise syntax_error(text, file, exc, builder.limits.max_depth) from None
     return builder.documents
-
-
-def _is_parser_limit(exc: yaml.YAMLError) -> bool:
-    """The parser refused the input for its size or depth, not for its syntax."""
-    problem = str(getattr(exc, "problem", "") or "")
-    return "maximum nesting depth" in problem

@@ -1,4 +1,5 @@
-"""Text-level YAML helpers: plain-scalar resolution (YAML 1.2 core) and error positions."""
+"""Text-level YAML helpers: plain-scalar resolution (YAML 1.2 core), error positions and the
+finding a parser error becomes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import re
 from typing import Any
 
 import yaml
+
+from identity_reconciler.spec.errors import SpecLoadError
 
 Pos = tuple[int, int]
 
@@ -67,3 +70,18 @@ def error_message(exc: yaml.YAMLError) -> str:
     if context:
         message += f" ({context})"
     return " ".join(message.split())
+
+
+def syntax_error(text: str, file: str, exc: yaml.YAMLError, max_depth: int) -> SpecLoadError:
+    """The located finding for a parser error: IR001, or IR003 when the parser refused the input
+    for its depth. libyaml (0.2.5+) stops deep flow nesting itself, while scanning ahead of the
+    events the loader counts, so that is the same finding as the loader's own depth cap."""
+    where = error_position(text, exc)
+    if "maximum nesting depth" in str(getattr(exc, "problem", "") or ""):
+        return SpecLoadError(
+            file, where, "IR003", f"nesting deeper than {max_depth} levels",
+            "flatten the structure; specs need only a few levels",
+        )
+    return SpecLoadError(
+        file, where, "IR001", error_message(exc), "fix the YAML syntax at this position"
+    )
