@@ -49,6 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import realistic_estate as est  # a sibling module, found through the path set above
 
+from identity_reconciler.core import gctune
+
 
 def child_plan(info: Any, specs: str) -> dict[str, Any]:
     from identity_reconciler.azure.clients import connect_emulator
@@ -129,6 +131,7 @@ def child_refresh(info: Any, ids_file: str, parallelism: int) -> dict[str, Any]:
 def child(args: argparse.Namespace) -> int:
     info = SimpleNamespace(**json.loads(Path(args.info).read_text()))
     if args.child in ("plan", "plan-fics"):
+        gctune.cap_malloc_arenas()  # as the console script does for its own process
         result = est.profiled(args.profile, lambda: child_plan(info, args.specs))
     else:
         result = child_refresh(info, args.ids, args.parallelism)

@@ -183,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if whole_process:
             gc.freeze()
+            gctune.cap_malloc_arenas()
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 1

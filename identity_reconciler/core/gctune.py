@@ -35,3 +35,26 @@ def loading() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
+
+
+# glibc's mallopt parameter for the most malloc arenas (malloc.h: M_ARENA_MAX).
+_M_ARENA_MAX = -8
+MALLOC_ARENAS = 2
+
+
+def cap_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Let glibc's allocator keep at most `arenas` arenas, for a process of our own.
+
+    The bulk read decodes pages in up to 16 worker threads, and glibc gives each thread an
+    arena of its own; memory one arena frees is not reused by another, so the peak grows with
+    the thread count rather than with what is alive. Two arenas took the 10,000-identity plan's
+    peak from 261 MB to 222 MB at the same speed (`benchmarks/plan_scale.py`). The same as
+    MALLOC_ARENA_MAX=2 in the environment; a no-op where the C library is not glibc.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(_M_ARENA_MAX, arenas))
+    except (OSError, AttributeError):
+        return False
