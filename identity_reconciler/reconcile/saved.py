@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from identity_reconciler.apply.sql_binding import check_sql_bound
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState
 from identity_reconciler.core.words import count
@@ -44,6 +45,7 @@ def check_applicable(plan: Plan, flags: list[str]) -> None:
             f"the plan has {count(len(plan.errors), 'error')}; fix the specs and plan again:\n"
             f"{details}"
         )
+    check_sql_bound(plan)  # UnboundOperation: T-SQL its SQL change does not show
     violations = check_safety(plan, flags)
     if violations:
         needed = " ".join(sorted({v.flag for v in violations}))

@@ -93,11 +93,6 @@ def _sql_batches(stats: dict[str, Any]) -> int:
     return int(stats.get("by_route", {}).get("sql.batch", 0))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan/binding.py does not bind T-SQL to its SQL change: a re-sealed plan runs any "
-    "statement the SQL endpoint accepts (DROP USER, other roles, schema owner)",
-)
 @pytest.mark.parametrize("name", list(FORGERIES))
 def test_forged_tsql_is_refused_and_runs_nothing(
     forged_plan: Callable[[Forgery], tuple[str, str, str]],
