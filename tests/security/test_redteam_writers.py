@@ -27,11 +27,6 @@ def outside(tmp_path: Path) -> Path:
     return victim
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="spec/fmt_files.py writes its temporary file by a fixed name, following a symlink "
-    "planted there: spec text lands outside the folder",
-)
 def test_fmt_does_not_follow_a_planted_temporary_file(
     tmp_path: Path, outside: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
