@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from identity_reconciler.apply.sql_binding import check_sql_bound
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState
 from identity_reconciler.core.words import count
@@ -45,6 +44,10 @@ def check_applicable(plan: Plan, flags: list[str]) -> None:
             f"the plan has {count(len(plan.errors), 'error')}; fix the specs and plan again:\n"
             f"{details}"
         )
+    # Imported here: `show` and the other offline commands load this module, and the apply
+    # package loads the Azure SDK.
+    from identity_reconciler.apply.sql_binding import check_sql_bound
+
     check_sql_bound(plan)  # UnboundOperation: T-SQL its SQL change does not show
     violations = check_safety(plan, flags)
     if violations:
