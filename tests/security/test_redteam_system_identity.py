@@ -23,11 +23,6 @@ ATTACH_FUNC = """      - type: Microsoft.Web/sites
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="nothing binds an attachment's identity type: a re-sealed attach deletes the "
-    "resource's system-assigned identity without --allow-delete-identity",
-)
 def test_an_attachment_cannot_drop_the_system_assigned_identity(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
