@@ -64,3 +64,16 @@ def test_init_does_not_write_through_a_symlink(
     main(["init", str(repo)])
     capsys.readouterr()
     assert outside.read_text() == "precious\n"
+
+
+def test_export_to_a_name_too_long_is_a_plain_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found by `test_fuzz_cli.py`: `export --out` with a 300-character name printed a bug
+    report (OSError from the existence check) instead of a located error."""
+    rc = main(["export", "--out", str(tmp_path / ("x" * 300)), "--cloud", "local",
+               "--state-dir", str(tmp_path / "state")])
+    out, err = capsys.readouterr()
+    assert rc == 1
+    assert "failed unexpectedly" not in out + err
+    assert "File name too long" in err
