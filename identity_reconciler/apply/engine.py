@@ -21,6 +21,7 @@ from identity_reconciler.apply.graph import ARM_KINDS, Node, build_graph
 from identity_reconciler.apply.report import ApplyResult, report_of
 from identity_reconciler.apply.retry import REMAINING_HEADER, Retrier, RetryPolicy, category
 from identity_reconciler.apply.sql_apply import bind_sql_principal
+from identity_reconciler.apply.sql_binding import check_sql_bound
 from identity_reconciler.apply.stale import (
     Stale,
     StaleChange,
@@ -296,6 +297,7 @@ def apply_plan(
     if plan.has_errors:
         raise ValueError("the plan has errors; apply refuses it")
     check_bound(plan)  # every operation does what its change says, or nothing runs
+    check_sql_bound(plan)  # and every T-SQL statement is one its change shows
     started = time.monotonic()
     before = session.requests
     graph = build_graph(plan.changes)

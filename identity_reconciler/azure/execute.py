@@ -260,6 +260,18 @@ def _block(
                 f"the system-assigned switch of {rid} names {', '.join(extra)}, which is not "
                 "attached; it may only keep identities, never attach one",
             )
+    if not keeps_only and not _has_system(body):
+        # An attachment keeps the system-assigned identity as it is: dropping it deletes a
+        # principal, which only a system-assigned change (with its own review) may do.
+        if current is None:
+            current = _resource_body(session, rid, hook) or {}
+        if _has_system(current):
+            raise ArmRequestError(
+                0,
+                "InvalidOperation",
+                f"the attachment write of {rid} would remove its system-assigned identity; "
+                "only a system-assigned change may",
+            )
     if current is not None and (rtype.primary_property or not rtype.patch):
         attach, detach = identity_blocks.split_patch(body)
         primary = identity_blocks.primary_identity(
@@ -327,6 +339,11 @@ def with_principal_type(body: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- reads
+
+
+def _has_system(body: Mapping[str, Any]) -> bool:
+    kind = str((body.get("identity") or {}).get("type") or "")
+    return "systemassigned" in kind.replace(" ", "").lower()
 
 
 def _resource_body(

@@ -113,8 +113,11 @@ def _check_written(paths: list[Path]) -> None:
 def run(args: argparse.Namespace) -> int:
     check_world(args.cloud, args.world)
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} is not a folder")
+    try:
+        if out.exists() and not out.is_dir():
+            raise UserError(f"--out {out} is not a folder")
+    except OSError as exc:  # a name too long for the system, a loop of symlinks
+        raise UserError(f"--out {out}: {exc.strerror or exc}") from None
     exported = _read(args)
     for note in exported.notes:
         print(f"note: {note}", file=sys.stderr)
@@ -122,7 +125,10 @@ def run(args: argparse.Namespace) -> int:
         print("Nothing to export: no user-assigned or system-assigned identities in scope.")
         return 0
     targets = [out / f.name for f in exported.files]
-    existing = [str(p) for p in targets if p.exists()]
+    try:
+        existing = [str(p) for p in targets if p.exists()]
+    except OSError as exc:
+        raise UserError(f"cannot write to {out}: {exc.strerror or exc}") from None
     if existing and not args.force:
         raise UserError(
             f"refusing to overwrite {', '.join(existing)}; pass --force to replace "

@@ -205,7 +205,14 @@ def _grant(after: Mapping[str, Any], props: Mapping[str, Any]) -> Iterator[str]:
 
 
 def _block(change: Change, body: Mapping[str, Any]) -> Iterator[str]:
+    # The body is sent as stored: anything beside the identity block (tags, properties, sku)
+    # would change the resource beyond what an identity change shows.
+    if set(body) - {"identity"}:
+        yield f"its write sends {sorted(set(body) - {'identity'})}, not only an identity block"
     block = body.get("identity") or {}
+    if not isinstance(block, Mapping) or set(block) - {"type", "userAssignedIdentities"}:
+        yield "its identity block holds more than a type and user-assigned identities"
+        return
     named = {armid.key(str(k)) for k in (block.get("userAssignedIdentities") or {})}
     if change.kind is ChangeKind.SYSTEM_ASSIGNED:
         # It names the user-assigned identities that stay (a type with UserAssigned needs at

@@ -44,6 +44,11 @@ def check_applicable(plan: Plan, flags: list[str]) -> None:
             f"the plan has {count(len(plan.errors), 'error')}; fix the specs and plan again:\n"
             f"{details}"
         )
+    # Imported here: `show` and the other offline commands load this module, and the apply
+    # package loads the Azure SDK.
+    from identity_reconciler.apply.sql_binding import check_sql_bound
+
+    check_sql_bound(plan)  # UnboundOperation: T-SQL its SQL change does not show
     violations = check_safety(plan, flags)
     if violations:
         needed = " ".join(sorted({v.flag for v in violations}))

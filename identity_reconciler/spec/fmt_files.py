@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import stat
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,13 +71,18 @@ def _write(spec: SpecFile, text: str) -> None:
     """Replace the file in one rename, so an interrupted run leaves the old or the new text.
 
     A symlinked spec has its target rewritten (the link stays), with the target's permissions.
+    The temporary file gets a fresh name, created exclusively: a name fixed in advance could
+    already be a symlink committed to the folder, and writing through it would put the text
+    anywhere the user can write.
     """
     target = spec.path.resolve()
     mode = stat.S_IMODE(target.stat().st_mode)
-    temporary = target.with_name(f".{target.name}.fmt-tmp")
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".fmt-tmp")
+    temporary = Path(name)
     try:
-        temporary.write_text(text, encoding="utf-8", newline="\n")
-        os.chmod(temporary, mode)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            os.fchmod(fh.fileno(), mode)
         temporary.replace(target)
     except BaseException:
         temporary.unlink(missing_ok=True)

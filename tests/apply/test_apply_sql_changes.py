@@ -8,6 +8,7 @@ from identity_reconciler.apply import ApplyOptions, Status, apply_plan, build_gr
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.plan import Change, ChangeKind, Operation, Plan
 from identity_reconciler.plan.model import Options, Safety, Summary, Target
+from identity_reconciler.sql import tsql
 
 DB = (
     "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg/providers/"
@@ -39,7 +40,7 @@ def sql_plan() -> Plan:
             Operation(
                 method="TSQL",
                 id=DB,
-                body={"server": "sql-1", "database": "appdb", "tsql": "CREATE USER [id-a]"},
+                body={"server": "sql-1", "database": "appdb", "tsql": tsql.create_user("id-a")},
             ),
         ),
     )
@@ -48,6 +49,18 @@ def sql_plan() -> Plan:
             "address": "sql_role_member.sql-1/appdb/id-a/db_datareader",
             "kind": ChangeKind.SQL_ROLE_MEMBER,
             "depends_on": (user.address,),
+            "after": {"user": "id-a", "role": "db_datareader"},
+            "operations": (
+                Operation(
+                    method="TSQL",
+                    id=DB,
+                    body={
+                        "server": "sql-1",
+                        "database": "appdb",
+                        "tsql": tsql.add_member("db_datareader", "id-a"),
+                    },
+                ),
+            ),
         }
     )
     return Plan.sealed(
