@@ -14,6 +14,8 @@ from pathlib import Path
 import crash_lab
 import pytest
 
+from identity_reconciler.apply.concurrency import DEFAULT_CEILING
+
 IDENTITIES, GRANTS = 4, 12  # 4 x (identity + credential + attachment + 12 grants) = 60 changes
 
 
@@ -31,5 +33,7 @@ def test_a_killed_apply_converges_on_the_next_plan_and_apply(
     assert result.problems == []
     assert result.converged
     assert result.attempts <= crash_lab.MAX_ATTEMPTS
-    if result.killed and result.done_at_kill < result.planned:
-        assert result.attempts >= 1  # something was left to do, and the next apply did it
+    if result.killed and result.attempts == 0:
+        # Nothing was left: only the writes still in flight at the kill, which the server
+        # finished, may be missing from the progress lines (at most apply's ceiling of them).
+        assert result.planned - result.done_at_kill <= DEFAULT_CEILING
