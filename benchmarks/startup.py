@@ -4,8 +4,11 @@ For `--version`, `--help` and `validate specs/` (the two example specs): the med
 of the installed console script, each paired with a run of the same interpreter's
 `python -c pass`, and the ratio of the medians. Targets: `--version` and `--help` at most 3x
 the bare start, `validate specs/` at most 8x. What keeps them there: the parser imports no
-command module (a command's module loads only when it runs), and only commands that reach
-Azure import the Azure SDK, `cryptography` or the emulator (`tests/cli/test_cli_startup.py`).
+command module (a command's module loads only when it runs); only commands that reach Azure
+import the Azure SDK, `cryptography` or the emulator (`tests/cli/test_cli_startup.py`); the
+console script skips pydantic's plugin search (`core/pluginless.py`); and the role catalog
+parses only the roles a run names (`core/roles.py`). Most of what is left of `validate` is
+pydantic and PyYAML themselves: importing them and building the spec models.
 
 The wall ratio is the target; the CPU ratio is printed too because on a busy machine the
 wall clock mostly measures the wait for a core.

@@ -27,7 +27,7 @@ from identity_reconciler.cmds.common import (
     add_global_options,
     run_environment,
 )
-from identity_reconciler.core import gctune
+from identity_reconciler.core import gctune, pluginless
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.logsetup import redact
 
@@ -42,6 +42,7 @@ class Entry(NamedTuple):
     module: str
     help: str
     whole_cli: bool = False  # describes the command line itself: needs every command's options
+    threads: bool = False  # reads or serves Azure from many threads (caps malloc's arenas)
 
 
 # Command name -> module and one-line help. Kept explicit so `--help` lists them in a useful
@@ -54,18 +55,22 @@ COMMANDS: dict[str, Entry] = {
     "plan": Entry(
         "identity_reconciler.cmds.plan",
         "show what apply would change: validate specs, read live Azure in bulk, diff",
+        threads=True,
     ),
     "drift": Entry(
         "identity_reconciler.cmds.drift",
         "report what changed in Azure outside git (and correct it with --fix)",
+        threads=True,
     ),
     "apply": Entry(
         "identity_reconciler.cmds.apply",
         "apply a saved plan (or plan and apply specs): ordered, resumable, refuses stale plans",
+        threads=True,
     ),
     "destroy": Entry(
         "identity_reconciler.cmds.destroy",
         "plan the removal of everything the given specs own (apply it like any plan)",
+        threads=True,
     ),
     "show": Entry(
         "identity_reconciler.cmds.show",
@@ -74,14 +79,17 @@ COMMANDS: dict[str, Entry] = {
     "export": Entry(
         "identity_reconciler.cmds.export",
         "write specs from the live identities, attachments and grants of subscriptions",
+        threads=True,
     ),
     "audit": Entry(
         "identity_reconciler.cmds.audit",
         "list every managed identity with its grants, and flag risky, orphaned or stray ones",
+        threads=True,
     ),
     "emulator": Entry(
         "identity_reconciler.cmds.emulator",
         "Run the embedded local Azure (an ARM emulator over HTTPS on 127.0.0.1).",
+        threads=True,
     ),
     "completion": Entry(
         "identity_reconciler.cmds.completion",
@@ -95,6 +103,7 @@ COMMANDS: dict[str, Entry] = {
     "outputs": Entry(
         "identity_reconciler.cmds.outputs",
         "print the live client id, principal id and resource id of every declared identity",
+        threads=True,
     ),
     "init": Entry(
         "identity_reconciler.cmds.init",
@@ -176,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # rarely meanwhile. In a process of our own, then freeze what the imports made, which lives
     # as long as the process (before the threshold drops back, which would collect it first);
     # a caller's process keeps its own garbage collectable.
+    if whole_process:
+        pluginless.install()
     with gctune.loading():
         parser = build_parser(
             None if entry and entry.whole_cli else [name] if name and entry else []
@@ -183,7 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if whole_process:
             gc.freeze()
-            gctune.cap_malloc_arenas()
+            if entry and entry.threads:
+                gctune.cap_malloc_arenas()
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 1

@@ -12,6 +12,7 @@ This module imports nothing of the project, so every layer may use it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -49,26 +50,36 @@ SECRET_FIELDS = (
 
 _HEADER_NAMES = "|".join(re.escape(h) for h in SECRET_HEADERS)
 _FIELD_NAMES = "|".join(re.escape(f) for f in SECRET_FIELDS)
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # 'Authorization': 'Bearer ...'   "x-identity-header": "..."   (quoted, as in dict reprs)
-    (
-        re.compile(rf"""(?i)(['"](?:{_HEADER_NAMES}|{_FIELD_NAMES})['"]\s*:\s*)(['"])(.*?)\2"""),
-        rf"\1\2{REDACTED}\2",
-    ),
-    # Authorization: Bearer ...   (a raw header line: the value runs to the end of the line)
-    (re.compile(rf"(?im)^(\s*(?:{_HEADER_NAMES})\s*:\s*)(?![\s'\"]*$)(.+)$"), rf"\1{REDACTED}"),
-    # access_token=...&   client_assertion=...   (form bodies and query strings)
-    (re.compile(rf"(?i)\b((?:{_FIELD_NAMES})=)[^&\s'\"]+"), rf"\1{REDACTED}"),
-    # Bearer <token> anywhere
-    (re.compile(r"(?i)\b(Bearer\s+)(?!<redacted>)[A-Za-z0-9\-_.~+/]+=*"), rf"\1{REDACTED}"),
-    # Anything that looks like a JWT, labelled or not
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), REDACTED),
-)
+
+
+@functools.cache
+def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """The credential patterns, compiled on first use (most runs never log a line)."""
+    return (
+        # 'Authorization': 'Bearer ...'   "x-identity-header": "..."   (quoted, as in dict reprs)
+        (
+            re.compile(
+                rf"""(?i)(['"](?:{_HEADER_NAMES}|{_FIELD_NAMES})['"]\s*:\s*)(['"])(.*?)\2"""
+            ),
+            rf"\1\2{REDACTED}\2",
+        ),
+        # Authorization: Bearer ...   (a raw header line: the value runs to the end of the line)
+        (
+            re.compile(rf"(?im)^(\s*(?:{_HEADER_NAMES})\s*:\s*)(?![\s'\"]*$)(.+)$"),
+            rf"\1{REDACTED}",
+        ),
+        # access_token=...&   client_assertion=...   (form bodies and query strings)
+        (re.compile(rf"(?i)\b((?:{_FIELD_NAMES})=)[^&\s'\"]+"), rf"\1{REDACTED}"),
+        # Bearer <token> anywhere
+        (re.compile(r"(?i)\b(Bearer\s+)(?!<redacted>)[A-Za-z0-9\-_.~+/]+=*"), rf"\1{REDACTED}"),
+        # Anything that looks like a JWT, labelled or not
+        (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), REDACTED),
+    )
 
 
 def redact(text: str) -> str:
     """`text` with every credential we can recognise replaced by `<redacted>`."""
-    for pattern, replacement in _PATTERNS:
+    for pattern, replacement in _patterns():
         text = pattern.sub(replacement, text)
     return text
 

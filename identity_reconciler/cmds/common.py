@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from identity_reconciler import logsetup, terminal
-from identity_reconciler.cmds.cli_model import subparsers
 
 _VERBOSE, _QUIET = "verbose", "quiet"
 
@@ -85,8 +84,10 @@ def add_command_options(parser: argparse.ArgumentParser) -> None:
         kwargs.setdefault("default", argparse.SUPPRESS)
         with contextlib.suppress(argparse.ArgumentError):  # the command has its own
             group.add_argument(*flags, **kwargs)
-    for _name, _help, sub in subparsers(parser):
-        add_command_options(sub)
+    for action in parser._actions:  # and to a command's own subcommands
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                add_command_options(sub)
 
 
 def output_settings(args: argparse.Namespace) -> OutputSettings:

@@ -8,7 +8,7 @@ retried or repeated apply is idempotent, and a grant someone else made is never 
 
 from __future__ import annotations
 
-import uuid
+import hashlib
 from collections.abc import Mapping
 
 OWNER_TAG = "managed-by"
@@ -16,13 +16,26 @@ OWNER_TAG_VALUE = "identity-reconciler"
 DESCRIPTION_MARKER = "[managed-by identity-reconciler]"
 
 # Fixed forever: changing it would orphan every grant ever created.
-ASSIGNMENT_NAMESPACE = uuid.UUID("6f1c9c3e-4b8e-5f3a-9d2e-7a61c0b3e5d4")
+ASSIGNMENT_NAMESPACE = "6f1c9c3e-4b8e-5f3a-9d2e-7a61c0b3e5d4"
+_NAMESPACE_BYTES = bytes.fromhex(ASSIGNMENT_NAMESPACE.replace("-", ""))
+
+
+def uuid5(namespace: bytes, name: str) -> str:
+    """RFC 4122 version-5 UUID, as `str(uuid.uuid5(...))` gives it, without importing `uuid`
+    (which costs every command's start-up a `platform` import)."""
+    digest = bytearray(
+        hashlib.sha1(namespace + name.encode("utf-8"), usedforsecurity=False).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def assignment_name(scope: str, role_definition_guid: str, principal_id: str) -> str:
     """Deterministic role-assignment name: uuid5(namespace, lower(scope)|role guid|principal)."""
     material = f"{scope.rstrip('/').lower()}|{role_definition_guid.lower()}|{principal_id.lower()}"
-    return str(uuid.uuid5(ASSIGNMENT_NAMESPACE, material))
+    return uuid5(_NAMESPACE_BYTES, material)
 
 
 def may_be_owned_name(name: str) -> bool:

@@ -9,12 +9,13 @@ is that single translation, offline, so validation needs no Azure account.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
+import pkgutil
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
+from typing import Any
 
 from identity_reconciler.core import armid
 from identity_reconciler.core.errors import UserError
@@ -114,41 +115,96 @@ def looks_like_id(text: str) -> bool:
 
 
 class RoleCatalog:
-    """Every built-in role, looked up by GUID, by current name or by former name."""
+    """Every built-in role, looked up by GUID, by current name or by former name.
+
+    Built from the packaged JSON, a role's object (its permissions as tuples) is made the first
+    time the role is asked for: a run names a handful of the 935 roles, and making all of them
+    cost `validate` a twentieth of its start-up.
+    """
 
     def __init__(
         self, roles: Iterable[BuiltinRole], renames: Mapping[str, str] | None = None
     ) -> None:
-        self._by_guid: dict[str, BuiltinRole] = {}
-        self._by_name: dict[str, BuiltinRole] = {}
-        for role in roles:
-            self._by_guid[role.guid.lower()] = role
-            self._by_name[normalise_name(role.name)] = role
+        built = {role.guid.lower(): role for role in roles}
+        self._init({guid: role.name for guid, role in built.items()}, renames)
+        self._built: dict[str, BuiltinRole] = built
+        self._raw: dict[str, Mapping[str, Any]] = {}
+
+    @classmethod
+    def from_text(cls, text: str, renames: Mapping[str, str] | None = None) -> RoleCatalog:
+        """The catalog of the packaged file: a JSON list, one role per line.
+
+        In that layout each line's name and GUID are read with one regex and the line itself is
+        parsed only when its role is asked for; any other layout is parsed whole.
+        """
+        lines = text.splitlines()
+        raw: dict[str, str] = {}
+        names: dict[str, str] = {}
+        for line in lines[1:-1] if len(lines) > 2 and lines[0] == "[" else ():
+            m = _ROLE_LINE.match(line)
+            if m is None:
+                break
+            guid = m[2].lower()
+            names[guid] = json.loads(m[1])
+            raw[guid] = line.removesuffix(",")
+        else:
+            if raw and lines[-1] == "]":
+                catalog = cls.__new__(cls)
+                catalog._raw = _ParsedOnDemand(raw)
+                catalog._built = {}
+                catalog._init(names, renames)
+                return catalog
+        return cls.from_json(json.loads(text), renames)
+
+    @classmethod
+    def from_json(
+        cls, raw: object, renames: Mapping[str, str] | None = None
+    ) -> RoleCatalog:
+        """The catalog of the packaged JSON list (`roleName`, `id`, `permissions`, ...)."""
+        if not isinstance(raw, list):
+            raise ValueError(f"{CATALOG_FILE}: expected a list of roles")
+        catalog = cls.__new__(cls)
+        catalog._raw = {item["id"].lower(): item for item in raw}
+        catalog._built = {}
+        catalog._init({guid: item["roleName"] for guid, item in catalog._raw.items()}, renames)
+        return catalog
+
+    def _init(self, names: Mapping[str, str], renames: Mapping[str, str] | None) -> None:
+        self._names_of: Mapping[str, str] = names  # guid -> current name
+        self._by_name: dict[str, str] = {normalise_name(n): guid for guid, n in names.items()}
         # Current names always win over former ones (a name can be reused by a new role).
-        self._former: dict[str, tuple[str, BuiltinRole]] = {}
+        self._former: dict[str, tuple[str, str]] = {}
         for former, guid in (renames or {}).items():
-            current = self._by_guid.get(guid.lower())
             key = normalise_name(former)
-            if current is not None and key not in self._by_name:
-                self._former[key] = (former, current)
+            if guid.lower() in names and key not in self._by_name:
+                self._former[key] = (former, guid.lower())
         self._names = sorted(self._by_name)
 
+    def _role(self, guid: str) -> BuiltinRole:
+        role = self._built.get(guid)
+        if role is None:
+            role = self._built[guid] = _parse_role(self._raw[guid])
+        return role
+
     def __len__(self) -> int:
-        return len(self._by_guid)
+        return len(self._names_of)
 
     def roles(self) -> list[BuiltinRole]:
-        return list(self._by_guid.values())
+        return [self._role(guid) for guid in self._names_of]
 
     def by_guid(self, guid: str) -> BuiltinRole | None:
-        return self._by_guid.get(guid.strip().lower())
+        key = guid.strip().lower()
+        return self._role(key) if key in self._names_of else None
 
     def by_name(self, name: str) -> BuiltinRole | None:
         """The role with this current name (case-insensitive, whitespace-trimmed)."""
-        return self._by_name.get(normalise_name(name))
+        guid = self._by_name.get(normalise_name(name))
+        return self._role(guid) if guid is not None else None
 
     def former(self, name: str) -> tuple[str, BuiltinRole] | None:
         """`(former name as spelt in the catalog, current role)` for a role's former name."""
-        return self._former.get(normalise_name(name))
+        found = self._former.get(normalise_name(name))
+        return (found[0], self._role(found[1])) if found is not None else None
 
     def name_of(self, guid: str) -> str:
         """The role's name, or the GUID itself for a role that is not built in."""
@@ -157,12 +213,14 @@ class RoleCatalog:
 
     def suggest(self, name: str, limit: int = 3) -> list[str]:
         """Closest current role names to a misspelt one (difflib ratio, best first)."""
+        import difflib  # only for a misspelt name
+
         key = normalise_name(name)
         matches = difflib.get_close_matches(key, self._names, n=limit, cutoff=0.6)
         if not matches:
             # A fragment ("secrets user") is as good a hint as a near-spelling.
             matches = [n for n in self._names if key and key in n][:limit]
-        return [self._by_name[m].name.strip() for m in matches]
+        return [self._role(self._by_name[m]).name.strip() for m in matches]
 
     def resolve(self, text: str) -> RoleRef:
         """A role by name, former name, GUID or role-definition id.
@@ -188,33 +246,46 @@ class RoleCatalog:
         raise UnknownRoleError(text, self.suggest(text))
 
 
-def _parse_roles(raw: object) -> list[BuiltinRole]:
-    if not isinstance(raw, list):
-        raise ValueError(f"{CATALOG_FILE}: expected a list of roles")
-    out: list[BuiltinRole] = []
-    for item in raw:
-        perms = tuple(
-            Permission(
-                actions=tuple(p.get("actions") or ()),
-                not_actions=tuple(p.get("notActions") or ()),
-                data_actions=tuple(p.get("dataActions") or ()),
-                not_data_actions=tuple(p.get("notDataActions") or ()),
-            )
-            for p in item.get("permissions") or ()
+# One role's line in the packaged catalog: `{"roleName": "...", "id": "<guid>", ...},`
+_ROLE_LINE = re.compile(r'\{"roleName": ("(?:[^"\\]|\\.)*"), "id": "([0-9A-Fa-f-]{36})"')
+
+
+class _ParsedOnDemand(dict[str, Mapping[str, Any]]):
+    """GUID -> the role's JSON object, parsed from its line the first time it is read."""
+
+    def __init__(self, lines: Mapping[str, str]) -> None:
+        super().__init__()
+        self._lines = lines
+
+    def __missing__(self, guid: str) -> Mapping[str, Any]:
+        item: Mapping[str, Any] = json.loads(self._lines[guid])
+        self[guid] = item
+        return item
+
+
+def _parse_role(item: Mapping[str, Any]) -> BuiltinRole:
+    perms = tuple(
+        Permission(
+            actions=tuple(p.get("actions") or ()),
+            not_actions=tuple(p.get("notActions") or ()),
+            data_actions=tuple(p.get("dataActions") or ()),
+            not_data_actions=tuple(p.get("notDataActions") or ()),
         )
-        out.append(
-            BuiltinRole(
-                name=item["roleName"],
-                guid=item["id"].lower(),
-                description=item.get("description") or "",
-                permissions=perms,
-            )
-        )
-    return out
+        for p in item.get("permissions") or ()
+    )
+    return BuiltinRole(
+        name=item["roleName"],
+        guid=item["id"].lower(),
+        description=item.get("description") or "",
+        permissions=perms,
+    )
 
 
 def _read_data(name: str) -> object:
-    return json.loads(resources.files("identity_reconciler.data").joinpath(name).read_bytes())
+    data = pkgutil.get_data("identity_reconciler.data", name)  # also from a zipped install
+    if data is None:
+        raise FileNotFoundError(f"identity_reconciler.data/{name}")
+    return json.loads(data)
 
 
 @functools.cache
@@ -225,5 +296,8 @@ def catalog() -> RoleCatalog:
     if isinstance(raw_renames, dict):
         for former, _current, guid, _date in raw_renames.get("renames", []):
             renames[former] = guid
-    return RoleCatalog(_parse_roles(_read_data(CATALOG_FILE)), renames)
+    text = pkgutil.get_data("identity_reconciler.data", CATALOG_FILE)
+    if text is None:
+        raise FileNotFoundError(f"identity_reconciler.data/{CATALOG_FILE}")
+    return RoleCatalog.from_text(text.decode("utf-8"), renames)
 

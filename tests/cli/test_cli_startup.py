@@ -55,3 +55,43 @@ def test_offline_commands_load_nothing_of_azure(argv: tuple[str, ...]) -> None:
 def test_a_command_that_reaches_azure_does_load_it() -> None:
     """The check above can fail: `plan` needs the SDK, and the same probe sees it."""
     assert any(m.startswith("azure.") for m in loaded("plan", "--help"))
+
+
+WHOLE_PROCESS = f"""
+import json, sys
+sys.argv = ["identity-reconciler", *json.loads(sys.argv[1])]
+import identity_reconciler.cli as cli
+try:
+    code = cli.main()  # as the console script calls it: the process is the CLI's alone
+except SystemExit as exc:
+    code = exc.code
+print({MARK!r} + json.dumps([code, sorted(sys.modules)]))
+"""
+
+
+def test_the_console_script_does_not_look_for_pydantic_plugins() -> None:
+    """Pydantic's plugin search imports importlib.metadata and reads every installed package's
+    metadata; the CLI's own process skips it, and validates exactly as before."""
+    result = subprocess.run(
+        [sys.executable, "-c", WHOLE_PROCESS, json.dumps(["validate", "specs/"])],
+        capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
+    )
+    code, modules = json.loads(result.stdout.rsplit(MARK, 1)[1])
+    assert "importlib.metadata" not in modules
+    assert "pydantic.plugin._loader" in modules  # the stand-in pydantic asked for
+    assert code == 0
+    assert "1 warning" in result.stderr
+    library = subprocess.run(
+        [sys.executable, "-c", RUN, json.dumps(["validate", "specs/"])],
+        capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
+    )
+    assert result.stdout.rsplit(MARK, 1)[0] == library.stdout.rsplit(MARK, 1)[0]
+
+
+def test_the_plugin_stand_in_hands_on_what_it_does_not_know() -> None:
+    from identity_reconciler.core import pluginless
+
+    assert pluginless._real_attribute("PYDANTIC_ENTRY_POINT_GROUP") == "pydantic"
+    with pytest.raises(AttributeError):
+        pluginless._real_attribute("__path__")  # not a package: the import system asks
+    assert pluginless.install() is False  # this test process already built models

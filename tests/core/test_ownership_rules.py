@@ -25,6 +25,15 @@ def test_assignment_name_is_the_fixed_recipe() -> None:
     assert ownership.assignment_name(SCOPE, ROLE, PRINCIPAL) == expected
 
 
+@pytest.mark.parametrize("name", ["", "a", "scope|role|principal", "ünïcödé/名前", "x" * 1000])
+@pytest.mark.parametrize(
+    "namespace", [uuid.NAMESPACE_URL, uuid.UUID(int=0), uuid.UUID(int=2**128 - 1)]
+)
+def test_our_uuid5_is_the_standard_one(namespace: uuid.UUID, name: str) -> None:
+    """The recipe hashes without the `uuid` module; it must agree with it on every input."""
+    assert ownership.uuid5(namespace.bytes, name) == str(uuid.uuid5(namespace, name))
+
+
 @pytest.mark.parametrize(
     ("scope", "role", "principal"),
     [

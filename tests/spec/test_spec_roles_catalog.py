@@ -119,3 +119,37 @@ def test_data_plane_type(name: str, target: str | None) -> None:
     role = roles.catalog().by_name(name)
     assert role is not None
     assert role.data_plane_type == target
+
+
+def _packaged_text() -> str:
+    return (
+        resources.files("identity_reconciler.data").joinpath("builtin-roles.json").read_text()
+    )
+
+
+def test_the_packaged_catalog_is_read_one_line_per_role() -> None:
+    """One role per line: a run parses only the roles it names (validate's start-up)."""
+    catalog = roles.RoleCatalog.from_text(_packaged_text())
+    assert len(catalog) == 935
+    assert catalog._built == {}  # nothing parsed until asked
+    catalog.resolve("Key Vault Secrets User")
+    assert list(catalog._built) == [KV_USER]
+
+
+@pytest.mark.parametrize("layout", ["one role per line", "indented", "single line"])
+def test_every_layout_gives_the_same_catalog(layout: str) -> None:
+    """The line reader and a whole parse agree on every role, names with quotes included."""
+    raw = json.loads(_packaged_text())
+    raw.append({"roleName": 'A "quoted" \\ role', "id": "AAAAAAAA-0000-4000-8000-00000000000A",
+                "permissions": [{"actions": ["x/y/read"]}]})
+    text = {
+        "one role per line": "[\n" + ",\n".join(json.dumps(r) for r in raw) + "\n]\n",
+        "indented": json.dumps(raw, indent=2),
+        "single line": json.dumps(raw),
+    }[layout]
+    catalog = roles.RoleCatalog.from_text(text)
+    whole = roles.RoleCatalog.from_json(raw)
+    assert catalog.roles() == whole.roles()
+    quoted = whole.by_guid("aaaaaaaa-0000-4000-8000-00000000000a")
+    assert quoted is not None
+    assert catalog.by_name('a "quoted" \\ role') == quoted
