@@ -1,22 +1,62 @@
 """Addresses: the stable, human-readable names of the things a plan changes.
 
-An address must read well in a pull request and be the same in every plan of the same estate,
-so it is built from names people wrote (resource group, identity, role, scope), never from
-GUIDs Azure chose. The subscription is left out when the plan targets one subscription.
+An address must read well in a pull request and be the same in every command that names the
+same object (plan, apply, drift, destroy, audit, annotations, `--target`), so it is built from
+names people wrote (resource group, identity, role, scope), never from GUIDs Azure chose, and
+it depends only on the object and the estate's *home subscription*, decided by `estate_home`
+alone:
+
+- the estate's subscriptions are the specs' when the command has specs, else the
+  subscriptions the command reads (`audit` without specs);
+- one subscription: it is home, and objects in it are written without it (`identity.rg/name`),
+  objects elsewhere with it (`identity.<subscription>/rg/name`);
+- several: there is no home and every address names its subscription, since two of them may
+  hold a resource group and identity of the same name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from identity_reconciler.core import armid, roles
+from identity_reconciler.core.state import DesiredState
 from identity_reconciler.plan.model import ChangeKind
 
 
-class Namer:
-    """Builds addresses; `home` is the plan's only subscription (None: always qualify)."""
+def estate_subscriptions(desired: DesiredState) -> tuple[str, ...]:
+    """The specs' subscriptions; when they name none, those their identities and resources use."""
+    subs = {s.lower() for s in desired.subscriptions}
+    if not subs:
+        subs = {i.subscription_id.lower() for i in desired.identities.values()}
+        for res in desired.resources.values():
+            scope = armid.try_parse(res.resource_id)
+            if scope is not None and scope.subscription_id:
+                subs.add(scope.subscription_id)
+    return tuple(sorted(subs))
 
-    def __init__(self, subscriptions: tuple[str, ...]) -> None:
-        subs = {s.lower() for s in subscriptions}
-        self.home: str | None = next(iter(subs)) if len(subs) == 1 else None
+
+def estate_home(desired: DesiredState | None, *, read: Iterable[str] = ()) -> str | None:
+    """The home subscription of every address a command prints (None: qualify them all).
+
+    With specs, their subscriptions decide, whatever else the command reads (so `audit --specs`
+    prints the addresses `plan` prints); without, the subscriptions read (`read`).
+    """
+    if desired is not None:
+        subs = set(estate_subscriptions(desired))
+    else:
+        subs = {s.strip().lower() for s in read}
+    return next(iter(subs)) if len(subs) == 1 else None
+
+
+class Namer:
+    """Builds addresses against `home` (from `estate_home`; None: always qualify)."""
+
+    def __init__(self, home: str | None) -> None:
+        self.home = home.lower() if home else None
+
+    @classmethod
+    def of(cls, desired: DesiredState | None, *, read: Iterable[str] = ()) -> Namer:
+        return cls(estate_home(desired, read=read))
 
     def _prefix(self, scope: armid.Scope) -> str:
         if scope.subscription_id is None or scope.subscription_id == self.home:

@@ -24,7 +24,7 @@ OTHER_SUB = "22222222-2222-2222-2222-222222222222"
 
 
 def test_scope_short_forms() -> None:
-    names = Namer((SUB,))
+    names = Namer(SUB)
     assert names.scope(f"/subscriptions/{SUB}/resourceGroups/{RG}") == RG
     assert names.scope(f"/subscriptions/{SUB}/resourcegroups/{RG}") == RG
     assert names.scope(f"/subscriptions/{SUB}") == f"subscription/{SUB}"
@@ -40,7 +40,7 @@ def test_scope_short_forms() -> None:
 
 
 def test_addresses_of_every_kind() -> None:
-    names = Namer((SUB,))
+    names = Namer(SUB)
     ident = armid.identity_id(SUB, RG, "id-a")
     app = resource_id("app-a")
     assert names.identity_address(ident) == f"identity.{RG}/id-a"
