@@ -12,15 +12,24 @@ alone:
   objects elsewhere with it (`identity.<subscription>/rg/name`);
 - several: there is no home and every address names its subscription, since two of them may
   hold a resource group and identity of the same name.
+
+`address_key` folds an address to what `--target` compares: case-insensitive, as ARM names
+are, with the home subscription's qualifier dropped, so a home object may be spelt either way.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from identity_reconciler.core import armid, roles
 from identity_reconciler.core.state import DesiredState
 from identity_reconciler.plan.model import ChangeKind
+
+# A subscription qualifier: a GUID starting a path inside an address (after `kind.`, after `/`
+# in an attachment's identity part, after `@` in a grant's scope), followed by `/`.
+_QUALIFIER = r"(?<=[./@]){}/"
+_ANY_GUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def estate_subscriptions(desired: DesiredState) -> tuple[str, ...]:
@@ -101,6 +110,29 @@ class Namer:
     def grant_address(self, principal: str, role_name: str, scope_id: str) -> str:
         """`grant.<principal>/<role name>@<scope>`; `principal` is an identity or resource name."""
         return f"{ChangeKind.GRANT.value}.{principal}/{role_name}@{self.scope(scope_id)}"
+
+
+def address_key(address: str, home: str | None) -> str:
+    """What `--target` compares: lower case, without the home subscription's qualifiers.
+
+    The `[id]` a look-alike address ends with is an ARM id, left as it is."""
+    body, bracket = _split_suffix(address.strip().lower())
+    if home:
+        body = re.sub(_QUALIFIER.format(re.escape(home.lower())), "", body)
+    return body + bracket
+
+
+def unqualified_key(address: str) -> str:
+    """`address_key` without any subscription's qualifiers: what a misspelt target resembles."""
+    body, bracket = _split_suffix(address.strip().lower())
+    return re.sub(_QUALIFIER.format(_ANY_GUID), "", body) + bracket
+
+
+def _split_suffix(address: str) -> tuple[str, str]:
+    if address.endswith("]") and "[" in address:
+        at = address.rindex("[")
+        return address[:at], address[at:]
+    return address, ""
 
 
 def role_name(guid: str, fallback: str | None = None) -> str:
