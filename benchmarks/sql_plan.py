@@ -28,6 +28,7 @@ from identity_reconciler.core.state import (
     SafetyPolicy,
 )
 from identity_reconciler.plan import compute_plan, render_text
+from identity_reconciler.plan.names import Namer
 from identity_reconciler.plan.sql_changes import add_sql
 from identity_reconciler.sql import (
     PRINCIPALS_QUERY,
@@ -108,9 +109,12 @@ def main() -> None:
     ]
     plan_s = time.perf_counter() - started
 
-    arm = compute_plan(DesiredState(), LiveState())
+    desired = DesiredState()
+    arm = compute_plan(desired, LiveState())
     started = time.perf_counter()
-    merged = add_sql(arm, plans, policy=SafetyPolicy(min_existing=10**9))
+    merged = add_sql(
+        arm, plans, policy=SafetyPolicy(min_existing=10**9), names=Namer.of(desired)
+    )
     merge_s = time.perf_counter() - started
 
     started = time.perf_counter()

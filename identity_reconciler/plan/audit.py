@@ -151,10 +151,10 @@ def is_owned_grant(grant: LiveGrant) -> bool:
 
 
 class _Auditor:
-    def __init__(self, live: LiveState, subscriptions: tuple[str, ...], naming: Naming) -> None:
+    def __init__(self, live: LiveState, names: Namer, naming: Naming) -> None:
         self.live = live
         self.naming = naming
-        self.names = Namer(subscriptions)
+        self.names = names
         self.findings: list[AuditFinding] = []
         self.identity_keys = {armid.key(i.id): i for i in live.identities.values()}
         self.resource_keys = {armid.key(r.resource_id): r for r in live.resources.values()}
@@ -346,7 +346,7 @@ def audit(
     """Judge an estate. `whole_tenant`: every subscription of the tenant was read, so a
     principal that is no identity found is not merely in another subscription."""
     subs = tuple(sorted({s.lower() for s in subscriptions}))
-    auditor = _Auditor(live, subs, naming)
+    auditor = _Auditor(live, Namer.of(desired, read=subs), naming)
     allowed = {
         (a.role_definition_guid.lower(), armid.key(a.scope)): a.justification
         for a in (desired.allow_privileged if desired else ())

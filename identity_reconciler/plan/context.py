@@ -29,7 +29,7 @@ from identity_reconciler.plan.model import (
     Principal,
     Reason,
 )
-from identity_reconciler.plan.names import Namer
+from identity_reconciler.plan.names import Namer, estate_subscriptions
 
 
 class Fate(StrEnum):
@@ -111,8 +111,8 @@ class DiffContext:
         self.desired = desired
         self.live = live
         self.adopt = adopt
-        self.subscriptions = target_subscriptions(desired)
-        self.names = Namer(self.subscriptions)
+        self.subscriptions = estate_subscriptions(desired)
+        self.names = Namer.of(desired)
         self.desired_identities: dict[str, DesiredIdentity] = {
             armid.key(i.id): i for i in desired.identities.values()
         }
@@ -225,18 +225,6 @@ class DiffContext:
         present = {k: d.address for k, d in self._drafts.items()}
         ordered = sorted(self._drafts.values(), key=lambda d: (d.kind.rank, d.address))
         return tuple(d.freeze(present) for d in ordered)
-
-
-def target_subscriptions(desired: DesiredState) -> tuple[str, ...]:
-    """The specs' subscriptions; when they name none, those their identities and resources use."""
-    subs = {s.lower() for s in desired.subscriptions}
-    if not subs:
-        subs = {i.subscription_id.lower() for i in desired.identities.values()}
-        for res in desired.resources.values():
-            scope = armid.try_parse(res.resource_id)
-            if scope is not None and scope.subscription_id:
-                subs.add(scope.subscription_id)
-    return tuple(sorted(subs))
 
 
 def is_owned_identity(identity: LiveIdentity) -> bool:

@@ -364,7 +364,7 @@ def drift_report(
 
     `today` decides which acknowledgments have expired (default: today in UTC).
     """
-    names = Namer(plan.target.subscriptions)
+    names = Namer.of(desired)
     items = [item_of_change(c) for c in plan.changes]
     notices: list[Diagnostic] = []
     for notice in plan.notices:

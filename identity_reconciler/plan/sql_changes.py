@@ -153,8 +153,8 @@ def principal_object_ids(live: LiveState) -> dict[str, str]:
 class _Links:
     """Where SQL changes hang in the plan: the group they show under, what they wait for."""
 
-    def __init__(self, plan: Plan, subscriptions: tuple[str, ...]) -> None:
-        self.names = Namer(subscriptions)
+    def __init__(self, plan: Plan, names: Namer) -> None:
+        self.names = names
         self.creates: dict[str, str] = {}  # principal key -> address of the change creating it
         self._groups: dict[PrincipalRef, str] = {}
         for change in plan.changes:
@@ -235,14 +235,14 @@ def add_sql(
     databases: Iterable[SqlDatabaseLike],
     *,
     policy: SafetyPolicy,
-    subscriptions: tuple[str, ...] | None = None,
+    names: Namer,
 ) -> Plan:
     """`plan` with the SQL changes and diagnostics of `databases`, sealed again.
 
-    `subscriptions` are the ones the plan's addresses were named against (the specs' own,
-    `context.target_subscriptions`); the plan's target may add those its grants reach into.
+    `names` must be the plan's own (`Namer.of` the same specs), so a SQL change hangs under
+    the address its principal's changes have.
     """
-    links = _Links(plan, subscriptions or plan.target.subscriptions)
+    links = _Links(plan, names)
     added: list[Change] = []
     notices = list(plan.notices)
     errors = list(plan.errors)

@@ -23,8 +23,9 @@ from identity_reconciler.core.errors import UserError
 from identity_reconciler.core.state import DesiredState, LiveFederatedCredential, LiveState
 from identity_reconciler.plan import Plan, compute_plan
 from identity_reconciler.plan.drift import DriftReport, drift_report
+from identity_reconciler.plan.names import estate_home
 from identity_reconciler.plan.removed import deleted_identities, with_removed_credentials
-from identity_reconciler.plan.target import targeted
+from identity_reconciler.plan.target import check_targets, targeted
 from identity_reconciler.reconcile.sql_plan import plan_with_sql
 
 
@@ -69,11 +70,12 @@ def plan_live(
     """Read the live state the specs are about and diff; Azure SQL users last, because they need
     both the session and the ARM plan (whose new identities their users must wait for); then
     `--target` narrows the plan to the named addresses and what they depend on."""
+    check_targets(targets)  # before reading Azure: a target that is no address fails at once
     live = read_live(session, desired)
     plan = compute_plan(desired, live, adopt=adopt, cloud=session.cloud, destroy=destroy)
     plan = _with_removed_credentials(session, live, plan)
     plan = plan_with_sql(session, desired, live, plan, adopt=adopt)
-    plan = targeted(plan, targets, policy=desired.safety)
+    plan = targeted(plan, targets, home=estate_home(desired), policy=desired.safety)
     return LivePlan(plan, live)
 
 

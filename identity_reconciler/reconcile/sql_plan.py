@@ -27,7 +27,7 @@ from identity_reconciler.azure.sql_admin import SqlServer, read_server
 from identity_reconciler.core import armid
 from identity_reconciler.core.state import DesiredSqlDatabase, DesiredState, LiveState
 from identity_reconciler.plan import Plan
-from identity_reconciler.plan.context import target_subscriptions
+from identity_reconciler.plan.names import Namer
 from identity_reconciler.plan.sql_changes import (
     add_sql,
     principal_expectations,
@@ -149,6 +149,4 @@ def plan_with_sql(
         out.append(dataclasses.replace(db_plan, endpoint=server.endpoint))
     # The server checks are ARM reads too: the plan's request count covers them.
     plan = plan.model_copy(update={"live_requests": plan.live_requests + session.requests - before})
-    return add_sql(
-        plan, out, policy=desired.safety, subscriptions=target_subscriptions(desired)
-    )
+    return add_sql(plan, out, policy=desired.safety, names=Namer.of(desired))

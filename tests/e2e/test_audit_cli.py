@@ -16,10 +16,11 @@ from azure.mgmt.msi import ManagedServiceIdentityClient
 from azure.mgmt.msi.v2024_11_30.models import Identity
 
 from identity_reconciler.cli import main
-from identity_reconciler.core import ownership
+from identity_reconciler.core import armid, ownership
 from local_azure.api import RunningEmulator, start
 
 SUB = "11111111-1111-1111-1111-111111111111"
+OTHER_SUB = "33333333-3333-3333-3333-333333333333"
 RG = "rg-myapp-prod-uks-01"
 RG_ID = f"/subscriptions/{SUB}/resourceGroups/{RG}"
 KV = f"{RG_ID}/providers/Microsoft.KeyVault/vaults/kv-myapp-prod-uks-01"
@@ -86,7 +87,7 @@ def test_findings_on_a_seeded_estate(
 ) -> None:
     rc, report = audit(capsys, estate_state)
     assert rc == 0  # without --fail-on, findings are a report, not a failure
-    assert report["subscriptions"] == [SUB, "33333333-3333-3333-3333-333333333333"]
+    assert report["subscriptions"] == [SUB, OTHER_SUB]
     found = rules(report)
     owner_grant = ownership.assignment_name(f"/subscriptions/{SUB}", OWNER, next(
         i["principal_id"] for i in report["identities"] if i["id"].endswith("id-app-prod-uks-01")))
@@ -142,3 +143,38 @@ def test_text_and_markdown(estate_state: Path, capsys: pytest.CaptureFixture[str
     md = capsys.readouterr().out
     assert md.startswith("### identity-reconciler audit\n")
     assert "| error | AUD001 privileged-broad-scope |" in md
+
+
+def test_audit_names_the_specs_identities_as_plan_does(
+    estate_state: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Audit reads a second subscription as well; the specs' one is still home, so the
+    identity reads `identity.<rg>/<name>` in both, and --target takes either spelling."""
+    spec = tmp_path / "app.yaml"
+    spec.write_text(f"""\
+subscription: {SUB}
+defaults: {{location: uksouth, resource_group: {RG}}}
+identities:
+  - name: id-app-prod-uks-01
+    tags: {{env: prod}}
+""")
+    address = f"identity.{RG}/id-app-prod-uks-01"
+    state = ["--cloud", "local", "--state-dir", str(estate_state)]
+    assert main(["plan", str(spec), *state, "--format", "json"]) == 0
+    planned = json.loads(capsys.readouterr().out)["changes"]
+    assert address in [c["address"] for c in planned]
+    rc, report = audit(capsys, estate_state, "--specs", str(spec), "--subscription", SUB,
+                       "--subscription", OTHER_SUB)
+    assert rc == 0
+    assert report["subscriptions"] == [SUB, OTHER_SUB]
+    audited = {armid.key(i["id"]): i["address"] for i in report["identities"]}
+    app_id = armid.identity_id(SUB, RG, "id-app-prod-uks-01")
+    assert audited[armid.key(app_id)] == address
+    for target in (address, f"identity.{SUB}/{RG}/ID-APP-PROD-UKS-01"):
+        assert main(["plan", str(spec), *state, "--format", "json", "--target", target]) == 0
+        kept = json.loads(capsys.readouterr().out)["changes"]
+        assert [c["address"] for c in kept] == [address]
+    assert main(["plan", str(spec), *state, "--target", f"{RG}/id-app-prod-uks-01"]) == 1
+    err = capsys.readouterr().err
+    assert f"error: --target {RG}/id-app-prod-uks-01: not an address" in err
+    assert "Traceback" not in err

@@ -165,9 +165,9 @@ def test_target_keeps_an_address_and_what_it_depends_on() -> None:
     d = desired([one, two], grants=[d_grant(user(one), vault()), d_grant(user(two), vault())])
     full = plan(d, live())
     grant = f"grant.{RG}/id-one/Key Vault Secrets User@{RG}/vaults/kv-myapp-prod-uks-01"
-    part = targeted(full, [grant.upper()])
+    part = targeted(full, [grant.upper()], home=SUB)
     assert [c.address for c in part.changes] == [f"identity.{RG}/id-one", grant]
     assert part.options.targets == (grant.upper(),)
     assert part.notices[0].code == "targeted"
     assert part.summary.add == 2
-    assert targeted(full, []) is full
+    assert targeted(full, [], home=SUB) is full

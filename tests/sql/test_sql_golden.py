@@ -15,6 +15,7 @@ from sql_fakes import FakeCatalog, RecordingConnection
 
 from identity_reconciler.core.state import LiveState
 from identity_reconciler.plan import Plan, compute_plan
+from identity_reconciler.plan.names import Namer
 from identity_reconciler.plan.sql_changes import add_sql, principal_expectations, sql_changes
 from identity_reconciler.spec import validate
 from identity_reconciler.sql import plan_database, read_database
@@ -34,7 +35,7 @@ def seed_plan(catalog: FakeCatalog) -> Plan:
     (db,) = desired.sql
     live_db = read_database(RecordingConnection(catalog), db.server_id, db.database)
     db_plan = plan_database(db, live_db, app_ids=app_ids, recreated=recreated)
-    return add_sql(arm, [db_plan], policy=desired.safety)
+    return add_sql(arm, [db_plan], policy=desired.safety, names=Namer.of(desired))
 
 
 def render(plan: Plan) -> str:
