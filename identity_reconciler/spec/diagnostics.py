@@ -8,7 +8,6 @@ the thing and says the fix: "unknown key 'rol' in identities[0].roles[1] (did yo
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from collections.abc import Sequence
@@ -127,6 +126,8 @@ def _unknown_key_fix(loc: Sequence[str | int], key: str) -> str:
     model = model_at(loc[:-1])
     if model is None:
         return "remove it"
+    import difflib  # only for a misspelt key
+
     allowed = list(model.model_fields)
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     if close:

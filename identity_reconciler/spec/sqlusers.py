@@ -8,7 +8,6 @@ user-assigned identity has the name (Azure SQL knows both by their display name)
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -176,6 +175,8 @@ class SqlBuilder:
             return PrincipalRef(PrincipalKind.SYSTEM_ASSIGNED, system.resource_id), system.name
         if not complete:
             return None
+        import difflib  # only for a name no spec declares
+
         close = difflib.get_close_matches(text, names, n=1)
         fix = f"did you mean {close[0]!r}?" if close else "declare the identity under identities:"
         return _error(
