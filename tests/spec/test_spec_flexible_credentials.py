@@ -222,7 +222,7 @@ def test_documented_expressions_pass_quietly(tmp_path: Path, issuer: str, expres
 
 
 def test_the_rule_can_be_switched_off(tmp_path: Path) -> None:
-    text = _spec(f"""\
+    text = _spec("""\
       - name: flexible
         issuer: https://oidc.prod-aks.azure.com/tenant/issuer
         claims_matching_expression: "claims['sub'] matches 'system:serviceaccount:ns:*'"
