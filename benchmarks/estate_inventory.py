@@ -8,9 +8,11 @@ what the specs name, like plan.
 Setup: the embedded emulator (in memory), N user-assigned identities owned by
 identity-reconciler in one resource group, each with a federated credential and two grants;
 every tenth attached to the App Service. Printed per step: requests, seconds, and for drift on
-the exported specs the number of differences (target 0: the round trip is exact).
+the exported specs the number of differences (target 0: the round trip is exact). With
+`--flexible` every credential matches a claims expression instead of a subject: such a
+credential is read again at 2025-01-31-preview, one more list per identity that has one.
 
-    python benchmarks/estate_inventory.py [--identities 500]
+    python benchmarks/estate_inventory.py [--identities 500] [--flexible]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from identity_reconciler.azure.inventory import EstateScope, read_estate
 from identity_reconciler.azure.reader import read_live
 from identity_reconciler.core import armid, ownership
 from identity_reconciler.core.state import (
+    ClaimsExpression,
     DesiredGrant,
     DesiredIdentity,
     DesiredResourceIdentity,
@@ -55,7 +58,21 @@ READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 _T = TypeVar("_T")
 
 
-def seeded(count: int) -> DesiredState:
+def credential(i: int, flexible: bool) -> FederatedCredential:
+    issuer = "https://token.actions.githubusercontent.com"
+    if not flexible:
+        subject = f"repo:contoso/app{i:04d}:ref:refs/heads/main"
+        return FederatedCredential("github-main", issuer, subject)
+    expression = (
+        f"claims['sub'] matches 'repo:contoso/app{i:04d}:ref:refs/heads/*' and "
+        f"claims['repository_id'] eq '{100000 + i}'"
+    )
+    return FederatedCredential(
+        "github-main", issuer, None, claims_matching_expression=ClaimsExpression(expression)
+    )
+
+
+def seeded(count: int, flexible: bool = False) -> DesiredState:
     """N identities, each with a credential and two grants; every tenth attached to the site."""
     state = DesiredState(subscriptions=(SUB,))
     ids = []
@@ -66,10 +83,7 @@ def seeded(count: int) -> DesiredState:
         state.identities[armid.key(iid)] = DesiredIdentity(
             id=iid, subscription_id=SUB, resource_group=RG, name=name, location="uksouth",
             tags={"app": f"app{i:04d}", ownership.OWNER_TAG: ownership.OWNER_TAG_VALUE},
-            federated_credentials=(FederatedCredential(
-                "github-main", "https://token.actions.githubusercontent.com",
-                f"repo:contoso/app{i:04d}:ref:refs/heads/main",
-            ),),
+            federated_credentials=(credential(i, flexible),),
         )
         principal = PrincipalRef(PrincipalKind.USER_ASSIGNED, iid)
         for scope, role in ((KV, KV_SECRETS_USER), (RG_ID, READER)):
@@ -81,9 +95,9 @@ def seeded(count: int) -> DesiredState:
     return state
 
 
-def seed(session: Session, count: int) -> None:
+def seed(session: Session, count: int, flexible: bool) -> None:
     """Through apply's one path: plan, then apply (8 writes in flight)."""
-    plan = plan_live(session, seeded(count)).plan
+    plan = plan_live(session, seeded(count, flexible)).plan
     result = apply_live(session, plan, options=ApplyOptions(parallelism=8))
     if not result.ok:
         raise SystemExit(f"seeding failed: {len(result.failed)} change(s)")
@@ -100,12 +114,13 @@ def step(label: str, session: Session, fn: Callable[[], _T]) -> _T:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--identities", type=int, default=500)
+    parser.add_argument("--flexible", action="store_true", help="claims expressions, no subjects")
     args = parser.parse_args()
     emu = start()
     try:
         session = connect_emulator(emu.info)
         step(f"seed {args.identities} identities (setup)", session,
-             lambda: seed(session, args.identities))
+             lambda: seed(session, args.identities, args.flexible))
         scope = EstateScope((SUB,))
         live = step("audit read (identities, resources, grants)", session,
                     lambda: read_estate(session, scope))

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from azure.core.exceptions import AzureError, HttpResponseError
 
-from identity_reconciler.azure import convert, identity_blocks
+from identity_reconciler.azure import convert, flexible_credentials, identity_blocks
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import ArmRequestError, NotFound, translate
 from identity_reconciler.azure.resource_types import canonical_type
@@ -225,6 +225,11 @@ def _credential(
             return WriteResult()
         if method != "PUT":
             raise ArmRequestError(0, "UnsupportedOperation", f"{method} of a federated credential")
+        if flexible_credentials.names_expression(op.body):
+            answered = flexible_credentials.put_credential(
+                session, target(op.id, FEDERATED_CREDENTIAL).id, _raw(op.body), _options(hook)
+            )
+            return WriteResult(answered=answered)
         result = ops.create_or_update(
             rg, ident, name, _raw(op.body), content_type="application/json", **_options(hook)
         )

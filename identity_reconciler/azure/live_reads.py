@@ -4,7 +4,7 @@ principal id (waiting out Entra replication). The writes themselves are `execute
 
 from __future__ import annotations
 
-from identity_reconciler.azure import convert
+from identity_reconciler.azure import convert, flexible_credentials
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import ArmRequestError, NotFound
 from identity_reconciler.azure.execute import (
@@ -51,7 +51,10 @@ def current_fingerprint(
                 fic = session.msi(sub).federated_identity_credentials.get(
                     rg, ident, name, **_options(hook)
                 )
-                return convert.federated_credential(fic.serialize(keep_readonly=True)).fingerprint
+                live = convert.federated_credential(fic.serialize(keep_readonly=True))
+                if flexible_credentials.hidden(live):
+                    live = flexible_credentials.get_credential(session, object_id, _options(hook))
+                return live.fingerprint
             if kind == GRANT:
                 grant_id = target(object_id, GRANT)
                 ops = session.authorization(grant_id.subscription_id or "").role_assignments

@@ -22,7 +22,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
-from identity_reconciler.azure import convert
+from identity_reconciler.azure import convert, flexible_credentials
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import NotFound, arm_errors
 from identity_reconciler.azure.grant_reads import Sieve, merge
@@ -144,12 +144,17 @@ def list_identities(session: Session, subscription_id: str) -> list[LiveIdentity
 
 
 def list_credentials(session: Session, identity_id: str) -> tuple[LiveFederatedCredential, ...]:
+    """An identity's credentials, listed typed at MSI_API; listed again at the version that
+    shows expressions only when one of them is flexible (`flexible_credentials`)."""
     scope = armid.parse_scope(identity_id)
     with arm_errors():
         items = session.msi(scope.subscription_id or "").federated_identity_credentials.list(
             scope.resource_group, scope.name
         )
-        return tuple(convert.federated_credential(m.serialize(keep_readonly=True)) for m in items)
+        creds = tuple(convert.federated_credential(m.serialize(keep_readonly=True)) for m in items)
+        if any(flexible_credentials.hidden(c) for c in creds):
+            return flexible_credentials.list_credentials(session, identity_id)
+        return creds
 
 
 _ASSIGNMENTS = armid.ROLE_ASSIGNMENTS.rstrip("/")  # the list endpoint below a scope

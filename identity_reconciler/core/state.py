@@ -74,12 +74,37 @@ class PrincipalRef:
 
 
 @dataclass(frozen=True)
+class ClaimsExpression:
+    """A flexible credential's `claimsMatchingExpression`: Entra matches the token's claims
+    against `value`, an expression in the language of `language_version` (only 1 exists)."""
+
+    value: str
+    language_version: int = 1
+
+
+@dataclass(frozen=True)
 class FederatedCredential:
+    """A trusted token: by its exact `subject`, or (a flexible credential) by a
+    `claims_matching_expression`; exactly one of the two is set."""
+
     name: str
     issuer: str
-    subject: str
+    subject: str | None
     audiences: tuple[str, ...] = ("api://AzureADTokenExchange",)
     source: SourceRef | None = field(default=None, compare=False)
+    claims_matching_expression: ClaimsExpression | None = None
+
+    @property
+    def match(self) -> tuple[str, str]:
+        """What, with the issuer, Azure keeps unique per identity: the subject or the
+        expression (tagged, so that a subject never equals an expression's text)."""
+        return match_key(self.subject, self.claims_matching_expression)
+
+
+def match_key(subject: str | None, expression: ClaimsExpression | None) -> tuple[str, str]:
+    if expression is not None:
+        return ("expression", expression.value)
+    return ("subject", subject or "")
 
 
 @dataclass(frozen=True)
@@ -227,11 +252,22 @@ class LiveFederatedCredential:
     id: str
     name: str
     issuer: str
-    subject: str
+    subject: str | None
     audiences: tuple[str, ...]
+    claims_matching_expression: ClaimsExpression | None = None
+
+    @property
+    def match(self) -> tuple[str, str]:
+        return match_key(self.subject, self.claims_matching_expression)
 
     @property
     def fingerprint(self) -> str:
+        """Over every field; a credential without an expression is fingerprinted as before
+        expressions existed, so plans saved earlier stay valid."""
+        if self.claims_matching_expression is None:
+            fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+            del fields["claims_matching_expression"]
+            return fingerprint(fields)
         return fingerprint(self)
 
 

@@ -11,8 +11,8 @@ disagree and re-seal it. `unbound(plan)` lists every way they disagree:
 - the method fits the kind, a DELETE only appears in a change whose actions say delete, and a
   PUT only in one that creates or updates;
 - what a write sends matches what the reviewer saw: a grant's role, principal, condition and
-  description, a federated credential's issuer, subject and audiences, an identity's location
-  and tags, and the identities an identity-block PATCH names;
+  description, a federated credential's issuer, subject (or claims matching expression) and
+  audiences, an identity's location and tags, and the identities an identity-block PATCH names;
 - every object is inside the plan's target subscriptions (a management-group grant needs the
   plan's tenant, which apply checks against the credentials).
 
@@ -174,6 +174,11 @@ def _body(change: Change, op: Operation) -> Iterator[str]:
         sent = (props.get("issuer"), props.get("subject"))
         if sent != (after.get("issuer"), after.get("subject")):
             yield "its write sends another issuer or subject than the change shows"
+        if _expression(props) != (
+            after.get("claims_matching_expression"),
+            after.get("language_version"),
+        ):
+            yield "its write sends another claims matching expression than the change shows"
         audiences = sorted(normalise.audiences(tuple(props.get("audiences") or ())))
         if audiences != list(after.get("audiences") or ()):
             yield "its write sends other audiences than the change shows"
@@ -184,6 +189,16 @@ def _body(change: Change, op: Operation) -> Iterator[str]:
             yield "its write sends another location or tags than the change shows"
     else:
         yield from _block(change, body)
+
+
+def _expression(props: Mapping[str, Any]) -> tuple[Any, Any]:
+    """(value, languageVersion) a credential write sends; (None, None) when it sends none."""
+    sent = props.get("claimsMatchingExpression")
+    if sent is None:
+        return None, None
+    if not isinstance(sent, Mapping):
+        return sent, None
+    return sent.get("value"), sent.get("languageVersion")
 
 
 def _grant(after: Mapping[str, Any], props: Mapping[str, Any]) -> Iterator[str]:

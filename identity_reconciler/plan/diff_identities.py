@@ -1,4 +1,4 @@
-"""User-assigned identities and their federated credentials.
+"""User-assigned identities (their federated credentials: `diff_credentials`).
 
 An identity is created when absent, updated when its tags or isolation scope differ, replaced
 when its location (immutable) differs, and deleted only when we own it (ownership tag) and it
@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from identity_reconciler.core import armid, ownership
+from identity_reconciler.core import ownership
 from identity_reconciler.core.state import (
     DesiredIdentity,
-    FederatedCredential,
     LiveIdentity,
     PrincipalKind,
     PrincipalRef,
@@ -27,6 +26,7 @@ from identity_reconciler.plan.context import (
     is_owned_identity,
     where,
 )
+from identity_reconciler.plan.diff_credentials import plan_credentials
 from identity_reconciler.plan.model import KNOWN_AFTER_APPLY, ChangeKind, Operation, Reason
 
 
@@ -158,7 +158,7 @@ def _plan_desired(
                 source=source,
             )
         )
-        _plan_credentials(ctx, d, None, Fate.CREATE, address)
+        plan_credentials(ctx, d, None, Fate.CREATE, address)
         return
     owned = is_owned_identity(live)
     if not owned and not ctx.adopt:
@@ -203,7 +203,7 @@ def _plan_desired(
             )
         )
         _manage_principal(ctx, live, address, Reason.DELETE_BECAUSE_PRINCIPAL_DELETED, waits=False)
-        _plan_credentials(ctx, d, live, Fate.REPLACE, address)
+        plan_credentials(ctx, d, live, Fate.REPLACE, address)
         return
     ctx.existing += 1
     ctx.identity_fate[key] = Fate.KEEP
@@ -225,127 +225,4 @@ def _plan_desired(
                 source=source,
             )
         )
-    _plan_credentials(ctx, d, live, Fate.KEEP, address)
-
-
-# --------------------------------------------------------------------------- credentials
-
-
-def _fic_view(name: str, issuer: str, subject: str, audiences: tuple[str, ...]) -> dict[str, Any]:
-    return {
-        "name": name,
-        "issuer": issuer,
-        "subject": subject,
-        "audiences": sorted(normalise.audiences(audiences)),
-    }
-
-
-def _fic_put(fic_id: str, fic: FederatedCredential) -> Operation:
-    props = {"issuer": fic.issuer, "subject": fic.subject, "audiences": list(fic.audiences)}
-    return Operation(method="PUT", id=fic_id, body={"properties": props})
-
-
-def _plan_credentials(
-    ctx: DiffContext, d: DesiredIdentity, live: LiveIdentity | None, fate: Fate, identity: str
-) -> None:
-    """Credentials of a desired identity; one being replaced gets all of them anew.
-
-    None means the specs do not manage this identity's credentials: nothing is compared.
-    """
-    if d.federated_credentials is None:
-        return
-    wanted = {c.name.lower(): c for c in d.federated_credentials}
-
-    def put(fic: FederatedCredential, reason: Reason, fic_id: str | None = None) -> Draft:
-        fic_id = fic_id or f"{d.id}/{armid.FIC_CHILD}/{fic.name}"
-        return ctx.add(
-            Draft(
-                address=ctx.names.credential_address(d.id, fic.name),
-                kind=ChangeKind.FEDERATED_CREDENTIAL,
-                actions=("create",),
-                reason=reason,
-                group=identity,
-                id=fic_id,
-                before=None,
-                after=_fic_view(fic.name, fic.issuer, fic.subject, fic.audiences),
-                live_fingerprint=None,
-                operations=(_fic_put(fic_id, fic),),
-                depends_on={identity} if fate is not Fate.KEEP else set(),
-                source=where(fic.source),
-            )
-        )
-
-    if fate is not Fate.KEEP:
-        first = (
-            Reason.CREATE_BECAUSE_PARENT_REPLACED
-            if fate is Fate.REPLACE
-            else Reason.CREATE_BECAUSE_NOT_LIVE
-        )
-        for name in sorted(wanted):
-            put(wanted[name], first)
-        return
-    assert live is not None
-    if live.federated_credentials is None:
-        ctx.error(
-            "credentials_not_read",
-            f"internal error: the federated credentials of identity {d.name} were not read, "
-            "so they cannot be compared; the live-state reader must read them for every "
-            "existing identity in the specs",
-            identity,
-            where(d.source),
-        )
-        return
-    have = {c.name.lower(): c for c in live.federated_credentials}
-    ctx.existing += len(have)
-    freed: dict[tuple[str, str], str] = {}  # (issuer, subject) of deleted credentials -> address
-    for name in sorted(have.keys() - wanted.keys()):
-        old = have[name]
-        address = ctx.names.credential_address(d.id, old.name)
-        freed[(old.issuer, old.subject)] = address
-        ctx.add(
-            Draft(
-                address=address,
-                kind=ChangeKind.FEDERATED_CREDENTIAL,
-                actions=("delete",),
-                reason=Reason.DELETE_BECAUSE_NOT_IN_SPEC,
-                group=identity,
-                id=old.id,
-                before=_fic_view(old.name, old.issuer, old.subject, old.audiences),
-                after=None,
-                live_fingerprint=old.fingerprint,
-                operations=(Operation(method="DELETE", id=old.id),),
-            )
-        )
-    for name in sorted(wanted):
-        fic = wanted[name]
-        old_or_none = have.get(name)
-        # ARM keeps issuer+subject unique per identity: free the pair before reusing it.
-        needs = {freed[(fic.issuer, fic.subject)]} if (fic.issuer, fic.subject) in freed else set()
-        if old_or_none is None:
-            put(fic, Reason.CREATE_BECAUSE_NOT_LIVE).depends_on |= needs
-            continue
-        reason = _credential_reason(
-            fic, old_or_none.issuer, old_or_none.subject, old_or_none.audiences
-        )
-        if reason is None:
-            continue
-        draft = put(fic, reason, old_or_none.id)
-        draft.actions = ("update",)
-        draft.before = _fic_view(
-            old_or_none.name, old_or_none.issuer, old_or_none.subject, old_or_none.audiences
-        )
-        draft.live_fingerprint = old_or_none.fingerprint
-        draft.depends_on |= needs
-
-
-def _credential_reason(
-    fic: FederatedCredential, issuer: str, subject: str, audiences: tuple[str, ...]
-) -> Reason | None:
-    """Issuer and subject compare exactly: Entra matches them exactly against the token."""
-    if fic.issuer.strip() != issuer.strip():
-        return Reason.UPDATE_BECAUSE_ISSUER_DIFFERS
-    if fic.subject.strip() != subject.strip():
-        return Reason.UPDATE_BECAUSE_SUBJECT_DIFFERS
-    if normalise.audiences(fic.audiences) != normalise.audiences(audiences):
-        return Reason.UPDATE_BECAUSE_AUDIENCES_DIFFER
-    return None
+    plan_credentials(ctx, d, live, Fate.KEEP, address)

@@ -61,6 +61,9 @@ class Reason(StrEnum):
     UPDATE_BECAUSE_ISOLATION_SCOPE_DIFFERS = "update_because_isolation_scope_differs"
     UPDATE_BECAUSE_ISSUER_DIFFERS = "update_because_issuer_differs"
     UPDATE_BECAUSE_SUBJECT_DIFFERS = "update_because_subject_differs"
+    UPDATE_BECAUSE_CLAIMS_MATCHING_EXPRESSION_DIFFERS = (
+        "update_because_claims_matching_expression_differs"
+    )
     UPDATE_BECAUSE_AUDIENCES_DIFFER = "update_because_audiences_differ"
     UPDATE_BECAUSE_CONDITION_DIFFERS = "update_because_condition_differs"
     UPDATE_BECAUSE_DESCRIPTION_DIFFERS = "update_because_description_differs"

@@ -2,8 +2,8 @@
 
 ARM deletes a user-assigned identity's federated credentials with it, so a plan that deletes
 (or re-creates) an identity removes them too, whether or not the specs manage them. The review
-must show them: `before` lists each one (name and subject), so "2 to destroy" on a rename says
-which trust relationships end with it.
+must show them: `before` lists each one (name, and subject or expression), so "2 to destroy" on
+a rename says which trust relationships end with it.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def with_removed_credentials(
             and change.before is not None
             and CREDENTIALS not in change.before
         ):
-            listed = sorted(f"{c.name} ({c.subject})" for c in creds)
+            listed = sorted(f"{c.name} ({_matches(c)})" for c in creds)
             out.append(
                 change.model_copy(update={"before": {**change.before, CREDENTIALS: listed}})
             )
@@ -62,3 +62,8 @@ def with_removed_credentials(
     fields["changes"] = tuple(out)
     fields["live_requests"] = plan.live_requests + requests
     return Plan.sealed(**fields)
+
+
+def _matches(c: LiveFederatedCredential) -> str:
+    expression = c.claims_matching_expression
+    return expression.value if expression is not None else c.subject or ""

@@ -13,6 +13,7 @@ from identity_reconciler.core import armid, identity_hosts
 from identity_reconciler.core.findings import Finding, Severity
 from identity_reconciler.core.ownership import OWNER_TAG, OWNER_TAG_VALUE, with_marker
 from identity_reconciler.core.state import (
+    ClaimsExpression,
     DesiredGrant,
     DesiredIdentity,
     DesiredResourceIdentity,
@@ -208,7 +209,7 @@ class StateBuilder:
             return None
         out: list[FederatedCredential] = []
         names: dict[str, SourceRef] = {}
-        pairs: dict[tuple[str, str], SourceRef] = {}
+        pairs: dict[tuple[str, tuple[str, str]], SourceRef] = {}
         for j, fic in enumerate(ident.federated_credentials):
             at: PathT = (*path, "federated_credentials", j)
             src = ctx.src(at)
@@ -219,22 +220,29 @@ class StateBuilder:
                     f"{names[fic.name.lower()]}", "give each credential its own name",
                 )
                 continue
-            pair = (fic.issuer.rstrip("/").lower(), fic.subject)
+            spec_expression = fic.expression
+            expression = (
+                None
+                if spec_expression is None
+                else ClaimsExpression(spec_expression.value, spec_expression.language_version)
+            )
+            credential = FederatedCredential(
+                name=fic.name, issuer=fic.issuer, subject=fic.subject,
+                audiences=tuple(fic.audiences), source=src,
+                claims_matching_expression=expression,
+            )
+            pair = (fic.issuer.rstrip("/").lower(), credential.match)
             if pair in pairs:
+                what = "subject" if expression is None else "claims_matching_expression"
                 ctx.report(
-                    (*at, "subject"), "IR034",
-                    f"issuer and subject repeat the credential at {pairs[pair]}; "
+                    (*at, what), "IR034",
+                    f"issuer and {what} repeat the credential at {pairs[pair]}; "
                     "Azure requires them unique per identity", "remove one of the two",
                 )
                 continue
             names[fic.name.lower()] = src
             pairs[pair] = src
-            out.append(
-                FederatedCredential(
-                    name=fic.name, issuer=fic.issuer, subject=fic.subject,
-                    audiences=tuple(fic.audiences), source=src,
-                )
-            )
+            out.append(credential)
         return tuple(out)
 
     def _resource(self, scope: armid.Scope, src: SourceRef) -> _ResourceAcc:

@@ -170,6 +170,9 @@ def _one(doc: LocatedDocument, err: ErrorDetails) -> Finding:
     if kind == "value_error":
         error = ctx.get("error")
         fix = error.fix if isinstance(error, SpecValueError) else None
+        key = error.key if isinstance(error, SpecValueError) else None
+        if key is not None and data_path(doc.data, (*path, key)) == (*path, key):
+            return _finding(doc, (*path, key), "IR012", f"{where}: {error}", fix, key=True)
         return _finding(doc, path, "IR012", f"{where}: {error or err['msg']}", fix, key=False)
     if kind in _TYPE_WORDS:
         if path == () and kind == "model_type":

@@ -20,8 +20,9 @@ from typing import Any
 
 from identity_reconciler.core import armid, ownership, privilege, roles
 from identity_reconciler.core.state import LiveGrant, LiveIdentity, LiveResourceIdentity, LiveState
+from identity_reconciler.spec.export_credentials import credential_entry
 from identity_reconciler.spec.export_yaml import dump_document
-from identity_reconciler.spec.values import DEFAULT_AUDIENCE, IDENTITY_HOST_TYPES
+from identity_reconciler.spec.values import IDENTITY_HOST_TYPES
 
 DEFAULT_SCHEMA_REF = "../schemas/spec.schema.json"
 ALLOWANCE_JUSTIFICATION = (
@@ -198,18 +199,9 @@ class _Exporter:
             # Written even when empty: a listed set is managed, so credentials added outside
             # git later show up as drift.
             creds = sorted(ident.federated_credentials, key=lambda c: c.name.lower())
-            for c in creds:
-                if any(w in c.subject for w in "*?"):
-                    self.notes.append(
-                        f"identity {ident.name}: federated credential {c.name} has subject "
-                        f"{c.subject!r}; Azure matches subjects exactly, so it trusts no token. "
-                        "Not exported: plan will delete it; list the exact subjects instead"
-                    )
-            entry["federated_credentials"] = [
-                _credential(c.name, c.issuer, c.subject, c.audiences)
-                for c in creds
-                if not any(w in c.subject for w in "*?")
-            ]
+            written = [credential_entry(ident.name, c) for c in creds]
+            self.notes += [note for _, note in written if note]
+            entry["federated_credentials"] = [e for e, _ in written if e is not None]
         attached = self.attachments(ident)
         if attached:
             entry["assigned_to"] = attached
@@ -342,14 +334,6 @@ def _shared_tags(identities: list[LiveIdentity]) -> dict[str, str]:
     for ident in identities[1:]:
         common = {k: v for k, v in common.items() if ident.tags.get(k) == v}
     return dict(sorted(common.items()))
-
-
-def _credential(name: str, issuer: str, subject: str, audiences: Iterable[str]) -> dict[str, Any]:
-    entry: dict[str, Any] = {"name": name, "issuer": issuer, "subject": subject}
-    listed = list(audiences)
-    if listed != [DEFAULT_AUDIENCE]:
-        entry["audiences"] = listed
-    return entry
 
 
 def _strip_marker(description: str | None) -> str:

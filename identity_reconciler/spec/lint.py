@@ -9,6 +9,7 @@ from __future__ import annotations
 from identity_reconciler.core import armid, privilege, roles
 from identity_reconciler.core.findings import Finding
 from identity_reconciler.core.state import SourceRef
+from identity_reconciler.spec import flexible_lint
 from identity_reconciler.spec.build import Built
 from identity_reconciler.spec.naming import NamingPatternError, naming_example, naming_regex
 
@@ -168,5 +169,13 @@ def lint(built: Built) -> list[Finding]:
     linter.without_grants()
     linter.unused_allowances()
     linter.unused_database_allowances()
+    flexible_lint.check(
+        (
+            fic
+            for fact in built.identities
+            for fic in fact.identity.federated_credentials or ()
+        ),
+        linter.emit,
+    )
     return linter.findings
 

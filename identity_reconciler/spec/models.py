@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Discriminator,
     Field,
@@ -21,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from identity_reconciler.spec.credential_models import FederatedCredentialSpec, SpecModel
 from identity_reconciler.spec.values import (
     DEFAULT_AUDIENCE,
     DEFAULT_NAMING,
@@ -29,11 +29,8 @@ from identity_reconciler.spec.values import (
     MAX_DESCRIPTION,
     MAX_FEDERATED_CREDENTIALS,
     MAX_TAGS,
-    FicName,
-    FicSubject,
     Guid,
     HostType,
-    HttpsUrl,
     IdentityName,
     IsoDate,
     Location,
@@ -58,10 +55,6 @@ __all__ = [
     "MAX_TAGS",
     "SpecValueError",
 ]
-
-
-class SpecModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 # --------------------------------------------------------------------------- scopes
@@ -143,18 +136,6 @@ class RoleGrant(SpecModel):
 
 
 # --------------------------------------------------------------------------- identities
-
-
-class FederatedCredentialSpec(SpecModel):
-    name: FicName
-    issuer: HttpsUrl
-    subject: FicSubject
-    audiences: Annotated[
-        list[Annotated[NonBlank, Field(max_length=600)]], Field(min_length=1)
-    ] = Field(
-        default_factory=lambda: [DEFAULT_AUDIENCE],
-        json_schema_extra={"default": [DEFAULT_AUDIENCE]},
-    )
 
 
 class ResourceRef(SpecModel):

@@ -58,6 +58,8 @@ RULES: dict[str, Rule] = {
         Rule("IR106", "identity-without-grants", _W, "an identity that is granted nothing"),
         Rule("IR107", "unused-allowance", _W, "an allow_privileged entry no grant needs"),
         Rule("IR108", "privileged-narrow-scope", _W, "privileged role below subscription scope"),
+        Rule("IR109", "flexible-claims", _W,
+             "claims expression outside what Learn documents for its issuer"),
     )
 }
 

@@ -49,9 +49,11 @@ def _pattern(regex: re.Pattern[str]) -> dict[str, Any]:
 class SpecValueError(ValueError):
     """A bad single value; `fix` says what to write instead (shown next to the message)."""
 
-    def __init__(self, message: str, fix: str | None = None) -> None:
+    def __init__(self, message: str, fix: str | None = None, *, key: str | None = None) -> None:
         super().__init__(message)
         self.fix = fix
+        # A check of a whole mapping may name the key it is about, to be located there.
+        self.key = key
 
 
 def _guid(value: str) -> str:
@@ -147,9 +149,67 @@ def _subject(value: str) -> str:
             f"subject {value!r} contains {wild!r}, but Azure matches subjects exactly: no "
             "token would ever match it",
             "list one credential per subject instead (up to 20 per identity), e.g. "
-            "repo:contoso/myapp:environment:production for a GitHub environment or "
-            "repo:contoso/myapp:ref:refs/heads/main for a branch",
+            "repo:contoso/myapp:environment:production for a GitHub environment, or match "
+            "many with claims_matching_expression: \"claims['sub'] matches "
+            "'repo:contoso/myapp:ref:refs/heads/*' and claims['repository_id'] eq '123456'\"",
         )
+    return value
+
+
+# A flexible credential's expression, as Microsoft Learn defines language version 1: clauses
+# claims['<claim>'] <operator> '<comparand>', one space apart, joined by ' and '; operators
+# `matches` (wildcards * and ?) and `eq`; inside a comparand a quote is written twice.
+CLAIMS_CLAUSE_RE = re.compile(
+    r"claims\['(?P<claim>[A-Za-z_][A-Za-z0-9_.-]*)'\] (?P<op>matches|eq) "
+    r"'(?P<comparand>(?:[^']|'')*)'"
+)
+_UNQUOTED_CLAUSE_RE = re.compile(r"claims\['[^']*'\] (?:matches|eq) (?P<comparand>[^\s']+)")
+CLAIMS_EXAMPLE = (
+    "claims['sub'] matches 'repo:contoso/myapp:ref:refs/heads/*' and "
+    "claims['repository_id'] eq '123456'"
+)
+
+
+def claims_clauses(value: str) -> list[tuple[str, str, str]]:
+    """(claim, operator, comparand) of each clause; SpecValueError naming the first place the
+    text stops being an expression, and how to write it."""
+    clauses: list[tuple[str, str, str]] = []
+    pos = 0
+    while True:
+        found = CLAIMS_CLAUSE_RE.match(value, pos)
+        if found is None:
+            raise _claims_error(value, pos)
+        comparand = found["comparand"].replace("''", "'")
+        clauses.append((found["claim"], found["op"], comparand))
+        pos = found.end()
+        if pos == len(value):
+            return clauses
+        if not value.startswith(" and ", pos):
+            raise _claims_error(value, pos, after_clause=True)
+        pos += len(" and ")
+
+
+def _claims_error(value: str, pos: int, *, after_clause: bool = False) -> SpecValueError:
+    rest = value[pos:]
+    shown = rest if len(rest) <= 40 else rest[:37] + "..."
+    where = f"at character {pos + 1} ({shown!r})" if rest else "at its end"
+    unquoted = _UNQUOTED_CLAUSE_RE.match(value, pos)
+    if after_clause:
+        fix = "join clauses with ' and ' (single spaces), e.g. " + CLAIMS_EXAMPLE
+    elif unquoted is not None:
+        fix = f"put the comparand in single quotes: '{unquoted['comparand']}'"
+    elif not rest.strip():
+        fix = "end the expression with a clause, or remove the trailing 'and' or spaces"
+    else:
+        fix = (
+            "write clauses claims['<claim>'] matches|eq '<value>', one space apart, joined by "
+            f"' and ', e.g. {CLAIMS_EXAMPLE}"
+        )
+    return SpecValueError(f"claims matching expression is not valid {where}", fix)
+
+
+def _claims_expression(value: str) -> str:
+    claims_clauses(value)
     return value
 
 
@@ -254,6 +314,16 @@ FicSubject = Annotated[
     Field(max_length=600, description="the token's subject, matched exactly (no wildcards)"),
     AfterValidator(_non_blank),
     AfterValidator(_subject),
+]
+ClaimsExpressionText = Annotated[
+    str,
+    Field(
+        description="language version 1: clauses `claims['CLAIM'] matches 'VALUE'` or "
+        "`claims['CLAIM'] eq 'VALUE'` joined by `and` (matches takes the wildcards * and ?)",
+        examples=[CLAIMS_EXAMPLE],
+    ),
+    AfterValidator(_non_blank),
+    AfterValidator(_claims_expression),
 ]
 ResourceType = Annotated[str, AfterValidator(_resource_type)]
 SqlServerName = Annotated[str, AfterValidator(_sql_server)]

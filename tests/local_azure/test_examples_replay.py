@@ -27,6 +27,8 @@ Deviations, each forced by an oddity that SOURCES.md records:
   page size that leaves a second page, so that the answer has a nextLink too; RP operation lists
   and role assignment lists otherwise answer in one page without one.
 - Deletes and creates list two statuses (200/204, 201/200); both are replayed in that order.
+- FlexibleFederatedIdentityCredentialCreate.json exists for 2025-01-31-preview and for
+  2025-05-31-preview under one name; both are replayed, each at the version it names.
 """
 
 from __future__ import annotations
@@ -108,6 +110,28 @@ def credentials(*names: str) -> Callable[[World, dict[str, Any]], None]:
             body = {"properties": {"issuer": "https://issuer.example", "subject": f"s-{i}",
                                    "audiences": ["api://AzureADTokenExchange"]}}  # fmt: skip
             assert world.call("PUT", f"{base}/{name}", body).status == 201
+
+    return seed
+
+
+FLEXIBLE = {"languageVersion": 1, "value": "claims['sub'] matches 'system:serviceaccount:ns:*'"}
+
+
+def flexible_credentials(*names: str) -> Callable[[World, dict[str, Any]], None]:
+    """Credentials with a claimsMatchingExpression, written at the example's own version."""
+
+    def seed(world: World, p: dict[str, Any]) -> None:
+        identities(p["resourceName"])(world, p)
+        base = (
+            f"/subscriptions/{p['subscriptionId']}/resourceGroups/{p['resourceGroupName']}{UAI}"
+            f"/{p['resourceName']}/federatedIdentityCredentials"
+        )
+        for name in names:
+            body = {"properties": {"issuer": "https://issuer.example",
+                                   "audiences": ["api://AzureADTokenExchange"],
+                                   "claimsMatchingExpression": FLEXIBLE}}  # fmt: skip
+            put = world.call("PUT", f"{base}/{name}", body, api_version=p["api-version"])
+            assert put.status == 201, put.body
 
     return seed
 
@@ -196,6 +220,9 @@ CASES: dict[str, Case] = {
     ),
     "FlexibleFederatedIdentityCredentialCreate.json": Case(
         "PUT", FIC, (201, 200), identities("resourceName"), body=lambda p: p["parameters"]
+    ),
+    "FlexibleFederatedIdentityCredentialGet.json": Case(
+        "GET", FIC, (200,), flexible_credentials("ficResourceName")
     ),
     "FederatedIdentityCredentialGet.json": Case("GET", FIC, (200,), credentials("ficResourceName")),
     "FederatedIdentityCredentialDelete.json": Case("DELETE", FIC, (200, 204),
@@ -298,8 +325,8 @@ ALL = sorted(p.relative_to(EXAMPLES).as_posix() for p in EXAMPLES.rglob("*.json"
 
 
 def test_every_example_has_a_replay() -> None:
-    assert len(ALL) == 33
-    assert sorted(CASES) == sorted(Path(p).name for p in ALL)
+    assert len(ALL) == 35
+    assert sorted(CASES) == sorted({Path(p).name for p in ALL})
 
 
 @pytest.mark.parametrize("example", ALL)

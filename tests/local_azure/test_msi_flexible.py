@@ -87,13 +87,44 @@ def test_flexible_credential_validation(clients: Any, props: dict[str, Any], tar
     assert info.value.error.target == target
 
 
-def test_expression_needs_the_version_that_knows_it(clients: Any) -> None:
+@pytest.mark.parametrize("version", ["2024-11-30", "2026-04-30", "2026-05-31"])
+def test_versions_without_the_expression_refuse_it(clients: Any, version: str) -> None:
+    """Older versions, and the stable versions published after the previews, do not define
+    claimsMatchingExpression: a write naming one is refused, even beside a subject, rather than
+    stored as a plain subject credential."""
     rm, _msi, identity_id = clients
     fic_id = f"{identity_id}/federatedIdentityCredentials/too-old"
+    for extra in ({}, {"subject": "repo:contoso/app:ref:refs/heads/main"}):
+        props = {"issuer": ISSUER, "audiences": AUDIENCES, "claimsMatchingExpression": EXPRESSION}
+        with pytest.raises(HttpResponseError) as info:
+            _put(rm, fic_id, {**props, **extra}, version)
+        assert info.value.status_code == 400
+        assert info.value.error is not None
+        assert info.value.error.target == "properties.claimsMatchingExpression"
+    with pytest.raises(HttpResponseError) as gone:
+        rm.resources.get_by_id(fic_id, api_version=FLEX)
+    assert gone.value.status_code == 404
+
+
+@pytest.mark.parametrize("version", ["2026-05-31", "2024-11-30"])
+def test_versions_without_the_expression_read_it_without_one(clients: Any, version: str) -> None:
+    rm, _msi, identity_id = clients
+    fic_id = f"{identity_id}/federatedIdentityCredentials/flexible"
     props = {"issuer": ISSUER, "audiences": AUDIENCES, "claimsMatchingExpression": EXPRESSION}
-    with pytest.raises(HttpResponseError) as info:
-        _put(rm, fic_id, props, "2024-11-30")  # no subject, and the expression is unknown here
-    assert info.value.status_code == 400
+    _put(rm, fic_id, props, "2025-05-31-preview")
+    got = rm.resources.get_by_id(fic_id, api_version=version)
+    assert got.properties == {"issuer": ISSUER, "audiences": AUDIENCES}
+    assert rm.resources.get_by_id(fic_id, api_version=FLEX).properties == props
+
+
+def test_a_subject_put_at_a_flexible_version_replaces_the_expression(clients: Any) -> None:
+    rm, _msi, identity_id = clients
+    fic_id = f"{identity_id}/federatedIdentityCredentials/switch"
+    flexible = {"issuer": ISSUER, "audiences": AUDIENCES, "claimsMatchingExpression": EXPRESSION}
+    _put(rm, fic_id, flexible, FLEX)
+    exact = {"issuer": ISSUER, "audiences": AUDIENCES, "subject": "repo:contoso/app:pull_request"}
+    assert _put(rm, fic_id, {**exact, "claimsMatchingExpression": None}, FLEX).properties == exact
+    assert rm.resources.get_by_id(fic_id, api_version=FLEX).properties == exact
 
 
 def test_issuer_and_expression_are_unique_per_identity(clients: Any) -> None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from identity_reconciler.core import armid, ownership, roles
 from identity_reconciler.core.state import (
     AttachedIdentity,
+    ClaimsExpression,
     DesiredGrant,
     DesiredIdentity,
     DesiredResourceIdentity,
@@ -68,11 +69,18 @@ def vault(name: str = "kv-myapp-prod-uks-01") -> str:
 
 def fic(
     name: str = "github-main",
-    subject: str = "repo:contoso/myapp:ref:refs/heads/main",
+    subject: str | None = "repo:contoso/myapp:ref:refs/heads/main",
     issuer: str = GITHUB,
     audiences: tuple[str, ...] = ("api://AzureADTokenExchange",),
+    *,
+    expression: str | None = None,
 ) -> FederatedCredential:
-    return FederatedCredential(name, issuer, subject, audiences, source=src(7))
+    """A credential by subject, or (`expression` given) a flexible one without a subject."""
+    claims = None if expression is None else ClaimsExpression(expression)
+    return FederatedCredential(
+        name, issuer, None if claims else subject, audiences, source=src(7),
+        claims_matching_expression=claims,
+    )
 
 
 def d_identity(
@@ -167,14 +175,19 @@ def desired(
 
 def l_fic(
     name: str = "github-main",
-    subject: str = "repo:contoso/myapp:ref:refs/heads/main",
+    subject: str | None = "repo:contoso/myapp:ref:refs/heads/main",
     identity: str = "id-myapp",
     *,
     issuer: str = GITHUB,
     audiences: tuple[str, ...] = ("api://AzureADTokenExchange",),
+    expression: str | None = None,
+    language_version: int = 1,
 ) -> LiveFederatedCredential:
     fid = f"{identity_id(identity)}/federatedIdentityCredentials/{name}"
-    return LiveFederatedCredential(fid, name, issuer, subject, audiences)
+    claims = None if expression is None else ClaimsExpression(expression, language_version)
+    return LiveFederatedCredential(
+        fid, name, issuer, None if claims else subject, audiences, claims
+    )
 
 
 def l_identity(

@@ -132,9 +132,54 @@ def condition() -> Plan:
     return plan(state, state_live)
 
 
+GITLAB = "https://gitlab.com"
+BRANCHES = "claims['sub'] matches 'repo:contoso/myapp:ref:refs/heads/*'"
+REPO = "claims['repository_id'] eq '123456'"
+WORKFLOWS = (
+    "claims['sub'] matches 'repo:contoso/myapp:environment:*' and {} and "
+    "claims['job_workflow_ref'] matches 'contoso/deploy/.github/workflows/*.yml@refs/heads/main'"
+)
+
+
+def flexible() -> Plan:
+    """Flexible credentials: one created, a subject one becoming flexible, a long expression
+    changed in one clause (a word diff), and one going back to a subject."""
+    me = "id-myapp-prod-uks-01"
+    state = desired(
+        [
+            d_identity(
+                me,
+                fics=[
+                    fic("github-any-branch", expression=f"{BRANCHES} and {REPO}"),
+                    fic("github-main", expression=f"{BRANCHES} and {REPO}".replace("*", "main")),
+                    fic("github-deploy", expression=WORKFLOWS.format(REPO)),
+                    fic("gitlab-main", "project_path:contoso/myapp:ref_type:branch:ref:main",
+                        issuer=GITLAB),
+                ],
+            )
+        ]
+    )  # fmt: skip
+    old_repo = "claims['repository_owner_id'] eq '654321'"
+    state_live = live(
+        [
+            l_identity(
+                me,
+                fics=[
+                    l_fic("github-main", identity=me),
+                    l_fic("github-deploy", identity=me, expression=WORKFLOWS.format(old_repo)),
+                    l_fic("gitlab-main", identity=me, issuer=GITLAB,
+                          expression="claims['sub'] matches 'project_path:contoso/myapp:*'"),
+                ],
+            )
+        ]
+    )  # fmt: skip
+    return plan(state, state_live)
+
+
 SCENARIOS: dict[str, Callable[[], Plan]] = {
     "condition": condition,
     "empty": empty,
+    "flexible": flexible,
     "greenfield": greenfield,
     "mixed": mixed,
     "privileged": privileged,

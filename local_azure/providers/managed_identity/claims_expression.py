@@ -1,10 +1,19 @@
-"""Flexible federated credentials: the `claimsMatchingExpression` of api-version
-2025-01-31-preview and later, checked as Azure checks it when the credential is written.
+"""Flexible federated credentials: the `claimsMatchingExpression` that only the
+2025-01-31-preview and 2025-05-31-preview api-versions define, checked as Azure checks it when
+the credential is written.
 
-Microsoft Entra's restricted expression language (language version 1) compares claims of the
-incoming token: `claims['sub'] matches 'repo:contoso/*'`, `claims['job_workflow_ref'] eq
-'...'`, joined with `and`. A credential names either a `subject` or an expression, never both,
-and the expression must name language version 1.
+What the REST specs say: the property is `{value: string, languageVersion: int32}`, both
+required; a credential defines either `subject` or `claimsMatchingExpression`, not both. The
+stable versions published after the previews (2026-04-30, 2026-05-31) do not have it and still
+require `subject`, so the gate is a list of versions, not "this one and later".
+
+What Microsoft Learn says ("Flexible federated identity credentials"): language version 1 is
+the only one; an expression is clauses `claims['<claim>'] <operator> '<comparand>'` joined by
+`and`, with the operators `matches` (wildcards `*` and `?`) and `eq`, and single quotes as the
+escape character. The official REST example writes a comparand without quotes
+(`claims['sub'] matches system:serviceaccount:ns:*`) and expects 201, so an unquoted comparand
+without spaces is accepted too. Neither source gives a length limit for the expression, so none
+is applied here beyond the server's request-size limit.
 """
 
 from __future__ import annotations
@@ -14,9 +23,10 @@ from typing import Any
 
 from local_azure.kernel import JSON, ArmError
 
-FIRST_VERSION = "2025-01-31-preview"
+# Api-versions whose FederatedIdentityCredentialProperties define claimsMatchingExpression.
+VERSIONS = ("2025-01-31-preview", "2025-05-31-preview")
 LANGUAGE_VERSION = 1
-MAX_EXPRESSION_LENGTH = 600
+TARGET = "properties.claimsMatchingExpression"
 _CLAUSE = re.compile(
     r"^claims\[\s*'(?P<claim>[A-Za-z_][A-Za-z0-9_.-]*)'\s*\]\s+(?P<op>matches|eq)\s+"
     r"(?P<comparand>'(?:[^']|'')*'|[^\s']\S*)$"
@@ -24,39 +34,43 @@ _CLAUSE = re.compile(
 
 
 def supported(api_version: str | None) -> bool:
-    """Whether `api_version` knows `claimsMatchingExpression` (2025-01-31-preview and later)."""
-    return bool(api_version) and str(api_version) >= FIRST_VERSION
+    """Whether `api_version` defines `claimsMatchingExpression`."""
+    return api_version in VERSIONS
 
 
 def _bad(message: str, target: str) -> ArmError:
     return ArmError(400, "BadRequest", message, target=target)
 
 
+def unsupported(api_version: str | None) -> ArmError:
+    """A credential that names an expression at a version without it: refused, never dropped
+    (dropping it would store a credential other than the one the caller asked for)."""
+    return _bad(
+        f"The property 'claimsMatchingExpression' is not supported in api-version "
+        f"'{api_version}'. Use one of the api-versions {', '.join(VERSIONS)}.",
+        TARGET,
+    )
+
+
 def check(raw: Any) -> JSON:
     """The expression as stored (`{languageVersion, value}`), or 400 BadRequest."""
-    target = "properties.claimsMatchingExpression"
     if not isinstance(raw, dict):
         raise _bad("'claimsMatchingExpression' must be an object with 'languageVersion' and "
-                   "'value'.", target)  # fmt: skip
+                   "'value'.", TARGET)  # fmt: skip
     version, value = raw.get("languageVersion"), raw.get("value")
     if isinstance(version, bool) or version != LANGUAGE_VERSION:
         raise _bad(
             f"'claimsMatchingExpression.languageVersion' must be {LANGUAGE_VERSION}; got "
             f"'{version}'.",
-            target + ".languageVersion",
+            TARGET + ".languageVersion",
         )
     if not isinstance(value, str) or not value.strip():
-        raise _bad("'claimsMatchingExpression.value' is required.", target + ".value")
-    if len(value) > MAX_EXPRESSION_LENGTH:
-        raise _bad(
-            f"'claimsMatchingExpression.value' is longer than {MAX_EXPRESSION_LENGTH} characters.",
-            target + ".value",
-        )
+        raise _bad("'claimsMatchingExpression.value' is required.", TARGET + ".value")
     for clause in re.split(r"\s+and\s+", value.strip()):
         if not _CLAUSE.match(clause):
             raise _bad(
                 f"'claimsMatchingExpression.value' is not a valid expression: '{clause}'. Use "
                 "claims['<claim>'] matches|eq '<value>', joined with 'and'.",
-                target + ".value",
+                TARGET + ".value",
             )
     return {"languageVersion": LANGUAGE_VERSION, "value": value}

@@ -8,9 +8,10 @@ fails with 409 ConcurrentFederatedIdentityCredentialsWritesForSingleManagedIdent
 holds its identity for `Settings.fic_write_hold_s` (default 0.05 s) so that a client racing
 writes meets the conflict as it would in Azure, where such a write takes about a second.
 
-From api-version 2025-01-31-preview a credential may name a `claimsMatchingExpression` instead
-of a subject (a flexible credential, checked in `claims_expression`); older versions neither
-accept nor show it.
+At api-versions 2025-01-31-preview and 2025-05-31-preview a credential may name a
+`claimsMatchingExpression` instead of a subject (a flexible credential, checked in
+`claims_expression`); other versions refuse a write that names one and read such a credential
+without it (no subject either), as a client pinned to them sees it.
 """
 
 from __future__ import annotations
@@ -140,7 +141,7 @@ def get_credential(ctx: Context, req: Request, params: dict[str, str]) -> Respon
 
 
 def _render(doc: JSON, api_version: str | None) -> JSON:
-    """A credential as a version shows it: before 2025-01-31-preview, without an expression."""
+    """A credential as a version shows it: without its expression where the version lacks it."""
     out = public(doc)
     props = out["properties"]
     if "claimsMatchingExpression" in props and not claims_expression.supported(api_version):
@@ -217,13 +218,15 @@ def _bad(message: str, target: str | None = None) -> ArmError:
 def _properties(
     body: JSON, api_version: str | None
 ) -> tuple[str, str | None, list[str], JSON | None]:
-    """(issuer, subject, audiences, claimsMatchingExpression): a subject or, from
-    2025-01-31-preview, an expression, never both."""
+    """(issuer, subject, audiences, claimsMatchingExpression): a subject or, at the versions
+    that define it, an expression, never both."""
     props = body.get("properties")
     if not isinstance(props, dict):
         raise _bad("Federated Identity Credential from HTTP body has empty properties")
     raw_expression = props.get("claimsMatchingExpression")
-    flexible = claims_expression.supported(api_version) and raw_expression is not None
+    if raw_expression is not None and not claims_expression.supported(api_version):
+        raise claims_expression.unsupported(api_version)
+    flexible = raw_expression is not None
     required = ("issuer", "audiences") if flexible else ("issuer", "subject", "audiences")
     if not all(props.get(k) not in (None, "", []) for k in required):
         raise _bad("Federated Identity Credential from HTTP body has empty properties")
