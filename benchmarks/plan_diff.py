@@ -16,14 +16,16 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from identity_reconciler.core import armid, ownership
-from identity_reconciler.core.state import (
-    DesiredGrant,
-    DesiredIdentity,
-    DesiredState,
+from identity_reconciler.core.live import (
     LiveFederatedCredential,
     LiveGrant,
     LiveIdentity,
     LiveState,
+)
+from identity_reconciler.core.state import (
+    DesiredGrant,
+    DesiredIdentity,
+    DesiredState,
     PrincipalKind,
     PrincipalRef,
 )

@@ -18,11 +18,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from identity_reconciler.core import armid
+from identity_reconciler.core.live import LiveState
 from identity_reconciler.core.state import (
     DesiredSqlDatabase,
     DesiredSqlUser,
     DesiredState,
-    LiveState,
     PrincipalKind,
     PrincipalRef,
     SafetyPolicy,

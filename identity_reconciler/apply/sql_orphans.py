@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import arm_errors
 from identity_reconciler.azure.reader import list_identities, list_system_identities
-from identity_reconciler.core.state import LiveState
+from identity_reconciler.core.live import LiveState
 from identity_reconciler.sql.model import LiveUser, fold
 
 

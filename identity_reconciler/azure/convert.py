@@ -18,14 +18,14 @@ from typing import Any
 
 from identity_reconciler.azure.resource_types import KNOWN as KNOWN_TYPES
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import (
+from identity_reconciler.core.live import (
     AttachedIdentity,
-    ClaimsExpression,
     LiveFederatedCredential,
     LiveGrant,
     LiveIdentity,
     LiveResourceIdentity,
 )
+from identity_reconciler.core.state import ClaimsExpression
 
 JSON = Mapping[str, Any]
 

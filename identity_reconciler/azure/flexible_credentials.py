@@ -31,7 +31,7 @@ from azure.mgmt.core.exceptions import ARMErrorFormat
 from identity_reconciler.azure import convert
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import LiveFederatedCredential
+from identity_reconciler.core.live import LiveFederatedCredential
 
 FLEXIBLE_API = "2025-01-31-preview"
 EXPRESSION = "claimsMatchingExpression"

@@ -27,7 +27,7 @@ from typing import Any
 
 from identity_reconciler.azure import convert
 from identity_reconciler.core import armid, ownership
-from identity_reconciler.core.state import LiveGrant
+from identity_reconciler.core.live import LiveGrant
 
 
 class ReadAborted(Exception):

@@ -36,7 +36,7 @@ from identity_reconciler.azure.reader import (
 )
 from identity_reconciler.azure.resource_types import canonical_type
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import LiveGrant, LiveIdentity, LiveResourceIdentity, LiveState
+from identity_reconciler.core.live import LiveGrant, LiveIdentity, LiveResourceIdentity, LiveState
 
 _T = TypeVar("_T")
 log = logging.getLogger(__name__)

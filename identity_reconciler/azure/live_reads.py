@@ -24,7 +24,7 @@ from identity_reconciler.azure.execute import (
     target,
 )
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import LiveGrant
+from identity_reconciler.core.live import LiveGrant
 
 
 def current_fingerprint(

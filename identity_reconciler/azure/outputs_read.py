@@ -12,7 +12,8 @@ from identity_reconciler.azure import convert
 from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.reader import list_identities, read_resource, read_scope
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import DesiredState, LiveState
+from identity_reconciler.core.live import LiveState
+from identity_reconciler.core.state import DesiredState
 
 
 def read_declared_identities(session: Session, desired: DesiredState) -> LiveState:

@@ -28,15 +28,14 @@ from identity_reconciler.azure.errors import NotFound, arm_errors
 from identity_reconciler.azure.grant_reads import Sieve, merge
 from identity_reconciler.azure.resource_types import canonical_type
 from identity_reconciler.core import armid, ownership
-from identity_reconciler.core.state import (
-    DesiredState,
+from identity_reconciler.core.live import (
     LiveFederatedCredential,
     LiveGrant,
     LiveIdentity,
     LiveResourceIdentity,
     LiveState,
-    PrincipalKind,
 )
+from identity_reconciler.core.state import DesiredState, PrincipalKind
 
 _T = TypeVar("_T")
 

@@ -30,7 +30,8 @@ from typing import Any
 
 from identity_reconciler.core import armid, ownership, privilege, roles
 from identity_reconciler.core.findings import Severity
-from identity_reconciler.core.state import DesiredState, LiveGrant, LiveState, PrincipalKind
+from identity_reconciler.core.live import LiveGrant, LiveState
+from identity_reconciler.core.state import DesiredState, PrincipalKind
 from identity_reconciler.plan.names import Namer, role_name
 
 SERVICE_PRINCIPAL = "serviceprincipal"

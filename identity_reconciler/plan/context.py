@@ -12,14 +12,8 @@ from enum import StrEnum
 from typing import Any
 
 from identity_reconciler.core import armid, ownership
-from identity_reconciler.core.state import (
-    DesiredIdentity,
-    DesiredState,
-    LiveIdentity,
-    LiveResourceIdentity,
-    LiveState,
-    SourceRef,
-)
+from identity_reconciler.core.live import LiveIdentity, LiveResourceIdentity, LiveState
+from identity_reconciler.core.state import DesiredIdentity, DesiredState, SourceRef
 from identity_reconciler.plan.model import (
     KNOWN_AFTER_APPLY,
     Change,

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 
 from identity_reconciler import __version__
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import DesiredState, LiveState
+from identity_reconciler.core.live import LiveState
+from identity_reconciler.core.state import DesiredState
 from identity_reconciler.plan import limits, protect, safety
 from identity_reconciler.plan.context import DiffContext
 from identity_reconciler.plan.diff_grants import plan_grants

@@ -17,12 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import (
-    DesiredIdentity,
-    FederatedCredential,
-    LiveFederatedCredential,
-    LiveIdentity,
-)
+from identity_reconciler.core.live import LiveFederatedCredential, LiveIdentity
+from identity_reconciler.core.state import DesiredIdentity, FederatedCredential
 from identity_reconciler.plan import normalise
 from identity_reconciler.plan.context import DiffContext, Draft, Fate, where
 from identity_reconciler.plan.model import ChangeKind, Operation, Reason

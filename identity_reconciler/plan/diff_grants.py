@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from identity_reconciler.core import armid, ownership, privilege
-from identity_reconciler.core.state import DesiredGrant, LiveGrant, PrincipalKind
+from identity_reconciler.core.live import LiveGrant
+from identity_reconciler.core.state import DesiredGrant, PrincipalKind
 from identity_reconciler.plan import normalise, protect
 from identity_reconciler.plan.context import DiffContext, Draft, Fate, SystemFate, where
 from identity_reconciler.plan.model import (

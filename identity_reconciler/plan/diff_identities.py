@@ -11,12 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from identity_reconciler.core import ownership
-from identity_reconciler.core.state import (
-    DesiredIdentity,
-    LiveIdentity,
-    PrincipalKind,
-    PrincipalRef,
-)
+from identity_reconciler.core.live import LiveIdentity
+from identity_reconciler.core.state import DesiredIdentity, PrincipalKind, PrincipalRef
 from identity_reconciler.plan import normalise
 from identity_reconciler.plan.context import (
     DiffContext,

@@ -16,12 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import (
-    DesiredResourceIdentity,
-    LiveResourceIdentity,
-    PrincipalKind,
-    PrincipalRef,
-)
+from identity_reconciler.core.live import LiveResourceIdentity
+from identity_reconciler.core.state import DesiredResourceIdentity, PrincipalKind, PrincipalRef
 from identity_reconciler.plan import normalise
 from identity_reconciler.plan.context import DiffContext, Draft, Fate, ManagedPrincipal, SystemFate
 from identity_reconciler.plan.context import where as _where

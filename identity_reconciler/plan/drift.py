@@ -19,13 +19,8 @@ from enum import StrEnum
 from typing import Any
 
 from identity_reconciler.core import armid, ownership
-from identity_reconciler.core.state import (
-    AcknowledgedGrant,
-    DesiredState,
-    LiveGrant,
-    LiveState,
-    PrincipalKind,
-)
+from identity_reconciler.core.live import LiveGrant, LiveState
+from identity_reconciler.core.state import AcknowledgedGrant, DesiredState, PrincipalKind
 from identity_reconciler.plan import render_common as rc
 from identity_reconciler.plan.diff_grants import is_owned, live_guid
 from identity_reconciler.plan.model import KNOWN_AFTER_APPLY, Change, Diagnostic, Plan

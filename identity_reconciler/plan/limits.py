@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import LiveState
+from identity_reconciler.core.live import LiveState
 from identity_reconciler.plan.model import Change, ChangeKind, Diagnostic
 
 ROLE_ASSIGNMENT_LIMIT = 4000

@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass
 
 from identity_reconciler.core import armid
 from identity_reconciler.core.errors import UserError
-from identity_reconciler.core.state import DesiredState, LiveState
+from identity_reconciler.core.live import LiveState
+from identity_reconciler.core.state import DesiredState
 
 
 class OutputsError(UserError):

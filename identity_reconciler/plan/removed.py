@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import LiveFederatedCredential
+from identity_reconciler.core.live import LiveFederatedCredential
 from identity_reconciler.plan.model import Change, ChangeKind, Plan
 
 CREDENTIALS = "federated_credentials"

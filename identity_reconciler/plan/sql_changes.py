@@ -16,13 +16,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from identity_reconciler.core.state import (
-    LiveState,
-    PrincipalKind,
-    PrincipalRef,
-    SafetyPolicy,
-    SourceRef,
-)
+from identity_reconciler.core.live import LiveState
+from identity_reconciler.core.state import PrincipalKind, PrincipalRef, SafetyPolicy, SourceRef
 from identity_reconciler.plan import safety
 from identity_reconciler.plan.diff import _diagnostic_order
 from identity_reconciler.plan.model import (

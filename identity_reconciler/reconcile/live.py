@@ -20,7 +20,8 @@ from identity_reconciler.azure.clients import Session, open_session
 from identity_reconciler.azure.reader import list_credentials, read_live
 from identity_reconciler.core import armid
 from identity_reconciler.core.errors import UserError
-from identity_reconciler.core.state import DesiredState, LiveFederatedCredential, LiveState
+from identity_reconciler.core.live import LiveFederatedCredential, LiveState
+from identity_reconciler.core.state import DesiredState
 from identity_reconciler.plan import Plan, compute_plan
 from identity_reconciler.plan.drift import DriftReport, drift_report
 from identity_reconciler.plan.names import estate_home

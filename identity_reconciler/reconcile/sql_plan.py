@@ -25,7 +25,8 @@ from identity_reconciler.azure.clients import Session
 from identity_reconciler.azure.errors import scrub
 from identity_reconciler.azure.sql_admin import SqlServer, read_server
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import DesiredSqlDatabase, DesiredState, LiveState
+from identity_reconciler.core.live import LiveState
+from identity_reconciler.core.state import DesiredSqlDatabase, DesiredState
 from identity_reconciler.plan import Plan
 from identity_reconciler.plan.names import Namer
 from identity_reconciler.plan.sql_changes import (

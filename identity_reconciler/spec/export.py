@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from identity_reconciler.core import armid, ownership, privilege, roles
-from identity_reconciler.core.state import LiveGrant, LiveIdentity, LiveResourceIdentity, LiveState
+from identity_reconciler.core.live import LiveGrant, LiveIdentity, LiveResourceIdentity, LiveState
 from identity_reconciler.spec.export_credentials import credential_entry
 from identity_reconciler.spec.export_yaml import dump_document
 from identity_reconciler.spec.values import IDENTITY_HOST_TYPES

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from identity_reconciler.core.state import LiveFederatedCredential
+from identity_reconciler.core.live import LiveFederatedCredential
 from identity_reconciler.spec.values import DEFAULT_AUDIENCE
 
 

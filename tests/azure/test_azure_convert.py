@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from identity_reconciler.azure import convert
-from identity_reconciler.core.state import AttachedIdentity
+from identity_reconciler.core.live import AttachedIdentity
 
 SUB = "11111111-1111-1111-1111-111111111111"
 RG_ID = f"/subscriptions/{SUB}/resourceGroups/rg-app"

@@ -23,12 +23,12 @@ from identity_reconciler.azure.clients import Session, connect_emulator
 from identity_reconciler.azure.errors import ArmRequestError, NotFound, arm_errors
 from identity_reconciler.azure.live_reads import current_fingerprint
 from identity_reconciler.core import armid, ownership
+from identity_reconciler.core.live import LiveState
 from identity_reconciler.core.state import (
     ClaimsExpression,
     DesiredIdentity,
     DesiredState,
     FederatedCredential,
-    LiveState,
 )
 from identity_reconciler.plan import Plan
 from identity_reconciler.reconcile.live import apply_live, plan_live

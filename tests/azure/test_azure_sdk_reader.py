@@ -16,17 +16,19 @@ from azure.mgmt.resource.resources import ResourceManagementClient
 from identity_reconciler.azure.clients import connect_emulator
 from identity_reconciler.azure.reader import read_live
 from identity_reconciler.core import armid, ownership
-from identity_reconciler.core.state import (
+from identity_reconciler.core.live import (
     AttachedIdentity,
+    LiveFederatedCredential,
+    LiveGrant,
+    LiveIdentity,
+    LiveResourceIdentity,
+)
+from identity_reconciler.core.state import (
     DesiredGrant,
     DesiredIdentity,
     DesiredResourceIdentity,
     DesiredState,
     FederatedCredential,
-    LiveFederatedCredential,
-    LiveGrant,
-    LiveIdentity,
-    LiveResourceIdentity,
     PrincipalKind,
     PrincipalRef,
 )

@@ -18,11 +18,11 @@ from identity_reconciler.azure.clients import connect_emulator
 from identity_reconciler.azure.errors import ArmRequestError
 from identity_reconciler.azure.reader import read_live
 from identity_reconciler.core import armid, ownership
+from identity_reconciler.core.live import LiveState
 from identity_reconciler.core.state import (
     DesiredGrant,
     DesiredIdentity,
     DesiredState,
-    LiveState,
     PrincipalKind,
     PrincipalRef,
 )

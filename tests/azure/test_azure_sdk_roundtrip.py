@@ -12,13 +12,13 @@ from identity_reconciler.azure import errors, execute
 from identity_reconciler.azure.clients import Session, connect_emulator
 from identity_reconciler.azure.reader import read_live, read_resource
 from identity_reconciler.core import armid, ownership
+from identity_reconciler.core.live import LiveState
 from identity_reconciler.core.state import (
     DesiredGrant,
     DesiredIdentity,
     DesiredResourceIdentity,
     DesiredState,
     FederatedCredential,
-    LiveState,
     PrincipalKind,
     PrincipalRef,
 )

@@ -31,7 +31,8 @@ from plan_factories import (
 )
 
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import DesiredIdentity, DesiredState, LiveIdentity, LiveState
+from identity_reconciler.core.live import LiveIdentity, LiveState
+from identity_reconciler.core.state import DesiredIdentity, DesiredState
 from identity_reconciler.plan.model import Plan
 
 OTHER = "22222222-2222-2222-2222-222222222222"

@@ -8,19 +8,21 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from identity_reconciler.core import armid, ownership, roles
-from identity_reconciler.core.state import (
+from identity_reconciler.core.live import (
     AttachedIdentity,
+    LiveFederatedCredential,
+    LiveGrant,
+    LiveIdentity,
+    LiveResourceIdentity,
+    LiveState,
+)
+from identity_reconciler.core.state import (
     ClaimsExpression,
     DesiredGrant,
     DesiredIdentity,
     DesiredResourceIdentity,
     DesiredState,
     FederatedCredential,
-    LiveFederatedCredential,
-    LiveGrant,
-    LiveIdentity,
-    LiveResourceIdentity,
-    LiveState,
     PrincipalKind,
     PrincipalRef,
     SafetyPolicy,

@@ -25,7 +25,8 @@ from plan_factories import (
 )
 
 from identity_reconciler.core.findings import Severity
-from identity_reconciler.core.state import LiveState, PrivilegeAllowance
+from identity_reconciler.core.live import LiveState
+from identity_reconciler.core.state import PrivilegeAllowance
 from identity_reconciler.plan.audit import AuditReport, Naming, audit
 from identity_reconciler.plan.audit_render import (
     render_audit_json,

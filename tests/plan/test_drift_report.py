@@ -26,7 +26,8 @@ from plan_factories import (
     vault,
 )
 
-from identity_reconciler.core.state import DesiredState, LiveState
+from identity_reconciler.core.live import LiveState
+from identity_reconciler.core.state import DesiredState
 from identity_reconciler.plan.drift import Drift, DriftItem, DriftReport, drift_report
 from identity_reconciler.plan.drift_render import (
     NO_DRIFT,

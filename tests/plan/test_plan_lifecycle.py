@@ -28,7 +28,7 @@ from plan_factories import (
 )
 
 from identity_reconciler.core import armid
-from identity_reconciler.core.state import LiveState
+from identity_reconciler.core.live import LiveState
 from identity_reconciler.plan.destroy import destroy_state
 from identity_reconciler.plan.target import targeted
 

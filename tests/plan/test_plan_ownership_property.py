@@ -35,7 +35,7 @@ from plan_factories import (
 )
 
 from identity_reconciler.core import armid, ownership
-from identity_reconciler.core.state import LiveGrant, LiveIdentity
+from identity_reconciler.core.live import LiveGrant, LiveIdentity
 from identity_reconciler.plan.model import Plan
 
 NAMES = [f"id-{n}" for n in ("api", "web", "jobs", "etl", "ops", "bot")]

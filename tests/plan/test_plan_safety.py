@@ -23,7 +23,8 @@ from plan_factories import (
 )
 
 from identity_reconciler.core import roles
-from identity_reconciler.core.state import DesiredState, LiveState, PrivilegeAllowance, SafetyPolicy
+from identity_reconciler.core.live import LiveState
+from identity_reconciler.core.state import DesiredState, PrivilegeAllowance, SafetyPolicy
 from identity_reconciler.plan.safety import (
     ALLOW_DELETE_IDENTITY,
     ALLOW_MASS_CHANGE,

@@ -8,15 +8,15 @@ from pathlib import Path
 import yaml
 
 from identity_reconciler.core import armid, ownership
-from identity_reconciler.core.state import (
+from identity_reconciler.core.live import (
     AttachedIdentity,
     LiveFederatedCredential,
     LiveGrant,
     LiveIdentity,
     LiveResourceIdentity,
     LiveState,
-    PrincipalKind,
 )
+from identity_reconciler.core.state import PrincipalKind
 from identity_reconciler.spec import validate
 from identity_reconciler.spec.export import ALLOWANCE_JUSTIFICATION, export_specs
 

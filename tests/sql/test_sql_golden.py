@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sql_fakes import FakeCatalog, RecordingConnection
 
-from identity_reconciler.core.state import LiveState
+from identity_reconciler.core.live import LiveState
 from identity_reconciler.plan import Plan, compute_plan
 from identity_reconciler.plan.names import Namer
 from identity_reconciler.plan.sql_changes import add_sql, principal_expectations, sql_changes
