@@ -53,6 +53,22 @@ _METHODS = {
 }
 
 
+# The keys a write's body may hold (top level, then under `properties`): those the plan writes.
+_KEYS: dict[ChangeKind, tuple[frozenset[str], frozenset[str]]] = {
+    ChangeKind.IDENTITY: (frozenset({"location", "tags", "properties"}),
+                          frozenset({"isolationScope"})),
+    ChangeKind.FEDERATED_CREDENTIAL: (
+        frozenset({"properties"}),
+        frozenset({"issuer", "subject", "audiences", "claimsMatchingExpression"}),
+    ),
+    ChangeKind.GRANT: (
+        frozenset({"properties"}),
+        frozenset({"roleDefinitionId", "principalId", "principalType", "description",
+                   "condition", "conditionVersion"}),
+    ),
+}  # fmt: skip
+
+
 class UnboundOperation(PlanFileError):
     """A plan whose operations do not do what its changes say: apply refuses all of it."""
 
@@ -167,7 +183,10 @@ def _body(change: Change, op: Operation) -> Iterator[str]:
         return
     body: Mapping[str, Any] = op.body or {}
     after = change.after
-    props: Mapping[str, Any] = body.get("properties") or {}
+    raw = body.get("properties")
+    props: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    if change.kind in _KEYS:
+        yield from _keys(change.kind, body, props)
     if change.kind is ChangeKind.GRANT:
         yield from _grant(after, props)
     elif change.kind is ChangeKind.FEDERATED_CREDENTIAL:
@@ -191,14 +210,24 @@ def _body(change: Change, op: Operation) -> Iterator[str]:
         yield from _block(change, body)
 
 
+def _keys(kind: ChangeKind, body: Mapping[str, Any], props: Mapping[str, Any]) -> Iterator[str]:
+    """The body is sent as stored, and ARM reads property names without regard to case: a key
+    the plan never writes (`Issuer` beside `issuer`) would reach ARM unchecked."""
+    top, inner = _KEYS[kind]
+    extra = sorted(set(body) - top) + sorted(set(props) - inner)
+    if extra or not isinstance(body.get("properties", {}), Mapping):
+        yield f"its write sends {extra or ['properties']}, which the change does not show"
+
+
 def _expression(props: Mapping[str, Any]) -> tuple[Any, Any]:
     """(value, languageVersion) a credential write sends; (None, None) when it sends none."""
     sent = props.get("claimsMatchingExpression")
     if sent is None:
         return None, None
-    if not isinstance(sent, Mapping):
+    if not isinstance(sent, Mapping) or set(sent) != {"value", "languageVersion"}:
         return sent, None
-    return sent.get("value"), sent.get("languageVersion")
+    version = sent["languageVersion"]
+    return sent["value"], version if type(version) is int else repr(version)
 
 
 def _grant(after: Mapping[str, Any], props: Mapping[str, Any]) -> Iterator[str]:

@@ -86,7 +86,17 @@ def problems(fic: FederatedCredential) -> Iterator[tuple[str, str]]:
                 f"{' or '.join(sorted(allowed))}, not {operator!r}",
                 f"write claims['{claim}'] eq '...'",
             )
-    matched = {claim for claim, _, _ in clauses}
+    matched: set[str] = set()
+    for claim, operator, comparand in clauses:
+        if operator == "matches" and not comparand.strip("*"):
+            yield (
+                f"{where}: claims['{claim}'] matches {comparand!r}, which every value matches, "
+                f"so the clause does not limit {claim!r} at all",
+                "match only the values you mean, e.g. claims['sub'] matches "
+                "'repo:contoso/myapp:environment:*'",
+            )
+        else:
+            matched.add(claim)
     if "sub" not in matched:
         yield (f"{where}: a {found.name} expression must match the 'sub' claim",
                "add claims['sub'] matches '...'")  # fmt: skip
