@@ -97,6 +97,8 @@ def problems(fic: FederatedCredential) -> Iterator[tuple[str, str]]:
             )
         else:
             matched.add(claim)
+    if found is GITHUB:
+        yield from _pull_requests(where, clauses)
     if "sub" not in matched:
         yield (f"{where}: a {found.name} expression must match the 'sub' claim",
                "add claims['sub'] matches '...'")  # fmt: skip
@@ -107,6 +109,27 @@ def problems(fic: FederatedCredential) -> Iterator[tuple[str, str]]:
             "would match it",
             f"add and claims['{found.immutable[0]}'] eq '<the number from the OIDC token>'",
         )
+
+
+def _pull_requests(where: str, clauses: list[tuple[str, str, str]]) -> Iterator[tuple[str, str]]:
+    """A wildcard `sub` that also matches the repository's pull-request subject."""
+    for claim, operator, comparand in clauses:
+        if claim != "sub" or operator != "matches" or not comparand.startswith("repo:"):
+            continue
+        repository = comparand.removeprefix("repo:").split(":", 1)[0]
+        if not repository or "*" in repository or "?" in repository:
+            continue  # a wildcard repository is another finding's business
+        probe = f"repo:{repository}:pull_request"
+        wild = "".join(
+            ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in comparand
+        )
+        if comparand != probe and re.fullmatch(wild, probe):
+            yield (
+                f"{where}: claims['sub'] matches {comparand!r} also matches {probe!r}, so a "
+                "workflow run for any pull request gets this identity",
+                f"match what you mean, e.g. 'repo:{repository}:environment:production' or "
+                f"'repo:{repository}:ref:refs/heads/main'",
+            )
 
 
 def check(

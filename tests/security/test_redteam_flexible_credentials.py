@@ -66,6 +66,24 @@ def test_a_narrow_wildcard_is_not_called_everything() -> None:
                      "claims['repository_owner_id'] eq '42'") == []  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("sub", "warned"),
+    [
+        ("repo:contoso/myapp:*", True),
+        ("repo:contoso/myapp:?ull_request", True),
+        ("repo:contoso/myapp:pull_*", True),
+        ("repo:contoso/myapp:pull_request", False),  # said outright: the reviewer sees it
+        ("repo:contoso/myapp:ref:refs/heads/*", False),
+        ("repo:contoso/myapp:environment:*", False),
+    ],
+)
+def test_a_wildcard_that_lets_pull_requests_in_is_warned(sub: str, warned: bool) -> None:
+    """`repo:contoso/myapp:*` reads like "this repository" but also matches GitHub's subject
+    for pull-request runs, `repo:contoso/myapp:pull_request`."""
+    warnings = _warnings(f"claims['sub'] matches '{sub}' and claims['repository_id'] eq '1'")
+    assert any("any pull request" in w for w in warnings) is warned, warnings
+
+
 def test_a_doubled_quote_cannot_hide_a_second_clause() -> None:
     """`''` is a quote inside the comparand: the text that reads like a repository_id clause is
     part of the subject, and IR109 says the expression does not pin the repository."""
