@@ -6,7 +6,8 @@ of the installed console script, each paired with a run of the same interpreter'
 the bare start, `validate specs/` at most 8x. What keeps them there: the parser imports no
 command module (a command's module loads only when it runs); only commands that reach Azure
 import the Azure SDK, `cryptography` or the emulator (`tests/cli/test_cli_startup.py`); the
-console script skips pydantic's plugin search (`core/pluginless.py`); and the role catalog
+console script skips pydantic's plugin search (`core/pluginless.py`) and PyYAML's reader
+regex until used (`core/yamlreader.py`); and the role catalog
 parses only the roles a run names (`core/roles.py`). Most of what is left of `validate` is
 pydantic and PyYAML themselves: importing them and building the spec models.
 

@@ -27,7 +27,7 @@ from identity_reconciler.cmds.common import (
     add_global_options,
     run_environment,
 )
-from identity_reconciler.core import gctune, pluginless
+from identity_reconciler.core import gctune, pluginless, yamlreader
 from identity_reconciler.core.errors import UserError
 from identity_reconciler.logsetup import redact
 
@@ -187,6 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # a caller's process keeps its own garbage collectable.
     if whole_process:
         pluginless.install()
+        yamlreader.install()
     with gctune.loading():
         parser = build_parser(
             None if entry and entry.whole_cli else [name] if name and entry else []

@@ -95,3 +95,55 @@ def test_the_plugin_stand_in_hands_on_what_it_does_not_know() -> None:
     with pytest.raises(AttributeError):
         pluginless._real_attribute("__path__")  # not a package: the import system asks
     assert pluginless.install() is False  # this test process already built models
+
+
+YAML_PROBE = f"""
+import json, sys, re
+sys.argv = ["identity-reconciler", "validate", "specs/"]
+import identity_reconciler.cli as cli
+try:
+    cli.main()
+except SystemExit:
+    pass
+import yaml, yaml.reader
+pattern = yaml.reader.Reader.NON_PRINTABLE
+state = [type(pattern).__name__, "compiled" in vars(pattern)]
+try:
+    yaml.load("a: \\x07", Loader=yaml.SafeLoader)  # the pure-Python reader, which uses it
+    refused = False
+except yaml.reader.ReaderError:
+    refused = True
+print({MARK!r} + json.dumps([*state, refused, "compiled" in vars(pattern),
+                              isinstance(re.compile("x"), re.Pattern)]))
+"""
+
+
+def test_the_console_script_defers_pyyamls_reader_regex() -> None:
+    """libyaml parses the specs, so the pure-Python reader's Unicode-wide regex is compiled
+    only if something uses that reader, and it still refuses what it refused before."""
+    out = subprocess.run(
+        [sys.executable, "-c", YAML_PROBE], capture_output=True, text=True, cwd=REPO,
+        timeout=120, check=True,
+    ).stdout
+    kind, compiled_after_validate, refused, compiled_after_use, re_intact = json.loads(
+        out.rsplit(MARK, 1)[1]
+    )
+    assert (kind, compiled_after_validate) == ("LazyPattern", False)
+    assert refused
+    assert compiled_after_use
+    assert re_intact
+
+
+def test_the_yaml_reader_deferral_touches_nothing_else() -> None:
+    import re
+
+    import yaml.reader
+
+    from identity_reconciler.core import yamlreader
+
+    assert isinstance(yaml.reader.Reader.NON_PRINTABLE, re.Pattern)  # a library process: as is
+    assert yamlreader.install() is False  # already imported: too late, and says so
+    lazy = yamlreader.LazyPattern(yamlreader.NON_PRINTABLE, 0)
+    assert lazy.search("ok\x07") is not None
+    assert lazy.search("ok") is None
+    assert lazy.compiled.pattern == yaml.reader.Reader.NON_PRINTABLE.pattern
