@@ -14,13 +14,15 @@ calls it: a process that imports identity-reconciler as a library keeps PyYAML a
 from __future__ import annotations
 
 import functools
-import importlib.abc
 import importlib.machinery
 import re
 import sys
 import types
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:  # importlib.abc imports importlib.resources: 12 ms of every start-up
+    from importlib.abc import Loader
 
 MODULE = "yaml.reader"
 # yaml/reader.py, PyYAML 5.1 to 6.0.x: Reader.NON_PRINTABLE.
@@ -45,8 +47,8 @@ class LazyPattern:
         return f"LazyPattern({self.pattern!r})"
 
 
-class _Loader(importlib.abc.Loader):
-    def __init__(self, loader: importlib.abc.Loader) -> None:
+class _Loader:
+    def __init__(self, loader: Loader) -> None:
         self._loader = loader
 
     def __getattr__(self, name: str) -> Any:  # get_source, get_filename, ...: the real one's
@@ -70,7 +72,7 @@ class _Loader(importlib.abc.Loader):
             re.compile = real
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+class _Finder:
     def find_spec(
         self,
         fullname: str,
@@ -81,8 +83,8 @@ class _Finder(importlib.abc.MetaPathFinder):
             return None
         sys.meta_path[:] = [f for f in sys.meta_path if f is not self]  # once
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
-        if spec is not None and isinstance(spec.loader, importlib.abc.Loader):
-            spec.loader = _Loader(spec.loader)
+        if spec is not None and spec.loader is not None:
+            spec.loader = cast("Loader", _Loader(spec.loader))
         return spec
 
 

@@ -147,3 +147,15 @@ def test_the_yaml_reader_deferral_touches_nothing_else() -> None:
     assert lazy.search("ok\x07") is not None
     assert lazy.search("ok") is None
     assert lazy.compiled.pattern == yaml.reader.Reader.NON_PRINTABLE.pattern
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["validate", "specs/"]], ids=" ".join)
+def test_the_start_up_hooks_import_nothing_heavy(argv: list[str]) -> None:
+    """The hooks above must not cost what they save: `importlib.abc` alone imports
+    `importlib.resources`, `tempfile` and `random` (12 ms)."""
+    result = subprocess.run(
+        [sys.executable, "-c", WHOLE_PROCESS, json.dumps(argv)],
+        capture_output=True, text=True, cwd=REPO, timeout=120, check=False,
+    )
+    _code, modules = json.loads(result.stdout.rsplit(MARK, 1)[1])
+    assert not {"importlib.abc", "importlib.resources", "tempfile"} & set(modules)
