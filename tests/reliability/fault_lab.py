@@ -55,6 +55,7 @@ class SeedResult:
     problems: list[str]
     changes: int
     failed: list[str]  # "address: error" of every change an apply reported failed
+    applies: int = 0  # applies run (a plan whose read failed outright is re-run, not applied)
 
     @property
     def faults_met(self) -> int:
@@ -175,6 +176,7 @@ def run_seed(seed: int, workdir: Path) -> SeedResult:
         events=events,
         problems=problems,
         changes=changes,
+        applies=len(results),
         failed=refused
         + [
             f"{a.address}: {a.failure.line() if a.failure else '?'}"

@@ -21,8 +21,11 @@ def test_apply_converges_under_faults(seed: int, tmp_path: Path) -> None:
     assert result.converged
     assert 1 <= result.attempts <= fault_lab.MAX_ATTEMPTS
     if fault_lab.kind_for(seed).absorbed:  # one apply, and every change of it done
+        # A read can still fail outright when one request meets more drops in a row than the
+        # SDK retries (the fixed seed's drops cluster); the user runs plan again, and that
+        # plan's single apply must do everything.
         assert result.failed == []
-        assert result.attempts == 1
+        assert result.applies == 1
     if not result.kind.startswith("429"):  # a small estate may stay inside the write bucket
         assert result.faults_met > 0, f"{result.kind}: no fault was met"
 
