@@ -28,6 +28,7 @@ from typing import Any
 
 from identity_reconciler.core import armid
 from identity_reconciler.plan import normalise
+from identity_reconciler.plan.diff_grants import PRINCIPAL_TYPE
 from identity_reconciler.plan.model import (
     KNOWN_AFTER_APPLY,
     Change,
@@ -244,6 +245,12 @@ def _grant(after: Mapping[str, Any], props: Mapping[str, Any]) -> Iterator[str]:
         yield "it grants another principal than the change shows"
     if (props.get("condition") or None) != (after.get("condition") or None):
         yield "its condition is not the one the change shows"
+    if (props.get("conditionVersion") or None) != (
+        (after.get("condition_version") or None) if after.get("condition") else None
+    ):
+        yield "its condition version is not the one the change shows"
+    if props.get("principalType") != PRINCIPAL_TYPE:
+        yield f"it names principal type {props.get('principalType')!r}, not {PRINCIPAL_TYPE!r}"
     if (props.get("description") or None) != (after.get("description") or None):
         yield "its description is not the one the change shows"
 

@@ -222,6 +222,15 @@ FORGERIES: dict[str, tuple[str, Any]] = {
             "roleDefinitions/8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
         ),
     ),
+    "a grant's principalType changed": ("kv-myapp-prod-uks-01", _props(principalType="Group")),
+    "a grant's principalType dropped": (
+        "kv-myapp-prod-uks-01",
+        lambda body: body["properties"].pop("principalType"),
+    ),
+    "a conditionVersion on a grant with no condition": (
+        "kv-myapp-prod-uks-01",
+        _props(conditionVersion="1.0"),
+    ),
     "an identity's Tags beside tags": (
         "identity.rg-myapp-prod-uks-01/id-myapp",
         lambda body: body.update(Tags={"x": "y"}),

@@ -78,7 +78,13 @@ def _grant(op_id: str, role_id: str, scope: str | None = None) -> dict[str, Any]
             "role_definition_id": role_id,
             "principal_id": principal,
         },
-        body={"properties": {"roleDefinitionId": role_id, "principalId": principal}},
+        body={
+            "properties": {
+                "roleDefinitionId": role_id,
+                "principalId": principal,
+                "principalType": "ServicePrincipal",  # as every grant the planner writes
+            }
+        },
         **extra,
     )
 
