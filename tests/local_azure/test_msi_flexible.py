@@ -87,6 +87,25 @@ def test_flexible_credential_validation(clients: Any, props: dict[str, Any], tar
     assert info.value.error.target == target
 
 
+def test_an_and_inside_quotes_belongs_to_the_comparand(clients: Any) -> None:
+    """Quotes delimit a comparand, so `and` inside one does not split the clause (splitting
+    first refused what validate accepts, and failed an apply halfway)."""
+    rm, _msi, identity_id = clients
+    value = (
+        "claims['sub'] matches 'repo:contoso/rock and roll:*' and "
+        "claims['repository_id'] eq '123'"
+    )
+    expression = {"languageVersion": 1, "value": value}
+    props = {"issuer": ISSUER, "audiences": AUDIENCES, "claimsMatchingExpression": expression}
+    created = _put(rm, f"{identity_id}/federatedIdentityCredentials/quoted-and", props, FLEX)
+    assert created.properties["claimsMatchingExpression"] == expression
+    bad = {**expression, "value": "claims['sub'] matches 'x' and"}  # a dangling `and`
+    dangling = {**props, "claimsMatchingExpression": bad}
+    with pytest.raises(HttpResponseError) as info:
+        _put(rm, f"{identity_id}/federatedIdentityCredentials/dangling", dangling, FLEX)
+    assert info.value.status_code == 400
+
+
 @pytest.mark.parametrize("version", ["2024-11-30", "2026-04-30", "2026-05-31"])
 def test_versions_without_the_expression_refuse_it(clients: Any, version: str) -> None:
     """Older versions, and the stable versions published after the previews, do not define

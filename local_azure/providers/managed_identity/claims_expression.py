@@ -28,9 +28,27 @@ VERSIONS = ("2025-01-31-preview", "2025-05-31-preview")
 LANGUAGE_VERSION = 1
 TARGET = "properties.claimsMatchingExpression"
 _CLAUSE = re.compile(
-    r"^claims\[\s*'(?P<claim>[A-Za-z_][A-Za-z0-9_.-]*)'\s*\]\s+(?P<op>matches|eq)\s+"
-    r"(?P<comparand>'(?:[^']|'')*'|[^\s']\S*)$"
+    r"claims\[\s*'(?P<claim>[A-Za-z_][A-Za-z0-9_.-]*)'\s*\]\s+(?P<op>matches|eq)\s+"
+    r"(?P<comparand>'(?:[^']|'')*'|[^\s']\S*)"
 )
+_AND = re.compile(r"\s+and\s+")
+
+
+def _invalid_part(value: str) -> str | None:
+    """Where `value` stops being clauses joined by `and` (None: it does not). Read clause by
+    clause, so an `and` inside a quoted comparand is part of the comparand, as the quotes say."""
+    pos = 0
+    while True:
+        clause = _CLAUSE.match(value, pos)
+        if clause is None:
+            return value[pos:]
+        pos = clause.end()
+        if pos == len(value):
+            return None
+        joined = _AND.match(value, pos)
+        if joined is None:
+            return value[pos:]
+        pos = joined.end()
 
 
 def supported(api_version: str | None) -> bool:
@@ -66,11 +84,11 @@ def check(raw: Any) -> JSON:
         )
     if not isinstance(value, str) or not value.strip():
         raise _bad("'claimsMatchingExpression.value' is required.", TARGET + ".value")
-    for clause in re.split(r"\s+and\s+", value.strip()):
-        if not _CLAUSE.match(clause):
-            raise _bad(
-                f"'claimsMatchingExpression.value' is not a valid expression: '{clause}'. Use "
-                "claims['<claim>'] matches|eq '<value>', joined with 'and'.",
-                TARGET + ".value",
-            )
+    invalid = _invalid_part(value.strip())
+    if invalid is not None:
+        raise _bad(
+            f"'claimsMatchingExpression.value' is not a valid expression at '{invalid}'. Use "
+            "claims['<claim>'] matches|eq '<value>', joined with 'and'.",
+            TARGET + ".value",
+        )
     return {"languageVersion": LANGUAGE_VERSION, "value": value}
