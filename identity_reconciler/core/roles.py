@@ -13,7 +13,7 @@ import functools
 import json
 import pkgutil
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,12 +123,24 @@ class RoleCatalog:
     """
 
     def __init__(
-        self, roles: Iterable[BuiltinRole], renames: Mapping[str, str] | None = None
+        self,
+        names: Mapping[str, str],
+        items: Mapping[str, Mapping[str, Any]],
+        renames: Mapping[str, str] | None = None,
     ) -> None:
-        built = {role.guid.lower(): role for role in roles}
-        self._init({guid: role.name for guid, role in built.items()}, renames)
-        self._built: dict[str, BuiltinRole] = built
-        self._raw: dict[str, Mapping[str, Any]] = {}
+        """`names`: GUID -> current name; `items`: GUID -> the role's JSON object, read only
+        when the role is first asked for; `renames`: former name -> GUID."""
+        self._names_of = names
+        self._raw = items
+        self._built: dict[str, BuiltinRole] = {}
+        self._by_name: dict[str, str] = {normalise_name(n): guid for guid, n in names.items()}
+        # Current names always win over former ones (a name can be reused by a new role).
+        self._former: dict[str, tuple[str, str]] = {}
+        for former, guid in (renames or {}).items():
+            key = normalise_name(former)
+            if guid.lower() in names and key not in self._by_name:
+                self._former[key] = (former, guid.lower())
+        self._names = sorted(self._by_name)
 
     @classmethod
     def from_text(cls, text: str, renames: Mapping[str, str] | None = None) -> RoleCatalog:
@@ -138,47 +150,24 @@ class RoleCatalog:
         parsed only when its role is asked for; any other layout is parsed whole.
         """
         lines = text.splitlines()
-        raw: dict[str, str] = {}
-        names: dict[str, str] = {}
-        for line in lines[1:-1] if len(lines) > 2 and lines[0] == "[" else ():
-            m = _ROLE_LINE.match(line)
-            if m is None:
-                break
-            guid = m[2].lower()
-            names[guid] = json.loads(m[1])
-            raw[guid] = line.removesuffix(",")
-        else:
-            if raw and lines[-1] == "]":
-                catalog = cls.__new__(cls)
-                catalog._raw = _ParsedOnDemand(raw)
-                catalog._built = {}
-                catalog._init(names, renames)
-                return catalog
+        if len(lines) > 2 and (lines[0], lines[-1]) == ("[", "]"):
+            found = [_ROLE_LINE.match(line) for line in lines[1:-1]]
+            if all(found):
+                matches = [m for m in found if m is not None]
+                return cls(
+                    {m[2].lower(): json.loads(m[1]) for m in matches},
+                    _ParsedOnDemand({m[2].lower(): m.string.removesuffix(",") for m in matches}),
+                    renames,
+                )
         return cls.from_json(json.loads(text), renames)
 
     @classmethod
-    def from_json(
-        cls, raw: object, renames: Mapping[str, str] | None = None
-    ) -> RoleCatalog:
+    def from_json(cls, raw: object, renames: Mapping[str, str] | None = None) -> RoleCatalog:
         """The catalog of the packaged JSON list (`roleName`, `id`, `permissions`, ...)."""
         if not isinstance(raw, list):
             raise ValueError(f"{CATALOG_FILE}: expected a list of roles")
-        catalog = cls.__new__(cls)
-        catalog._raw = {item["id"].lower(): item for item in raw}
-        catalog._built = {}
-        catalog._init({guid: item["roleName"] for guid, item in catalog._raw.items()}, renames)
-        return catalog
-
-    def _init(self, names: Mapping[str, str], renames: Mapping[str, str] | None) -> None:
-        self._names_of: Mapping[str, str] = names  # guid -> current name
-        self._by_name: dict[str, str] = {normalise_name(n): guid for guid, n in names.items()}
-        # Current names always win over former ones (a name can be reused by a new role).
-        self._former: dict[str, tuple[str, str]] = {}
-        for former, guid in (renames or {}).items():
-            key = normalise_name(former)
-            if guid.lower() in names and key not in self._by_name:
-                self._former[key] = (former, guid.lower())
-        self._names = sorted(self._by_name)
+        items = {item["id"].lower(): item for item in raw}
+        return cls({guid: item["roleName"] for guid, item in items.items()}, items, renames)
 
     def _role(self, guid: str) -> BuiltinRole:
         role = self._built.get(guid)
@@ -281,23 +270,20 @@ def _parse_role(item: Mapping[str, Any]) -> BuiltinRole:
     )
 
 
-def _read_data(name: str) -> object:
+def _read_data(name: str) -> str:
     data = pkgutil.get_data("identity_reconciler.data", name)  # also from a zipped install
     if data is None:
         raise FileNotFoundError(f"identity_reconciler.data/{name}")
-    return json.loads(data)
+    return data.decode("utf-8")
 
 
 @functools.cache
 def catalog() -> RoleCatalog:
     """The packaged catalog, read once per process."""
-    raw_renames = _read_data(RENAMES_FILE)
+    raw_renames = json.loads(_read_data(RENAMES_FILE))
     renames: dict[str, str] = {}
     if isinstance(raw_renames, dict):
         for former, _current, guid, _date in raw_renames.get("renames", []):
             renames[former] = guid
-    text = pkgutil.get_data("identity_reconciler.data", CATALOG_FILE)
-    if text is None:
-        raise FileNotFoundError(f"identity_reconciler.data/{CATALOG_FILE}")
-    return RoleCatalog.from_text(text.decode("utf-8"), renames)
+    return RoleCatalog.from_text(_read_data(CATALOG_FILE), renames)
 

@@ -4,6 +4,7 @@ calls with a chosen principal's token, and a watch on the emulators `--cloud loc
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ import pytest
 import requests
 
 from identity_reconciler.azure.localworld import default_world
+from identity_reconciler.cli import main
+from identity_reconciler.plan.model import checksum_of
 from local_azure import api
 from local_azure.kernel import Settings
 
@@ -163,3 +166,23 @@ def watch_local(monkeypatch: pytest.MonkeyPatch, *, settings: Settings | None = 
 def _enforced(kwargs: dict[str, Any]) -> bool:
     given = kwargs.get("settings")
     return bool(given is not None and given.enforce_rbac)
+
+
+def reseal(plan_file: Path, data: dict[str, Any]) -> None:
+    """Write an edited plan back with the checksum recomputed: the checksum is no signature."""
+    data["checksum"] = checksum_of(data)
+    plan_file.write_text(json.dumps(data))
+
+
+def refused_without_writes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> str:
+    """Run the CLI (an apply of a forged plan): exit 1, no traceback, no ARM write. Its stderr."""
+    capsys.readouterr()
+    watch = watch_local(monkeypatch)
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert code == 1
+    assert all(watch.writes(i) == 0 for i in range(len(watch.stats)))
+    return err

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from security_support import watch_local
+from security_support import refused_without_writes, reseal
 
 from identity_reconciler.cli import main
 from identity_reconciler.core.state import ClaimsExpression, FederatedCredential
@@ -287,15 +287,11 @@ def test_a_resealed_second_issuer_is_refused_and_writes_nothing(
 ) -> None:
     state, plan_file, data = _seed_plan(tmp_path)
     _credential(data)["operations"][0]["body"]["properties"]["Issuer"] = EVIL_ISSUER
-    data["checksum"] = checksum_of(data)
-    plan_file.write_text(json.dumps(data))
-    capsys.readouterr()
-    watch = watch_local(monkeypatch)
-    assert main(["apply", str(plan_file), "--state-dir", state]) == 1
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
+    reseal(plan_file, data)
+    err = refused_without_writes(
+        monkeypatch, capsys, ["apply", str(plan_file), "--state-dir", state]
+    )
     assert "['Issuer'], which the change does not show" in err
-    assert all(watch.writes(i) == 0 for i in range(len(watch.stats)))
 
 
 @pytest.mark.parametrize(
@@ -326,13 +322,9 @@ def test_a_consistent_forgery_is_refused_with_specs(
     else:
         props["claimsMatchingExpression"] = forged
         change["after"]["claims_matching_expression"] = forged["value"]
-    data["checksum"] = checksum_of(data)
-    plan_file.write_text(json.dumps(data))
+    reseal(plan_file, data)
     assert unbound(Plan.from_json(plan_file.read_text())) == []
-    capsys.readouterr()
-    watch = watch_local(monkeypatch)
     specs = str(tmp_path / "specs")
-    assert main(["apply", str(plan_file), "--specs", specs, "--state-dir", state]) == 1
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    assert all(watch.writes(i) == 0 for i in range(len(watch.stats)))
+    refused_without_writes(
+        monkeypatch, capsys, ["apply", str(plan_file), "--specs", specs, "--state-dir", state]
+    )

@@ -10,10 +10,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from security_support import RG_ID, arm, watch_local
+from security_support import RG_ID, arm, refused_without_writes, reseal
 
 from identity_reconciler.cli import main
-from identity_reconciler.plan.model import checksum_of
 from local_azure import api
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,15 +42,8 @@ def test_an_attachment_cannot_drop_the_system_assigned_identity(
     block = change["operations"][0]["body"]["identity"]
     assert "systemassigned" in block["type"].replace(" ", "").lower()
     block["type"] = "UserAssigned"
-    data["checksum"] = checksum_of(data)
-    plan_file.write_text(json.dumps(data))
-    capsys.readouterr()
-    watch = watch_local(monkeypatch)
-    rc = main(["apply", str(plan_file), "--state-dir", state])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    assert rc == 1
-    assert all(watch.writes(i) == 0 for i in range(len(watch.stats)))
+    reseal(plan_file, data)
+    refused_without_writes(monkeypatch, capsys, ["apply", str(plan_file), "--state-dir", state])
     monkeypatch.undo()
     emu = api.start(state_dir=state)
     try:
