@@ -81,10 +81,13 @@ class _Finder:
     ) -> importlib.machinery.ModuleSpec | None:
         if fullname != MODULE:
             return None
-        sys.meta_path[:] = [f for f in sys.meta_path if f is not self]  # once
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
-        if spec is not None and spec.loader is not None:
-            spec.loader = cast("Loader", _Loader(spec.loader))
+        if spec is None or spec.loader is None:
+            return None  # not ours to find: the finders after this one look as usual
+        spec.loader = cast("Loader", _Loader(spec.loader))
+        # Once. Removing itself while the import system walks sys.meta_path is safe only
+        # because that walk stops at the spec returned here.
+        sys.meta_path.remove(self)
         return spec
 
 

@@ -107,7 +107,8 @@ except SystemExit:
     pass
 import yaml, yaml.reader
 pattern = yaml.reader.Reader.NON_PRINTABLE
-state = [type(pattern).__name__, "compiled" in vars(pattern)]
+state = [type(pattern).__name__, "compiled" in vars(pattern),
+         any(type(f).__name__ == "_Finder" for f in sys.meta_path)]
 try:
     yaml.load("a: \\x07", Loader=yaml.SafeLoader)  # the pure-Python reader, which uses it
     refused = False
@@ -125,10 +126,11 @@ def test_the_console_script_defers_pyyamls_reader_regex() -> None:
         [sys.executable, "-c", YAML_PROBE], capture_output=True, text=True, cwd=REPO,
         timeout=120, check=True,
     ).stdout
-    kind, compiled_after_validate, refused, compiled_after_use, re_intact = json.loads(
-        out.rsplit(MARK, 1)[1]
+    kind, compiled_after_validate, hook_left, refused, compiled_after_use, re_intact = (
+        json.loads(out.rsplit(MARK, 1)[1])
     )
     assert (kind, compiled_after_validate) == ("LazyPattern", False)
+    assert not hook_left  # the import hook removed itself once used
     assert refused
     assert compiled_after_use
     assert re_intact
