@@ -6,7 +6,8 @@ disagree and re-seal it. `unbound(plan)` lists every way they disagree:
 
 - each operation id parses through `core/armid.py` — exactly as the executor parses it — and
   names the change's own object (same canonical id) of the change's kind; the DELETE of a
-  replaced grant names the assignment `before` shows; a grant waiting for its principal has no
+  grant (deleted or replaced) names the assignment `before` shows, whose name is the one the
+  planner gives that scope, role and principal; a grant waiting for its principal has no
   id yet, and its write is `(known after apply)` until apply fills it in from `after`;
 - the method fits the kind, a DELETE only appears in a change whose actions say delete, and a
   PUT only in one that creates or updates;
@@ -26,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from identity_reconciler.core import armid
+from identity_reconciler.core import armid, ownership
 from identity_reconciler.plan import normalise
 from identity_reconciler.plan.diff_grants import PRINCIPAL_TYPE
 from identity_reconciler.plan.model import (
@@ -107,7 +108,12 @@ def _change(change: Change, subs: set[str], tenant: str) -> Iterator[str]:
     elif not _is(own, wanted):
         yield f"its id is a {own.kind} id, not a {wanted} id"
         return
-    gone = _replaced_id(change) if change.is_replace else own
+    gone = own
+    if change.kind is ChangeKind.GRANT and "delete" in change.actions:
+        gone = _replaced_id(change)
+        yield from _ours(change)
+    elif change.is_replace:
+        gone = _replaced_id(change)
     for op in change.operations:
         if op.method not in _METHODS[change.kind]:
             yield f"{op.method} is not a {change.kind.value} operation"
@@ -158,6 +164,23 @@ def _replaced_id(change: Change) -> armid.ArmId | None:
             f"{before.get('scope')}{armid.ROLE_ASSIGNMENTS}{before.get('name')}"
         )
     return _own_id(change)
+
+
+def _ours(change: Change) -> Iterator[str]:
+    """A grant's DELETE removes the assignment `before` shows, and the planner deletes only
+    assignments whose name is the one it gives that scope, role and principal; apply's
+    ownership read checks the same of the live object. So the name `before` shows must be that
+    one: else an id moved to another owned assignment at the scope would pass both."""
+    before = change.before or {}
+    try:
+        guid = armid.role_definition_guid(str(before.get("role_definition_id", "")))
+    except armid.ArmIdError:
+        yield "the role definition id it shows deleted is not valid"
+        return
+    scope = str(before.get("scope", ""))
+    name = ownership.assignment_name(scope, guid, str(before.get("principal_id", "")))
+    if str(before.get("name", "")).lower() != name:
+        yield "it deletes an assignment whose name is not ours for the role, principal and scope"
 
 
 def _own_id(change: Change) -> armid.ArmId | None:
