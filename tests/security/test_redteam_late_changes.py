@@ -8,6 +8,7 @@ shown to the reviewer as what ARM receives.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,14 @@ from security_support import RG_ID, SUB, refused_without_writes, reseal
 from identity_reconciler.azure import convert
 from identity_reconciler.azure.clients import connect_emulator
 from identity_reconciler.cli import main
+from identity_reconciler.core import privilege, roles
+from identity_reconciler.core.live import LiveGrant
 from identity_reconciler.plan.binding import unbound
 from identity_reconciler.plan.diff_grants import is_owned
 from identity_reconciler.plan.model import Plan, checksum_of
+from identity_reconciler.spec.values import SpecValueError, claims_clauses
 from local_azure import api
+from local_azure.providers.managed_identity import claims_expression
 
 SPEC = """subscription: 11111111-1111-1111-1111-111111111111
 defaults: {location: uksouth, resource_group: rg-myapp-prod-uks-01}
@@ -61,7 +66,7 @@ def seeded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Seeded:
     return plan_file, specs, state, json.loads(plan_file.read_text())
 
 
-def _live_grants(state: str) -> dict[str, Any]:
+def _live_grants(state: str) -> dict[tuple[str, str], LiveGrant]:
     """Every live role assignment in the resource group, by principal id and role guid."""
     emu = api.start(state_dir=state)
     try:
@@ -73,14 +78,14 @@ def _live_grants(state: str) -> dict[str, Any]:
             ]
     finally:
         emu.stop()
-    return {(g.principal_id, g.role_definition_guid): g for g in found}
+    return {(g.principal_id, g.role_definition_guid or ""): g for g in found}
 
 
 def _deletion(data: dict[str, Any]) -> dict[str, Any]:
     return next(c for c in data["changes"] if c["kind"] == "grant" and c["actions"] == ["delete"])
 
 
-def _other_reader(state: str, before: dict[str, Any]) -> Any:
+def _other_reader(state: str, before: dict[str, Any]) -> LiveGrant:
     """The other identity's grant of the same role at the same scope: owned, like the victim's."""
     guid = before["role_definition_id"].rsplit("/")[-1]
     return next(
@@ -206,6 +211,11 @@ def _sent(**props: Any) -> Edit:
     return lambda after, body: body["properties"].update(props)
 
 
+def _blank_shown(after: dict[str, Any], body: dict[str, Any]) -> None:
+    after["condition"] = " "
+    body["properties"].update(condition=CONDITION, conditionVersion="2.0")
+
+
 WRITES: dict[str, tuple[str, Edit]] = {
     "conditionVersion 1.0 where the change shows 2.0": (
         "id-victim", _sent(conditionVersion="1.0")),
@@ -218,10 +228,7 @@ WRITES: dict[str, tuple[str, Edit]] = {
     "condition dropped": ("id-victim", lambda after, body: body["properties"].pop("condition")),
     "condition added where the change shows none": (
         "id-other", _sent(condition=CONDITION, conditionVersion="2.0")),
-    "condition added where the change shows a blank one": (
-        "id-other",
-        lambda after, body: (after.update(condition=" "), body["properties"].update(
-            condition=CONDITION, conditionVersion="2.0"))),
+    "condition added where the change shows a blank one": ("id-other", _blank_shown),
     "condition a list": ("id-victim", _sent(condition=[CONDITION])),
     "principalType ServicePrincipal in another case": (
         "id-victim", _sent(principalType="serviceprincipal")),
@@ -240,3 +247,157 @@ def test_a_grant_write_other_than_shown_is_unbound(written: dict[str, Any], name
     edit(after, body)
     data["checksum"] = checksum_of(data)
     assert unbound(Plan.from_json(json.dumps(data))) != []
+
+
+# ------------------------------------------------------------------ --target
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "grant.rg-myapp-prod-uks-01/id-victim-prod-uks-01/Key Vault Secrets User"
+        "@rg-myapp-prod-uks-01/vaults/kv-myapp-prod-uks-01",
+        "GRANT.RG-MYAPP-PROD-UKS-01/ID-VICTIM-PROD-UKS-01/KEY VAULT SECRETS USER"
+        "@RG-MYAPP-PROD-UKS-01/VAULTS/KV-MYAPP-PROD-UKS-01",
+        f"grant.{SUB}/rg-myapp-prod-uks-01/id-victim-prod-uks-01/Key Vault Secrets User"
+        "@rg-myapp-prod-uks-01/vaults/kv-myapp-prod-uks-01",
+        "identity.rg-myapp-prod-uks-01/id-other-prod-uks-01",
+    ],
+)
+def test_a_targeted_plan_holds_only_changes_the_full_plan_shows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    """Whatever spelling names the target, each change of the targeted plan is one of the full
+    plan's, operation for operation (a grant brings the identity it waits for, nothing else),
+    and the full plan's errors and privileged verdicts are not left behind."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "estate.yaml").write_text(SPEC % CONDITIONED, encoding="utf-8")
+    local = ["--cloud", "local", "--state-dir", str(tmp_path / "state")]
+    full, part = tmp_path / "full.json", tmp_path / "part.json"
+    assert main(["plan", str(specs), *local, "--out", str(full)]) == 0
+    assert main(["plan", str(specs), *local, "--out", str(part), "--target", target]) == 0
+    capsys.readouterr()
+    shown = {c["address"]: c for c in json.loads(full.read_text())["changes"]}
+    kept = json.loads(part.read_text())
+    assert kept["changes"]
+    for change in kept["changes"]:
+        assert shown[change["address"]] == change
+    assert {c["kind"] for c in kept["changes"]} <= {"identity", "grant"}
+    wanted = target.lower().rsplit("/", 1)[-1]
+    assert any(c["address"].lower().endswith(wanted) for c in kept["changes"])
+    assert all("id-victim" in c["address"] for c in kept["changes"]) or "other" in target
+
+
+# ------------------------------------------------------------------ the role catalog
+
+
+def test_the_catalog_read_on_demand_is_the_catalog_read_whole() -> None:
+    """Every role's line read lazily gives the role the whole-file parse gives: same name,
+    GUID and permissions, so no role's privilege verdict depends on which reading ran."""
+    text = roles._read_data(roles.CATALOG_FILE)
+    lazy, whole = roles.RoleCatalog.from_text(text), roles.RoleCatalog.from_json(json.loads(text))
+    assert isinstance(lazy._raw, roles._ParsedOnDemand)  # the line-by-line path is the one used
+    assert len(lazy) == len(whole) == len(json.loads(text))
+    assert lazy.roles() == whole.roles()
+    for role in whole.roles():
+        assert privilege.classify(role.permissions) == privilege.of_guid(role.guid)
+
+
+OTHER_SUB = "22222222-2222-2222-2222-222222222222"
+
+
+@pytest.mark.parametrize(
+    "spelt",
+    [
+        "Owner", " owner ", "OWNER", "Owner\t", roles.OWNER.upper(), f" {roles.OWNER} ",
+        f"/providers/Microsoft.Authorization/roleDefinitions/{roles.OWNER}",
+        f"/subscriptions/{OTHER_SUB}/providers/Microsoft.Authorization/roleDefinitions/"
+        f"{roles.OWNER.upper()}",
+        f"/SUBSCRIPTIONS/{SUB}/PROVIDERS/MICROSOFT.AUTHORIZATION/ROLEDEFINITIONS/{roles.OWNER}",
+    ],
+)  # fmt: skip
+def test_every_spelling_of_owner_is_owner_and_privileged(spelt: str) -> None:
+    ref = roles.catalog().resolve(spelt)
+    assert (ref.guid, ref.builtin) == (roles.OWNER, True)
+    assert privilege.of_guid(ref.guid).privileged
+
+
+@pytest.mark.parametrize(
+    "spelt",
+    ["Owner\u200b", "Own\u0435r", "O w n e r", "Owner.", "Owners"],  # U+0435 Cyrillic e
+)
+def test_a_lookalike_of_a_role_name_is_no_role(spelt: str) -> None:
+    with pytest.raises(roles.UnknownRoleError):
+        roles.catalog().resolve(spelt)
+
+
+def test_a_role_the_catalog_does_not_know_is_privileged() -> None:
+    """A custom role's permissions are not read: it is never taken for a harmless one."""
+    ref = roles.catalog().resolve("0b5fe5a5-1111-4111-8111-111111111111")
+    assert not ref.builtin
+    verdict = privilege.of_guid(ref.guid)
+    assert verdict.privileged
+    assert not verdict.known
+
+
+def test_a_former_name_resolves_to_the_role_it_names_now() -> None:
+    renames = json.loads(roles._read_data(roles.RENAMES_FILE))["renames"]
+    for former, _current, guid, _date in renames:
+        if roles.catalog().by_name(former) is None:
+            assert roles.catalog().resolve(former).guid == guid.lower()
+
+
+# ------------------------------------------------------------------ claims expressions
+
+
+def _spec_accepts(value: str) -> bool:
+    try:
+        claims_clauses(value)
+    except SpecValueError:
+        return False
+    return True
+
+
+def test_every_expression_the_spec_accepts_the_local_azure_stores_as_sent() -> None:
+    """Both read clause by clause; the spec check is the stricter (single spaces, quoted
+    comparands). Generated expressions over the characters that matter (quotes, `and`,
+    spaces, brackets): whatever the spec accepts, the local Azure accepts and stores as sent,
+    so the reviewer's clauses and the stored value are the same text."""
+    rng = random.Random(20261202)
+    pieces = ["'", "''", " and ", "and ", "claims['repository_id'] eq ", "x", "*", " ", "]",
+              "\n", "\u200b"]  # fmt: skip
+    accepted = 0
+    for _ in range(3000):
+        clauses = []
+        for _ in range(rng.randint(1, 3)):
+            comparand = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6)))
+            claim, op = rng.choice(["sub", "repository_id"]), rng.choice(["eq", "matches"])
+            quoted = comparand.replace("'", "''")
+            clauses.append(f"claims['{claim}'] {op} '{quoted}'")
+        value = " and ".join(clauses)
+        if rng.random() < 0.3:  # and now and then a quote doubled or undoubled by mistake
+            at = rng.randrange(len(value))
+            value = value[:at] + "'" + value[at:]
+        if not _spec_accepts(value):
+            continue
+        accepted += 1
+        stored = claims_expression.check({"value": value, "languageVersion": 1})
+        assert stored == {"value": value, "languageVersion": 1}, value
+    assert accepted > 1000
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "claims['sub'] eq 'a'  and claims['repository_id'] eq '1'",
+        "claims['sub'] eq a and claims['repository_id'] eq '1'",
+        "claims[ 'sub' ] eq 'a' and claims['repository_id'] eq '1'",
+        "claims['sub'] eq 'a'\tand claims['repository_id'] eq '1'",
+    ],
+)
+def test_what_only_the_local_azure_accepts_the_spec_refuses(value: str) -> None:
+    """The local Azure is looser (as ARM's REST example is): such spellings never reach a
+    plan, so a reviewer never reads one."""
+    claims_expression.check({"value": value, "languageVersion": 1})
+    assert not _spec_accepts(value)
